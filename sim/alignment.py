@@ -1,0 +1,451 @@
+"""Emergent alignment: landscape theory, bloc detection and bloc-level summaries.
+
+Two complementary views of alignment among states:
+
+* Axelrod & Bennett (1993) landscape theory splits states into two coalitions so as to
+  minimise size-weighted frustration (``landscape_minima`` enumerates every stable split
+  exactly for small n; ``landscape_descent`` follows the myopic dynamics for any n).
+* Community detection on the positive-affinity graph finds an arbitrary number of blocs
+  (``detect_communities``), whose ids are kept stable over time with ``match_labels``.
+
+The remaining helpers summarise how cleanly states sit in their blocs (margin, hedging) and
+how polarised the system is. Only numpy, scipy, networkx and the standard library are used.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+__all__ = [
+    "LandscapeMinimum",
+    "bloc_margin_and_hedging",
+    "cross_bloc_mean",
+    "detect_communities",
+    "landscape_descent",
+    "landscape_energy",
+    "landscape_minima",
+    "match_labels",
+    "modularity",
+    "polarization",
+    "within_bloc_mean",
+]
+
+# A single switch counts as improving only if it lowers the energy by more than this fraction
+# of the energy scale (sum of |s_i s_j p_ij| over pairs), so exact ties never count as moves.
+_REL_TOL = 1e-12
+# Configurations evaluated per vectorised block in ``landscape_minima`` (bounds memory).
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class LandscapeMinimum:
+    """A locally stable two-coalition configuration and its landscape energy."""
+
+    energy: float
+    coalition: np.ndarray  # int8 0/1 labels, state 0 always in coalition 0
+
+
+# --------------------------------------------------------------------------------------------
+# Landscape theory
+# --------------------------------------------------------------------------------------------
+
+
+def _landscape_weights(sizes: npt.ArrayLike, propensity: npt.ArrayLike) -> tuple[np.ndarray, float]:
+    """Validate inputs and return the pair weights W_ij = s_i s_j p_ij (zero diagonal).
+
+    Also returns the improvement tolerance (``_REL_TOL`` times the energy scale).
+    """
+    s = np.asarray(sizes, dtype=float)
+    p = np.asarray(propensity, dtype=float)
+    if s.ndim != 1:
+        raise ValueError(f"sizes must be a 1-D array, got shape {s.shape}")
+    n = s.shape[0]
+    if p.shape != (n, n):
+        raise ValueError(f"propensity must have shape ({n}, {n}) to match sizes, got {p.shape}")
+    if not np.all(np.isfinite(s)) or not np.all(np.isfinite(p)):
+        raise ValueError("sizes and propensity must contain only finite values")
+    if np.any(s < 0):
+        raise ValueError("sizes must be non-negative")
+    if not np.allclose(p, p.T):
+        raise ValueError("propensity must be symmetric")
+    w = np.outer(s, s) * (0.5 * (p + p.T))
+    np.fill_diagonal(w, 0.0)
+    scale = 0.5 * float(np.abs(w).sum())
+    return w, _REL_TOL * scale
+
+
+def _as_coalition(coalition: npt.ArrayLike, n: int, name: str) -> np.ndarray:
+    """Validate a 0/1 coalition vector of length n and return it as int8."""
+    c = np.asarray(coalition)
+    if c.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {c.shape}")
+    if not np.all((c == 0) | (c == 1)):
+        raise ValueError(f"{name} must contain only 0/1 labels")
+    return c.astype(np.int8)
+
+
+def landscape_energy(
+    sizes: npt.ArrayLike, propensity: npt.ArrayLike, coalition: npt.ArrayLike
+) -> float:
+    """Landscape energy E = sum_{i<j} s_i s_j p_ij d_ij of a two-coalition split.
+
+    d_ij is 1 when i and j are on different sides; lower energy means less frustration.
+    """
+    w, _ = _landscape_weights(sizes, propensity)
+    x = _as_coalition(coalition, w.shape[0], "coalition").astype(float)
+    return float(x @ w @ (1.0 - x))
+
+
+def landscape_minima(
+    sizes: npt.ArrayLike, propensity: npt.ArrayLike, *, max_n: int = 22
+) -> list[LandscapeMinimum]:
+    """Every local minimum of the two-coalition energy landscape, lowest energy first.
+
+    Exact enumeration of the 2^(n-1) partitions (state 0 fixed in coalition 0), vectorised in
+    chunks. A configuration is a local minimum when no single state's switch lowers the energy
+    by more than a tiny relative tolerance. Ties in energy are ordered by the configuration
+    code sum_i x_i 2^i, so the output is deterministic.
+    """
+    w, tol = _landscape_weights(sizes, propensity)
+    n = w.shape[0]
+    if n > max_n:
+        raise ValueError(
+            f"landscape_minima enumerates 2^(n-1) configurations; n={n} exceeds "
+            f"max_n={max_n}; use landscape_descent"
+        )
+    if n <= 1:
+        return [LandscapeMinimum(energy=0.0, coalition=np.zeros(n, dtype=np.int8))]
+
+    m = n - 1
+    total = 1 << m
+    row_sum = w.sum(axis=1)
+    shifts = np.arange(m, dtype=np.int64)
+    codes_found: list[np.ndarray] = []
+    energies_found: list[np.ndarray] = []
+    for start in range(0, total, _CHUNK):
+        codes = np.arange(start, min(start + _CHUNK, total), dtype=np.int64)
+        x = np.zeros((codes.shape[0], n))
+        x[:, 1:] = (codes[:, None] >> shifts) & 1
+        wx = x @ w  # row c holds (W x_c)^T since W is symmetric
+        energy = np.einsum("ci,ci->c", x, row_sum - wx)  # x^T W (1 - x)
+        # Energy change from flipping state i, with spins sigma = 1 - 2x: sigma_i (W sigma)_i.
+        delta = (1.0 - 2.0 * x) * (row_sum - 2.0 * wx)
+        stable = np.all(delta >= -tol, axis=1)
+        codes_found.append(codes[stable])
+        energies_found.append(energy[stable])
+
+    codes_all = np.concatenate(codes_found)
+    energies_all = np.concatenate(energies_found)
+    order = np.lexsort((codes_all, energies_all))
+    codes_all = codes_all[order]
+    energies_all = energies_all[order]
+    coalitions = np.zeros((codes_all.shape[0], n), dtype=np.int8)
+    coalitions[:, 1:] = (codes_all[:, None] >> shifts) & 1
+    return [
+        LandscapeMinimum(energy=float(e), coalition=c)
+        for e, c in zip(energies_all.tolist(), coalitions, strict=True)
+    ]
+
+
+def landscape_descent(
+    sizes: npt.ArrayLike,
+    propensity: npt.ArrayLike,
+    start: npt.ArrayLike,
+    rng: np.random.Generator,
+    *,
+    max_sweeps: int = 1000,
+) -> np.ndarray:
+    """Myopic landscape dynamics: states switch side one at a time until none gains by moving.
+
+    Each sweep visits states in an order drawn from ``rng``; a visited state switches if that
+    strictly lowers its frustration (equivalently the total energy). Labels are not normalised,
+    so they stay comparable with ``start``. Returns the final int8 0/1 coalition array; warns
+    (RuntimeWarning) if ``max_sweeps`` is exhausted before reaching a local minimum.
+    """
+    w, tol = _landscape_weights(sizes, propensity)
+    n = w.shape[0]
+    x0 = _as_coalition(start, n, "start")
+    sigma = 1.0 - 2.0 * x0.astype(float)
+    for _ in range(max_sweeps):
+        field = w @ sigma  # recomputed each sweep to avoid drift in the running updates
+        gain = sigma * field  # energy change if each state switched now
+        if not np.any(gain < -tol):
+            return ((1.0 - sigma) / 2.0).astype(np.int8)
+        order = rng.permutation(n)
+        pos = 0
+        while pos < n:
+            # Jump straight to the next state in the sweep order that wants to move.
+            improving = gain[order[pos:]] < -tol
+            k = int(np.argmax(improving))
+            if not improving[k]:
+                break
+            i = order[pos + k]
+            old = sigma[i]
+            sigma[i] = -old
+            field -= 2.0 * old * w[:, i]
+            gain = sigma * field
+            pos += k + 1
+    if np.any(sigma * (w @ sigma) < -tol):
+        warnings.warn(
+            f"landscape_descent did not converge within max_sweeps={max_sweeps}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return ((1.0 - sigma) / 2.0).astype(np.int8)
+
+
+# --------------------------------------------------------------------------------------------
+# Community detection
+# --------------------------------------------------------------------------------------------
+
+
+def _square_finite(matrix: npt.ArrayLike, name: str) -> np.ndarray:
+    """Return ``matrix`` as a float square array, raising ValueError otherwise."""
+    a = np.asarray(matrix, dtype=float)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be a square 2-D array, got shape {a.shape}")
+    return a
+
+
+def _positive_graph(affinity: npt.ArrayLike) -> np.ndarray:
+    """Symmetrised positive part of an affinity matrix with zero diagonal (graph weights)."""
+    a = _square_finite(affinity, "affinity")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("affinity must contain only finite values")
+    a = 0.5 * (a + a.T)
+    pos = np.where(a > 0, a, 0.0)
+    np.fill_diagonal(pos, 0.0)
+    return pos
+
+
+def _canonical_labels(labels: npt.ArrayLike) -> tuple[np.ndarray, int]:
+    """Map arbitrary labels to 0..B-1 and return (codes, B)."""
+    lab = np.asarray(labels)
+    if lab.ndim != 1:
+        raise ValueError(f"labels must be a 1-D array, got shape {lab.shape}")
+    uniq, inv = np.unique(lab, return_inverse=True)
+    return inv.reshape(-1), uniq.shape[0]
+
+
+def _one_hot(codes: np.ndarray, n_blocs: int) -> np.ndarray:
+    """n x B float indicator matrix of bloc membership."""
+    onehot = np.zeros((codes.shape[0], n_blocs))
+    onehot[np.arange(codes.shape[0]), codes] = 1.0
+    return onehot
+
+
+def detect_communities(
+    affinity: npt.ArrayLike,
+    rng_seed: int,
+    *,
+    resolution: float = 1.0,
+    top_k: int | None = 12,
+) -> np.ndarray:
+    """Louvain blocs on the positive-affinity graph; labels 0..B-1 by lowest member index.
+
+    Only off-diagonal positive affinities (symmetrised as (A + A^T)/2) become edges. With
+    ``top_k`` each state keeps only its ``top_k`` strongest positive ties (union over both
+    endpoints), which keeps large dense systems fast while preserving bloc structure. States
+    with no positive tie form singleton blocs. Deterministic for a given ``rng_seed``.
+    """
+    pos = _positive_graph(affinity)
+    n = pos.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if top_k is not None:
+        if top_k < 1:
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k}")
+        if top_k < n - 1:
+            keep_idx = np.argpartition(-pos, top_k - 1, axis=1)[:, :top_k]
+            keep = np.zeros((n, n), dtype=bool)
+            keep[np.arange(n)[:, None], keep_idx] = True
+            keep &= pos > 0
+            keep |= keep.T
+            pos = np.where(keep, pos, 0.0)
+
+    rows, cols = np.nonzero(np.triu(pos, 1))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_weighted_edges_from(
+        zip(rows.tolist(), cols.tolist(), pos[rows, cols].tolist(), strict=True)
+    )
+    if graph.number_of_edges() == 0:
+        return np.arange(n, dtype=np.int64)
+    communities = nx.community.louvain_communities(
+        graph, weight="weight", resolution=resolution, seed=rng_seed
+    )
+    labels = np.empty(n, dtype=np.int64)
+    for new_id, members in enumerate(sorted(communities, key=min)):
+        labels[list(members)] = new_id
+    return labels
+
+
+def modularity(affinity: npt.ArrayLike, labels: npt.ArrayLike) -> float:
+    """Newman modularity of ``labels`` on the positive-affinity graph (0.0 without edges).
+
+    Q = (1/2m) sum_ij [A_ij - k_i k_j / 2m] delta(c_i, c_j), A the positive part of the
+    symmetrised affinity with zero diagonal; the same graph ``detect_communities`` starts from.
+    """
+    pos = _positive_graph(affinity)
+    codes, n_blocs = _canonical_labels(labels)
+    if codes.shape[0] != pos.shape[0]:
+        raise ValueError(f"labels has length {codes.shape[0]}, expected {pos.shape[0]}")
+    two_m = float(pos.sum())
+    if two_m <= 0.0:
+        return 0.0
+    onehot = _one_hot(codes, n_blocs)
+    within = float(np.sum(onehot * (pos @ onehot)))
+    bloc_degree = onehot.T @ pos.sum(axis=1)
+    return within / two_m - float(bloc_degree @ bloc_degree) / two_m**2
+
+
+def match_labels(
+    previous: np.ndarray | None, current: np.ndarray, *, next_id: int | None = None
+) -> np.ndarray:
+    """Relabel ``current`` blocs to maximise overlap with ``previous`` so ids persist in time.
+
+    Uses an optimal assignment (Hungarian) on the contingency table. Current blocs without an
+    overlapping match get fresh ids above every id in ``previous`` (and at least ``next_id`` if
+    given, so callers can avoid reusing ids of blocs that dissolved earlier), assigned in order
+    of each bloc's lowest member index. With ``previous=None`` a copy of ``current`` is returned.
+    """
+    cur = np.asarray(current)
+    if cur.ndim != 1:
+        raise ValueError(f"current must be a 1-D array, got shape {cur.shape}")
+    if previous is None:
+        return cur.astype(np.int64, copy=True)
+    prev = np.asarray(previous)
+    if prev.shape != cur.shape:
+        raise ValueError(f"previous shape {prev.shape} does not match current shape {cur.shape}")
+    prev_ids, prev_codes = np.unique(prev, return_inverse=True)
+    cur_ids, cur_codes = np.unique(cur, return_inverse=True)
+    prev_codes = prev_codes.reshape(-1)
+    cur_codes = cur_codes.reshape(-1)
+
+    table = np.zeros((cur_ids.shape[0], prev_ids.shape[0]), dtype=np.int64)
+    np.add.at(table, (cur_codes, prev_codes), 1)
+    mapping = np.full(cur_ids.shape[0], -1, dtype=np.int64)
+    assigned = np.zeros(cur_ids.shape[0], dtype=bool)
+    if table.size:
+        row_ind, col_ind = linear_sum_assignment(table, maximize=True)
+        for r, c in zip(row_ind.tolist(), col_ind.tolist(), strict=True):
+            if table[r, c] > 0:
+                mapping[r] = int(prev_ids[c])
+                assigned[r] = True
+
+    fresh = int(prev_ids.max()) + 1 if prev_ids.size else 0
+    if next_id is not None:
+        fresh = max(fresh, int(next_id))
+    unmatched = np.flatnonzero(~assigned)
+    if unmatched.size:
+        first_member = np.full(cur_ids.shape[0], cur.shape[0], dtype=np.int64)
+        np.minimum.at(first_member, cur_codes, np.arange(cur.shape[0]))
+        for r in unmatched[np.argsort(first_member[unmatched], kind="stable")].tolist():
+            mapping[r] = fresh
+            fresh += 1
+    return mapping[cur_codes]
+
+
+# --------------------------------------------------------------------------------------------
+# Bloc-level summaries
+# --------------------------------------------------------------------------------------------
+
+
+def bloc_margin_and_hedging(
+    affinity: npt.ArrayLike, labels: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-state bloc margin and hedging index from positive affinity shares.
+
+    p_ib is state i's share of positive affinity mass (j != i) toward bloc b. margin_i =
+    p_i,own - max_{b != own} p_ib in [-1, 1] (1 when loyal to its own bloc only). hedging_i =
+    2 min(p1, p2) / (p1 + p2) over the two largest shares: 1 means evenly split between two
+    blocs, 0 means at most one bloc attracts it. States with no positive mass get 0 for both.
+    """
+    a = _square_finite(affinity, "affinity")
+    codes, n_blocs = _canonical_labels(labels)
+    n = a.shape[0]
+    if codes.shape[0] != n:
+        raise ValueError(f"labels has length {codes.shape[0]}, expected {n}")
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    pos = np.where(a > 0, a, 0.0)
+    np.fill_diagonal(pos, 0.0)
+    mass = pos @ _one_hot(codes, n_blocs)
+    total = mass.sum(axis=1)
+    has_mass = total > 0
+    shares = np.divide(mass, total[:, None], out=np.zeros_like(mass), where=has_mass[:, None])
+
+    rows = np.arange(n)
+    own = shares[rows, codes]
+    if n_blocs >= 2:
+        others = shares.copy()
+        others[rows, codes] = -np.inf
+        margin = own - others.max(axis=1)
+        top_two = np.partition(shares, n_blocs - 2, axis=1)[:, n_blocs - 2 :]
+        p2, p1 = top_two[:, 0], top_two[:, 1]
+        hedging = np.divide(2.0 * p2, p1 + p2, out=np.zeros(n), where=p2 > 0)
+    else:
+        margin = own.copy()
+        hedging = np.zeros(n)
+    margin = np.where(has_mass, np.clip(margin, -1.0, 1.0), 0.0)
+    hedging = np.where(has_mass, np.clip(hedging, 0.0, 1.0), 0.0)
+    return margin, hedging
+
+
+def polarization(sizes: npt.ArrayLike, affinity: npt.ArrayLike, coalition: npt.ArrayLike) -> float:
+    """Two-coalition polarization in [0, 1]: capability balance times affinity cleavage.
+
+    4 s0 s1 (s0, s1 the size shares of the sides) times clip(mean affinity within sides - mean
+    affinity across sides, 0, 1), means over off-diagonal pairs weighted by s_i s_j (a mean
+    with no pairs counts as 0). Zero when a side is empty or total size is zero.
+    """
+    s = np.asarray(sizes, dtype=float)
+    a = _square_finite(affinity, "affinity")
+    n = s.shape[0]
+    if s.ndim != 1 or a.shape != (n, n):
+        raise ValueError(f"sizes shape {s.shape} and affinity shape {a.shape} do not match")
+    x = _as_coalition(coalition, n, "coalition")
+    total = float(s.sum())
+    if total <= 0 or np.all(x == 0) or np.all(x == 1):
+        return 0.0
+    share = s / total
+    s1 = float(share[x == 1].sum())
+    balance = 4.0 * (1.0 - s1) * s1
+    weight = np.outer(share, share)
+    np.fill_diagonal(weight, 0.0)
+    same = x[:, None] == x[None, :]
+    w_in = np.where(same, weight, 0.0)
+    w_out = np.where(same, 0.0, weight)
+    aff = np.where(weight > 0, a, 0.0)  # ignore (possibly non-finite) diagonal entries
+    mean_in = float((w_in * aff).sum() / w_in.sum()) if w_in.sum() > 0 else 0.0
+    mean_out = float((w_out * aff).sum() / w_out.sum()) if w_out.sum() > 0 else 0.0
+    return float(np.clip(balance * np.clip(mean_in - mean_out, 0.0, 1.0), 0.0, 1.0))
+
+
+def _bloc_pair_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike, same_bloc: bool) -> float:
+    """Mean of off-diagonal entries over pairs in the same / different blocs (0.0 if none)."""
+    m = _square_finite(matrix, "matrix")
+    lab = np.asarray(labels)
+    if lab.shape != (m.shape[0],):
+        raise ValueError(f"labels must have shape ({m.shape[0]},), got {lab.shape}")
+    mask = (lab[:, None] == lab[None, :]) == same_bloc
+    np.fill_diagonal(mask, False)
+    if not mask.any():
+        return 0.0
+    return float(m[mask].mean())
+
+
+def cross_bloc_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike) -> float:
+    """Mean off-diagonal entry over state pairs in different blocs (0.0 if there are none)."""
+    return _bloc_pair_mean(matrix, labels, same_bloc=False)
+
+
+def within_bloc_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike) -> float:
+    """Mean off-diagonal entry over distinct state pairs in the same bloc (0.0 if none)."""
+    return _bloc_pair_mean(matrix, labels, same_bloc=True)

@@ -1,0 +1,271 @@
+"""Model behaviour: Mesa wiring, determinism, analytic cases, events, and invariants."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.agents import StateAgent
+from sim.crises import militarized_incident
+from sim.metrics import check_invariants
+from sim.model import DiplomacyModel
+from sim.params import Parameters
+from sim.scenario import Event, StateSpec
+from sim.synthetic import synthetic_world
+from tests.worlds import BASE_STATES, exercise_program, world
+
+
+def test_states_are_mesa_agents_and_model_uses_rng():
+    m = DiplomacyModel(world())
+    assert isinstance(m, mesa.Model)
+    agents = list(m.agents_by_type[StateAgent])
+    assert [a.code for a in agents] == list(BASE_STATES)
+    assert all(isinstance(a, mesa.Agent) for a in agents)
+    assert isinstance(m.rng, np.random.Generator)
+    blu = agents[0]
+    blu.stability = 0.5  # agent attributes are views of the model's arrays
+    assert m.stability[0] == 0.5 and blu.stability == 0.5
+
+
+def _tables(model: DiplomacyModel) -> dict[str, pd.DataFrame]:
+    return model.run().tables()
+
+
+def test_same_seed_identical_tables_different_seed_differs():
+    a = _tables(DiplomacyModel(world(seed=3)))
+    b = _tables(DiplomacyModel(world(seed=3)))
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    c = _tables(DiplomacyModel(world(seed=4)))
+    assert not a["activities"].equals(c["activities"])
+
+
+def test_seed_argument_overrides_scenario_seed():
+    a = _tables(DiplomacyModel(world(seed=3), rng=11))
+    b = _tables(DiplomacyModel(world(seed=99), rng=11))
+    pd.testing.assert_frame_equal(a["world"], b["world"])
+
+
+def test_identical_across_processes():
+    code = (
+        "import hashlib, pandas as pd\n"
+        "from sim.model import DiplomacyModel\n"
+        "from sim.synthetic import synthetic_world\n"
+        "r = DiplomacyModel(synthetic_world(25, seed=5, steps=40)).run()\n"
+        "h = hashlib.sha256()\n"
+        "for t in r.tables().values(): h.update(pd.util.hash_pandas_object(t, index=True).values.tobytes())\n"
+        "print(h.hexdigest())\n"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    }
+    assert len(outs) == 1
+
+
+def _richardson_pair(
+    a: float, b: float, m: float, n: float, g: float, h: float, steps: int
+) -> np.ndarray:
+    states = {
+        "XXX": dict(
+            capability=0.2,
+            location=(0.0, 0.0),
+            richardson={"reactivity": a, "fatigue": m, "ambition": g},
+        ),
+        "YYY": dict(
+            capability=0.3,
+            location=(0.0, 10.0),
+            richardson={"reactivity": b, "fatigue": n, "ambition": h},
+        ),
+    }
+    sc = world(
+        states,
+        hostility={("XXX", "YYY"): 1.0},
+        steps=steps,
+        activities=0,
+        crisis_rate=0.0,
+        richardson_dt=0.05,
+    )
+    model = DiplomacyModel(sc)
+    model.run()
+    return model.capability.copy()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "m", "n", "g", "h"),
+    [(1, 1, 2, 2, 1, 1), (1, 0.5, 2, 1, 1, 2), (0.3, 0.8, 1.0, 1.5, 0.2, 0.5)],
+)
+def test_richardson_converges_to_analytic_equilibrium(a, b, m, n, g, h):
+    x_star = (a * h + n * g) / (m * n - a * b)
+    y_star = (b * g + m * h) / (m * n - a * b)
+    x, y = _richardson_pair(a, b, m, n, g, h, steps=1500)
+    assert x == pytest.approx(x_star, rel=0.01)
+    assert y == pytest.approx(y_star, rel=0.01)
+
+
+def test_richardson_diverges_when_reactions_outweigh_fatigue():
+    x, y = _richardson_pair(1, 1, 0.5, 0.5, 1, 1, steps=400)  # m*n = 0.25 < a*b = 1
+    assert x > 100 and y > 100
+    assert np.isfinite([x, y]).all()
+
+
+def test_militarized_incident_collapses_trust_and_entangles_partners():
+    m = DiplomacyModel(world(trust={("AZR", "BLU"): 0.9}, interoperability={("AZR", "BLU"): 0.8}))
+    blu, azr, red, gry = (m.index[s] for s in ("BLU", "AZR", "RED", "GRY"))
+    before_trust = m.trust[blu, red], m.trust[red, blu]
+    before_risk = m.risk[azr, red], m.risk[gry, red]
+    before_h = m.hostility[blu, red]
+    militarized_incident(m, blu, red, 1.0)
+    assert m.trust[blu, red] < before_trust[0] and m.trust[red, blu] < before_trust[1]
+    assert m.hostility[blu, red] > before_h
+    assert m.risk[azr, red] > before_risk[0] + 0.05  # AZR backs BLU: drawn in
+    assert m.risk[gry, red] == pytest.approx(
+        before_risk[1], abs=1e-3
+    )  # no ties to BLU: not drawn in
+    check_invariants(m)
+
+
+def test_events_change_the_world():
+    events = (
+        Event(2, "join_alliance", {"state": "GRY", "alliance": "Pact"}),
+        Event(5, "coup", {"state": "CYN", "severity": 0.8}),
+        Event(3, "embargo", {"suppliers": ["BLU"], "targets": ["CYN"], "until": 10}),
+        Event(4, "budget_change", {"state": "AZR", "factor": 2.0}),
+        Event(6, "war_shock", {"states": ["RED", "GRY"], "severity": 1.0}),
+        Event(7, "set_lever", {"lever": "transparency", "value": 0.9, "state": None}),
+        Event(8, "hotline", {"states": ["BLU", "RED"]}),
+        Event(9, "leave_alliance", {"state": "AZR", "alliance": "Pact"}),
+    )
+    m = DiplomacyModel(world(events=events, steps=12, alliances={"Pact": ["BLU", "AZR"]}))
+    ix = m.index
+    m.run(4)  # events at steps 0..3 applied
+    assert m.agreements[ix["GRY"], ix["BLU"]]
+    assert m.embargo[ix["BLU"], ix["CYN"]]
+    stability_before = m.stability[ix["CYN"]]
+    m.run(6)  # through step 9
+    assert m.stability[ix["CYN"]] < stability_before * 0.5
+    assert m.budget[ix["AZR"]] == pytest.approx(2.0)
+    assert m.hostility0[ix["RED"], ix["GRY"]] >= 0.8
+    assert (m.levers[:, 0] == 0.9).all()
+    assert m.hotline[ix["BLU"], ix["RED"]]
+    assert not m.agreements[ix["AZR"], ix["GRY"]]
+    m.run(2)
+    assert not m.embargo[ix["BLU"], ix["CYN"]]  # ended at step 10
+    crises = m.results().crises
+    assert (crises.outcome == "war").sum() == 1
+
+
+def test_embargo_blocks_programmed_transfers():
+    program = Event(
+        0,
+        "arms_program",
+        {"suppliers": ["BLU"], "recipient": "GRY", "volume": 1.0, "every": 1, "until": None},
+    )
+    embargo = Event(0, "embargo", {"suppliers": ["BLU"], "targets": ["GRY"], "until": None})
+    free = DiplomacyModel(world(events=(program,), steps=10, activities=0)).run()
+    blocked = DiplomacyModel(world(events=(program, embargo), steps=10, activities=0)).run()
+    assert (free.activities.activity == "arms_transfer").sum() == 10
+    assert (blocked.activities.activity == "arms_transfer").sum() == 0
+
+
+def test_agreement_emerges_from_sustained_cooperation_and_lapses_with_neglect():
+    two = {k: BASE_STATES[k] for k in ("AZR", "CYN")}
+    drill = exercise_program(0, ["AZR", "CYN"], every=1, scale=3.0)
+    formed = DiplomacyModel(
+        world(two, hostility={}, events=(drill,), steps=80, activities=0, crisis_rate=0.0)
+    )
+    formed.run()
+    assert formed.agreements[0, 1] and formed.agreements_formed == 1
+    lapsing = DiplomacyModel(
+        world(
+            two, hostility={}, agreements=(("AZR", "CYN"),), steps=60, activities=0, lapse_steps=24
+        )
+    )
+    lapsing.run()
+    assert not lapsing.agreements[0, 1] and lapsing.agreements_lapsed == 1
+
+
+def test_tables_have_expected_shape():
+    sc = world(steps=30, record_every=5)
+    r = DiplomacyModel(sc, record_dyads=10).run()
+    assert list(r.world.step) == [0, 5, 10, 15, 20, 25, 30]
+    assert len(r.states) == 7 * len(sc.states)
+    assert len(r.dyads) == 4 * 10  # steps 0, 10, 20, 30 x 10 pairs
+    assert set(r.activities.activity) <= {"exercise", "arms_transfer", "advisory", "dialogue"}
+    assert r.world.notna().all().all() and r.states.notna().all().all()
+
+
+def test_one_state_and_no_relations_run_cleanly():
+    solo = world({"ONE": BASE_STATES["BLU"]}, hostility={}, steps=12, debug_invariants=1)
+    r = DiplomacyModel(solo).run()
+    assert len(r.world) == 13 and np.isfinite(r.world.select_dtypes("number").to_numpy()).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(2, 14),
+    seed=st.integers(0, 2**31 - 1),
+    temperature=st.floats(0.01, 5.0),
+    crisis_rate=st.floats(0.0, 1.0),
+    exercise_interop=st.floats(0.0, 1.0),
+    exercise_signal=st.floats(0.0, 1.0),
+    incident_risk=st.floats(0.0, 1.0),
+    entanglement=st.floats(0.0, 1.0),
+    stock_decay=st.floats(0.0, 1.0),
+    reactivity=st.floats(0.0, 2.0),
+    budget_scale=st.floats(0.0, 50.0),
+)
+def test_invariants_hold_under_random_parameters(
+    n,
+    seed,
+    temperature,
+    crisis_rate,
+    exercise_interop,
+    exercise_signal,
+    incident_risk,
+    entanglement,
+    stock_decay,
+    reactivity,
+    budget_scale,
+):
+    params = Parameters(
+        temperature=temperature,
+        crisis_rate=crisis_rate,
+        exercise_interop=exercise_interop,
+        exercise_signal=exercise_signal,
+        incident_risk=incident_risk,
+        entanglement=entanglement,
+        stock_decay=stock_decay,
+        reactivity=reactivity,
+        debug_invariants=1,  # the model checks every step and names what broke
+        alignment_interval=5,
+    )
+    sc = synthetic_world(n, seed=seed, steps=25, parameters=params)
+    sc = sc.__class__(
+        **{
+            **sc.__dict__,
+            "states": tuple(
+                StateSpec(**{**s.__dict__, "budget": s.budget * budget_scale}) for s in sc.states
+            ),
+        }
+    )
+    m = DiplomacyModel(sc)
+    r = m.run()
+    check_invariants(m)
+    assert np.allclose(m.interoperability, m.interoperability.T)
+    assert np.allclose(m.risk, m.risk.T) and np.allclose(m.hostility, m.hostility.T)
+    assert (m.dependency.sum(axis=1) <= 1 + 1e-9).all()
+    for table in r.tables().values():
+        numbers = table.select_dtypes("number").to_numpy()
+        assert np.isfinite(numbers).all()
+    assert ((r.states.hedging >= 0) & (r.states.hedging <= 1)).all()
+    assert ((r.world.polarization >= 0) & (r.world.polarization <= 1)).all()

@@ -1,0 +1,135 @@
+"""Directional 'stylized facts' from the source essays, each over several seeds.
+
+Each test compares a treatment with a baseline on the same seeds and asserts the
+direction of the difference in the seed-averaged outcome.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model import DiplomacyModel
+from sim.scenario import Event
+from tests.worlds import exercise_program, world
+
+SEEDS = range(6)
+GROUP = ["BLU", "AZR", "CYN"]
+
+
+def _final(scenario, seeds=SEEDS) -> list[DiplomacyModel]:
+    models = []
+    for s in seeds:
+        m = DiplomacyModel(scenario, rng=s)
+        m.run()
+        models.append(m)
+    return models
+
+
+def _group_interop(m: DiplomacyModel) -> float:
+    idx = [m.index[s] for s in GROUP]
+    sub = m.interoperability[np.ix_(idx, idx)]
+    return float(sub[np.triu_indices(len(idx), 1)].mean())
+
+
+def _rival_risk(m: DiplomacyModel) -> float:
+    red = m.index["RED"]
+    return float(np.mean([m.risk[red, m.index[s]] for s in GROUP]))
+
+
+def _exercise_world(tempo: bool, transparency: float, seed_offset: int = 0):
+    events = (exercise_program(0, GROUP, every=1, scale=2.0, kind="naval"),) if tempo else ()
+    return world(
+        events=events,
+        steps=36,
+        governance={"transparency": transparency},
+        crisis_rate=0.0,
+        weight_risk_reduction=0.0,
+    )
+
+
+def test_more_exercises_raise_group_interoperability_and_rival_risk():
+    base = _final(_exercise_world(False, 0.1))
+    more = _final(_exercise_world(True, 0.1))
+    assert (
+        np.mean([_group_interop(m) for m in more])
+        > np.mean([_group_interop(m) for m in base]) + 0.05
+    )
+    assert np.mean([_rival_risk(m) for m in more]) > np.mean([_rival_risk(m) for m in base]) + 0.02
+
+
+def test_transparency_damps_the_risk_rise_from_exercises():
+    rise = {}
+    for transparency in (0.0, 0.9):
+        base = np.mean([_rival_risk(m) for m in _final(_exercise_world(False, transparency))])
+        more = np.mean([_rival_risk(m) for m in _final(_exercise_world(True, transparency))])
+        rise[transparency] = more - base
+    assert rise[0.0] > 0
+    assert rise[0.9] < 0.5 * rise[0.0]
+
+
+def test_dialogue_lowers_escalation_risk_and_crises():
+    def scenario(dialogue: bool):
+        return world(
+            steps=120,
+            hostility={("BLU", "RED"): 0.9, ("AZR", "RED"): 0.8, ("CYN", "RED"): 0.7},
+            crisis_rate=0.3,
+            weight_risk_reduction=3.0 if dialogue else 0.0,
+        )
+
+    seeds = range(8)
+    talk = _final(scenario(True), seeds)
+    silent = _final(scenario(False), seeds)
+    assert sum(len(m.crisis_log) for m in talk) < sum(len(m.crisis_log) for m in silent)
+
+    def mean_risk(ms):
+        return np.mean([m.results().world.risk_across.mean() for m in ms])
+
+    assert mean_risk(talk) < mean_risk(silent)
+    assert sum((np.array(m.results().activities.activity) == "dialogue").sum() for m in talk) > 0
+
+
+def test_arms_transfers_raise_importer_dependency_on_supplier():
+    program = Event(
+        0,
+        "arms_program",
+        {"suppliers": ["BLU"], "recipient": "GRY", "volume": 1.0, "every": 1, "until": None},
+    )
+
+    def dep(ms):
+        return np.mean([m.dependency[m.index["GRY"], m.index["BLU"]] for m in ms])
+
+    base = _final(world(steps=36, dependency={"GRY": {"RED": 0.5}}))
+    armed = _final(world(steps=36, dependency={"GRY": {"RED": 0.5}}, events=(program,)))
+    assert dep(armed) > dep(base) + 0.2
+
+    def red_share(ms):
+        return np.mean([m.dependency[m.index["GRY"], m.index["RED"]] for m in ms])
+
+    assert red_share(armed) < red_share(base)
+
+
+def test_militarized_incident_lowers_trust_in_the_dyad():
+    shock = Event(12, "war_shock", {"states": ["AZR", "RED"], "severity": 0.6})
+
+    def trust(ms):
+        return np.mean(
+            [
+                m.trust[m.index["AZR"], m.index["RED"]] + m.trust[m.index["RED"], m.index["AZR"]]
+                for m in ms
+            ]
+        )
+
+    for steps, ratio in ((14, 0.8), (26, 0.95)):  # right after the shock, and a year on
+        calm = _final(world(steps=steps, crisis_rate=0.0))
+        hit = _final(world(steps=steps, crisis_rate=0.0, events=(shock,)))
+        assert trust(hit) < ratio * trust(calm)
+
+
+def test_advisory_backlash_is_reduced_by_oversight_and_cocreation():
+    def backlashes(levers: float) -> int:
+        sc = world(
+            steps=48, governance={"oversight": levers, "co_creation": levers}, weight_influence=6.0
+        )
+        return sum(m.backlashes for m in _final(sc))
+
+    assert backlashes(0.9) < backlashes(0.0)
