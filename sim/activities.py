@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.params import ACTIVITY_KINDS, EXERCISE_EFFECTS, EXERCISE_KINDS, LEVERS, Parameters
-from sim.relations import saturating_gain, zero_diagonal
+from sim.relations import IMPORT_STOCK, saturating_gain, zero_diagonal
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import DiplomacyModel
@@ -86,7 +86,10 @@ def option_utilities(m: DiplomacyModel) -> np.ndarray:
     exercise[:, low_stability] = -np.inf
 
     arms = u[:, n : 2 * n]
-    demand = (0.3 + rival_load)[None, :]
+    stock = m.stock.sum(axis=1) + m.other_stock
+    demand = ((0.3 + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock))[
+        None, :
+    ]  # saturates with stock
     consent = (
         (0.5 + 0.5 * trust.T)
         * (1.0 - m.autonomy[None, :] * m.dependency.T)
@@ -95,7 +98,6 @@ def option_utilities(m: DiplomacyModel) -> np.ndarray:
     np.multiply(p.weight_economic, demand, out=arms)
     arms += p.weight_affinity * affinity + p.weight_security * m.shared_threat * rel_cap[None, :]
     arms *= consent
-    arms *= m.arms_industry[:, None]
     arms -= p.weight_escalation * 0.5 * provocation
     arms[m.arms_industry <= 0.0, :] = -np.inf
     arms[m.embargo | (affinity < 0.0)] = -np.inf  # no sales to rivals or political opposites
@@ -106,6 +108,7 @@ def option_utilities(m: DiplomacyModel) -> np.ndarray:
     np.multiply(
         p.weight_influence * rel_cap[:, None], weakness * np.maximum(affinity, 0.0), out=advisory
     )
+    advisory /= 1.0 + m.presence  # a mission already in place makes the next worth less
     advisory -= p.backlash * 10.0 * np.maximum(p.fit_threshold - fit, 0.0)
 
     dialogue = u[:, 3 * n : 4 * n]

@@ -66,11 +66,16 @@ class StateAgent(mesa.Agent):
         return f"StateAgent({self.code})"
 
     def step(self) -> None:
-        """Choose and file activities until the banked effort or the per-step limit runs out."""
+        """Choose and file activities until the banked effort or the per-step limit runs out.
+
+        Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
+        arms transfers draw on a separate export capacity fed by the arms industry.
+        """
         model = self.model
         i = self.index
         bank = model.bank[i]
-        if bank < model.min_cost:
+        export_bank = model.export_bank[i]
+        if bank < model.min_cost and export_bank < model.p.cost_arms_transfer:
             return
         row = model.utilities[i]
         options = model.shortlists[i]
@@ -82,6 +87,7 @@ class StateAgent(mesa.Agent):
         costs = model.costs[options]
         n = model.n
         p = model.p
+        is_export = options // n == ARMS
         # Softmax choice by Gumbel-max; the last slot is 'save the effort' (utility 0).
         k = options.size
         scores = np.zeros(k + 1)
@@ -89,7 +95,7 @@ class StateAgent(mesa.Agent):
         noise = model.rng.gumbel(size=(p.max_activities, k + 1))
         for draw in noise:
             draw += scores
-            draw[:k][costs > bank] = -np.inf
+            draw[:k][costs > np.where(is_export, export_bank, bank)] = -np.inf
             pick = int(draw.argmax())
             if pick == k or draw[pick] == -np.inf:
                 break
@@ -102,6 +108,10 @@ class StateAgent(mesa.Agent):
                 model.book.advisory.append((i, partner))
             else:
                 model.book.dialogues.append((i, partner))
-            bank -= costs[pick]
+            if kind == ARMS:
+                export_bank -= costs[pick]
+            else:
+                bank -= costs[pick]
             scores[pick] = -np.inf
         model.bank[i] = bank
+        model.export_bank[i] = export_bank

@@ -303,7 +303,7 @@ def check_invariants(m: DiplomacyModel) -> None:
         arr = getattr(m, name)
         if not np.isfinite(arr).all() or arr.min(initial=0) < -tol or arr.max(initial=0) > 1 + tol:
             raise InvariantError(f"step {m.steps}: {name} outside [0, 1]")
-    for name in ("capability", "budget", "bank"):
+    for name in ("capability", "budget", "bank", "export_bank"):
         arr = getattr(m, name)
         if not np.isfinite(arr).all() or arr.min(initial=0) < -tol:
             raise InvariantError(f"step {m.steps}: {name} negative or not finite")

@@ -170,6 +170,7 @@ class DiplomacyModel(mesa.Model):
             [[float(s.levers.get(k, base[k])) for k in LEVERS] for s in states]
         ).reshape(self.n, len(LEVERS))
         self.bank = np.zeros(self.n)
+        self.export_bank = np.zeros(self.n)
         self.exports = np.zeros(self.n)
         self.market = np.zeros(self.n)
 
@@ -267,6 +268,11 @@ class DiplomacyModel(mesa.Model):
             np.minimum(
                 self.bank, np.maximum(p.bank_cap * self.budget, self.max_cost), out=self.bank
             )
+            self.export_bank += self.arms_industry * p.export_capacity
+            export_cap = np.maximum(
+                p.bank_cap * self.arms_industry * p.export_capacity, p.cost_arms_transfer
+            )
+            np.minimum(self.export_bank, export_cap, out=self.export_bank)
             self.utilities = option_utilities(self)
             self.shortlists = shortlist(self.utilities, p.consideration_set)
             self.agents.shuffle_do("step")
@@ -394,7 +400,10 @@ class DiplomacyModel(mesa.Model):
             self.agreements_formed += int(formed.sum()) // 2
             self.agreement_clock[formed] = 0
         neglected = (
-            self.bilateral & (self.alliance_count == 0) & (self.interoperability < p.lapse_interop)
+            self.bilateral
+            & (self.alliance_count == 0)
+            & (self.interoperability < p.lapse_interop)
+            & (mutual < p.lapse_trust)
         )
         self.lapse_clock = np.where(neglected, self.lapse_clock + 1, 0)
         lapsed = self.lapse_clock >= p.lapse_steps

@@ -86,6 +86,13 @@ class Parameters:
         2500.0, 1.0, None, "distance at which proximity falls to 1/e (signals and crisis exposure)"
     )
 
+    export_capacity: float = _p(
+        1.0,
+        0,
+        None,
+        "arms transfers per step an exporter with arms_industry 1 can deliver (its own bank)",
+    )
+
     # --- arms transfer effects --------------------------------------------------------------
     arms_volume: float = _p(
         1.0, 0, None, "volume of a chosen transfer per unit of the exporter's arms_industry"
@@ -241,10 +248,16 @@ class Parameters:
         24, 1, None, "steps of sustained trust and interoperability that produce an agreement"
     )
     lapse_interop: float = _p(
-        0.1, 0, 1, "interoperability below which a non-alliance agreement is neglected"
+        0.1, 0, 1, "interoperability below which a non-alliance agreement counts as neglected"
+    )
+    lapse_trust: float = _p(
+        0.45,
+        0,
+        1,
+        "mutual trust below which a neglected non-alliance agreement accrues time toward lapsing",
     )
     lapse_steps: int = _p(
-        36, 1, None, "steps of neglect after which a non-alliance agreement lapses"
+        60, 1, None, "steps of neglect after which a non-alliance agreement lapses"
     )
 
     # --- recording ----------------------------------------------------------------------------

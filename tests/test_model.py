@@ -187,7 +187,13 @@ def test_agreement_emerges_from_sustained_cooperation_and_lapses_with_neglect():
     assert formed.agreements[0, 1] and formed.agreements_formed == 1
     lapsing = DiplomacyModel(
         world(
-            two, hostility={}, agreements=(("AZR", "CYN"),), steps=60, activities=0, lapse_steps=24
+            two,
+            hostility={},
+            agreements=(("AZR", "CYN"),),
+            steps=60,
+            activities=0,
+            lapse_steps=24,
+            trust={("AZR", "CYN"): 0.2, ("CYN", "AZR"): 0.2},
         )
     )
     lapsing.run()
