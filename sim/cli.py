@@ -1,0 +1,112 @@
+"""The ``ddsim`` command line: one ``add_*_parser`` function per subcommand.
+
+To add a subcommand, write ``add_<name>_parser(sub)`` that adds its parser and sets
+``func`` (a function taking the parsed args and returning an exit code), and decorate it
+with ``@subcommand``. Import heavy modules (model, pandas, plotting) inside the command
+function so that ``ddsim validate`` and ``--help`` stay fast.
+
+Convention: bad user input raises `sim.loader.InputError` (ScenarioError, later
+ExperimentError); `main` prints its one-line message to stderr and exits 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+import sim
+from sim.loader import InputError, ScenarioError, load_scenario, parse_set_option
+
+ParserAdder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+SUBCOMMANDS: list[ParserAdder] = []
+
+
+def subcommand(adder: ParserAdder) -> ParserAdder:
+    """Register a function that adds one subcommand's parser (in help order)."""
+    SUBCOMMANDS.append(adder)
+    return adder
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, object]:
+    """--set KEY=VALUE options -> {key: parsed value} (later options win)."""
+    return dict(parse_set_option(text) for text in pairs)
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--set KEY=VALUE`` option (repeatable) for commands that load a scenario."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set parameters.temperature=0.1 "
+        "(VALUE is YAML; see docs/scenarios.md for the paths)",
+    )
+
+
+@subcommand
+def add_validate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``ddsim validate FILE...``: check scenario files without running them."""
+    parser = sub.add_parser(
+        "validate",
+        help="check scenario files (exit 2 if any is invalid)",
+        description="Load and check each scenario file (or bundled scenario name). Prints "
+        "'ok  FILE  (N states, S steps, E events)' or the error; exits 0 if all are valid, else 2.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario file or bundled name")
+    add_set_option(parser)
+    parser.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate every file, reporting each; 0 when all are valid, else 2."""
+    overrides = _overrides(args.overrides)
+    status = 0
+    for file in args.files:
+        try:
+            scenario = load_scenario(file, overrides)
+        except ScenarioError as exc:
+            print(exc, file=sys.stderr)
+            status = 2
+            continue
+        print(
+            f"ok  {file}  ({len(scenario.states)} states, {scenario.steps} steps, "
+            f"{len(scenario.events)} events)"
+        )
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ddsim",
+        description="Agent-based simulation of defense diplomacy.",
+    )
+    parser.add_argument("--version", action="version", version=f"ddsim {sim.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for adder in SUBCOMMANDS:
+        adder(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code (2 for bad input, with a one-line message)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
