@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for adder in SUBCOMMANDS:
         adder(sub)
+    from sim import runner, sweep  # run/plot and sweep/analyze live beside their machinery
+
+    runner.register_commands(sub)
+    sweep.register_commands(sub)
     return parser
 
 
