@@ -605,11 +605,12 @@ def plot_network(
             ),
         ]
         geo = bool(locations) and _geo_positions(locations, ids) is not None
-        layout = "schematic map of capitals (west-east and north-south order kept)"
-        handles.append(
-            Line2D([], [], ls="", label="positions: " + (layout if geo else "spring layout"))
-        )
-        fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)))
+        layout = "capitals (schematic map)" if geo else "spring layout"
+        handles.append(Line2D([], [], ls="", label=f"positions: {layout}"))
+        # Few enough columns that the legend fits the figure's width (a wider legend is
+        # clipped at both edges: the bloc markers on the left, the last label on the right).
+        ncol = 3 if n_panels >= 2 else 2
+        fig.legend(handles=handles, loc="outside lower center", ncol=ncol)
         fig.suptitle(title or "Alignment network")
     return fig
 
@@ -669,8 +670,9 @@ def plot_blocs(
         for k, b in enumerate(keys):
             code[(values == b) & (size_table.to_numpy() >= 2)] = k
         code[np.isnan(values.astype(float))] = np.nan
-        cmap = ListedColormap([blocs.colors[b] for b in keys] + [LIGHT_GREY])
-        cmap.set_bad("white")
+        cmap = ListedColormap([blocs.colors[b] for b in keys] + [LIGHT_GREY]).with_extremes(
+            bad="white"
+        )
         # Cell edges: midpoints between recorded steps.
         st = steps.astype(float)
         if len(st) > 1:

@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import sys
 import time
 import traceback
@@ -67,6 +68,7 @@ __all__ = [
     "MANIFEST_FILE",
     "SCENARIO_FILE",
     "RunResults",
+    "compare_tables",
     "dyad_snapshot",
     "load_run",
     "prepare_scenario",
@@ -205,19 +207,31 @@ def prepare_scenario(
 
     Raises `sim.loader.ScenarioError` (an `InputError`) on bad input."""
     merged = _override_map(overrides)
-    if steps is not None:
-        merged["steps"] = steps
     if seed is not None:
         merged["seed"] = seed
     if record_every is not None:
         merged["parameters.record_every"] = record_every
     if isinstance(scenario, Scenario):
-        if not merged:
-            return scenario
-        source = scenario.path or f"<scenario {scenario.name}>"
-        rebuilt = scenario_from_dict(scenario_to_dict(scenario), source=source, overrides=merged)
-        return dataclasses.replace(rebuilt, path=scenario.path)
-    return load_scenario(scenario, merged or None)
+        world = scenario
+        if merged:
+            source = scenario.path or f"<scenario {scenario.name}>"
+            rebuilt = scenario_from_dict(scenario_to_dict(scenario), source=source, overrides=merged)
+            world = dataclasses.replace(rebuilt, path=scenario.path)
+    else:
+        world = load_scenario(scenario, merged or None)
+    return with_run_length(world, steps)
+
+
+def with_run_length(world: Scenario, steps: int | None) -> Scenario:
+    """The scenario run for `steps` steps instead of its own: a shorter run simply ends
+    earlier, so scheduled events that fall after its last step are left out (the saved
+    scenario then says exactly what ran)."""
+    if steps is None or steps == world.steps:
+        return world
+    if steps < 1:
+        raise InputError(f"--steps: expected a whole number >= 1, got {steps}")
+    events = tuple(e for e in world.events if e.step < steps)
+    return dataclasses.replace(world, steps=int(steps), events=events)
 
 
 def _scenario_meta(world: Scenario) -> dict[str, Any]:
@@ -647,12 +661,14 @@ def _read_table(path: Path, fmt: str, dtypes: Mapping[str, str]) -> pd.DataFrame
 
     if fmt == "csv":
         string_cols = [c for c, t in dtypes.items() if t in ("str", "object", "string")]
+        # pandas 3 parses floats exactly by default (and deprecates float_precision)
+        exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
         df = pd.read_csv(
             path,
             keep_default_na=False,
             na_values=["NaN"],
-            float_precision="round_trip",
             dtype=dict.fromkeys(string_cols, str),
+            **exact,
         )
     else:
         df = pd.read_parquet(path)
@@ -799,7 +815,15 @@ def register_commands(subparsers: argparse._SubParsersAction) -> None:
         help="record metrics every K steps (sets parameters.record_every; the last step is always recorded)",
     )
     run.add_argument(
-        "--format", choices=FORMATS, default="parquet", help="table format (default: parquet)"
+        "--format", choices=FORMATS, default=None, help="table format (default: parquet)"
+    )
+    run.add_argument(
+        "--replay",
+        type=Path,
+        metavar="RUN_DIR",
+        help="rerun a saved run from its scenario.yaml and manifest (same seed, steps, "
+        "recording and format) into a new run directory (--out, default RUN_DIR-replay) and "
+        "check that every table is identical: exit 0 if so, 1 if not",
     )
     run.add_argument(
         "--quiet",
@@ -837,6 +861,7 @@ class RunPlan:
     plots: bool
     quiet: bool
     options: dict[str, Any]
+    replay_of: Path | None = None
 
 
 def plan_run(args: argparse.Namespace) -> RunPlan:
@@ -876,7 +901,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         "seed": args.seed,
         "every": args.every,
         "dyads": record_dyads or None,
-        "format": args.format,
+        "format": args.format or "parquet",
         "svg": args.svg,
         "plots": args.plots,
         "out": str(args.out) if args.out is not None else None,
@@ -886,7 +911,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         target=Path(target),
         overrides=overrides,
         record_dyads=record_dyads,
-        fmt=args.format,
+        fmt=args.format or "parquet",
         svg=args.svg,
         plots=args.plots,
         quiet=args.quiet,
@@ -929,7 +954,7 @@ def _progress_bar(world: Scenario, enabled: bool) -> Iterator[Callable[[int], No
 def cmd_run(args: argparse.Namespace) -> int:
     """``ddsim run``: 0 when done, 1 when the run crashed, 2 for bad input (nothing written)."""
     try:
-        plan = plan_run(args)
+        plan = plan_replay(args) if getattr(args, "replay", None) is not None else plan_run(args)
     except InputError as exc:
         print(f"ddsim run: {exc}", file=sys.stderr)
         return 2
@@ -945,8 +970,10 @@ def execute_run(plan: RunPlan) -> int:
     wall_start = time.perf_counter()
     started = _now_iso()
     run_dir = RunDirectory(plan.target)
-    try:
+    phase = "create"  # create -> write -> simulate -> write: an OSError while writing is an
+    try:  # output fault (unwritable directory, full disk), not a crash of the model
         with run_dir:
+            phase = "write"
             if not plan.quiet and not interactive:
                 print(
                     f"ddsim run: {world.name} ({len(world.states)} states, {world.steps} steps, "
@@ -970,8 +997,10 @@ def execute_run(plan: RunPlan) -> int:
             write_scenario(world, run_dir.path / SCENARIO_FILE)
             _write_json(run_dir.path / MANIFEST_FILE, manifest)
             sim_start = time.perf_counter()
+            phase = "simulate"
             with _progress_bar(world, interactive) as progress:
                 results = simulate(world, record_dyads=plan.record_dyads, progress=progress)
+            phase = "write"
             manifest["run_time_s"] = round(time.perf_counter() - sim_start, 3)
             status = _status(interactive, "Writing tables and figures")
             with status:
@@ -992,14 +1021,20 @@ def execute_run(plan: RunPlan) -> int:
         if run_dir.failed_path:
             print(f"  (partial output: {run_dir.failed_path})", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if phase == "simulate":
+            return _report_crash(run_dir, exc)
+        print(
+            f"ddsim run: {_output_fault(run_dir, exc, created=phase != 'create')}", file=sys.stderr
+        )
+        return 1 if phase == "write" else 2
     except Exception as exc:
-        where = run_dir.failed_path or run_dir.path
-        print(f"ddsim run: the run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print(f"  details: {where / ERROR_FILE}", file=sys.stderr)
-        return 1
+        return _report_crash(run_dir, exc)
     final = run_dir.final
     for name, err in manifest.get("figure_errors", {}).items():
         print(f"ddsim run: warning: figure {name} could not be drawn: {err}", file=sys.stderr)
+    if plan.replay_of is not None:
+        return finish_replay(plan.replay_of, final)
     if plan.quiet:
         print(final)
         return 0
@@ -1009,6 +1044,217 @@ def execute_run(plan: RunPlan) -> int:
     )
     summary_mod.print_summary(summary)
     return 0
+
+
+def _os_reason(exc: OSError) -> str:
+    """'No space left on device (runs/.r.partial/world.parquet)' for an OSError."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename:
+        reason += f" ({exc.filename})"
+    return reason
+
+
+def _output_fault(run_dir: RunDirectory, exc: OSError, *, created: bool) -> str:
+    """The one-line message for a run directory that could not be written (unwritable
+    directory, full disk). A half-written directory is removed, so nothing incomplete is
+    left that could be taken for results; other directories are never touched."""
+    if not created:
+        return f"cannot create the run directory {run_dir.final}: {_os_reason(exc)}"
+    leftover = run_dir.failed_path or run_dir.path
+    removed = False
+    if leftover is not None and leftover.exists():
+        shutil.rmtree(leftover, ignore_errors=True)
+        removed = not leftover.exists()
+    tail = "the incomplete output was removed" if removed else f"incomplete output in {leftover}"
+    return f"cannot write the run directory {run_dir.final}: {_os_reason(exc)}; {tail}"
+
+
+def _report_crash(run_dir: RunDirectory, exc: BaseException) -> int:
+    """Report a run that crashed (directory renamed ``.failed`` with error.txt): exit 1."""
+    where = run_dir.failed_path or run_dir.path
+    print(f"ddsim run: the run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(f"  details: {where / ERROR_FILE}", file=sys.stderr)
+    return 1
+
+
+# ----------------------------------------------------------------------------------------------
+# ddsim run --replay RUN_DIR
+# ----------------------------------------------------------------------------------------------
+
+REPLAY_CONFLICTS = (
+    ("scenario", "SCENARIO"),
+    ("steps", "--steps"),
+    ("seed", "--seed"),
+    ("every", "--every"),
+    ("dyads", "--dyads"),
+    ("format", "--format"),
+)
+
+
+def plan_replay(args: argparse.Namespace) -> RunPlan:
+    """The plan that reruns RUN_DIR exactly: its resolved scenario.yaml (seed, steps and
+    parameters included) and the manifest's recording settings and format. Raises
+    InputError when RUN_DIR is not a complete run or other run options are given."""
+    original = Path(args.replay)
+    given = [flag for attr, flag in REPLAY_CONFLICTS if getattr(args, attr, None) is not None]
+    if args.overrides:
+        given.append("--set")
+    if given:
+        raise InputError(
+            f"--replay reruns {original} with its recorded settings; drop {', '.join(given)}"
+        )
+    manifest = read_manifest(original)
+    if manifest.get("status") != "complete":
+        raise InputError(f"{original}: cannot replay a run that is {manifest.get('status')!r}")
+    scenario_file = original / SCENARIO_FILE
+    if not scenario_file.is_file():
+        raise InputError(f"{original}: no {SCENARIO_FILE} to replay")
+    world = load_scenario(scenario_file)
+    recorded = manifest.get("scenario") or {}
+    if recorded.get("hash") and recorded["hash"] != scenario_hash(world):
+        _warn(f"{scenario_file} has changed since the run (its hash differs from the manifest's)")
+    for key, value in (("seed", world.seed), ("steps", world.steps)):
+        if manifest.get(key) is not None and manifest[key] != value:
+            _warn(f"{SCENARIO_FILE} says {key} {value}, the manifest {manifest[key]}")
+    _warn_versions(manifest.get("versions") or {})
+    fmt = manifest.get("format", "parquet")
+    if fmt not in FORMATS:
+        raise InputError(f"{original}: unknown table format {fmt!r} in {MANIFEST_FILE}")
+    record_dyads = int(manifest.get("record_dyads") or 0)
+    recorded_options = manifest.get("options") or {}
+    plots = bool(args.plots and recorded_options.get("plots", True))  # figures as before
+    svg = bool(args.svg or (plots and recorded_options.get("svg", False)))
+    target = (
+        Path(args.out) if args.out is not None else original.with_name(f"{original.name}-replay")
+    )
+    check_output_target(target)
+    options = {
+        "replay": str(original),
+        "format": fmt,
+        "dyads": record_dyads or None,
+        "svg": svg,
+        "plots": plots,
+        "out": str(args.out) if args.out is not None else None,
+    }
+    return RunPlan(
+        world=world,
+        target=target,
+        overrides={},
+        record_dyads=record_dyads,
+        fmt=fmt,
+        svg=svg,
+        plots=plots,
+        quiet=True,
+        options=options,
+        replay_of=original,
+    )
+
+
+def _warn(text: str) -> None:
+    print(f"ddsim run: warning: {text}", file=sys.stderr)
+
+
+def _warn_versions(recorded: Mapping[str, str]) -> None:
+    """Warn (not fail) when installed package versions differ from the recorded ones."""
+    installed = package_versions()
+    changed = [
+        f"{name} {version} -> {installed.get(name, 'not installed')}"
+        for name, version in recorded.items()
+        if installed.get(name, "not installed") != version
+    ]
+    if changed:
+        _warn(
+            "package versions differ from the original run, results may differ: "
+            + ", ".join(changed)
+        )
+
+
+def _column_difference(a: pd.Series, b: pd.Series) -> str | None:
+    """How two columns of equal length differ (None when identical, NaN equal to NaN)."""
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    if a.equals(b):
+        return None
+    if a.dtype != b.dtype:
+        return f"dtype {a.dtype} vs {b.dtype}"
+    try:
+        same = (a == b) | (a.isna() & b.isna())
+    except TypeError:
+        same = a.astype(str) == b.astype(str)
+    rows = np.flatnonzero(~same.to_numpy(dtype=bool))
+    if len(rows) == 0:
+        return "values differ"
+    first = int(rows[0])
+    return (
+        f"{len(rows)} row{'s' if len(rows) != 1 else ''} differ "
+        f"(first: row {first}, {a.iloc[first]!r} vs {b.iloc[first]!r})"
+    )
+
+
+def compare_tables(
+    original: Mapping[str, pd.DataFrame], replay: Mapping[str, pd.DataFrame]
+) -> dict[str, list[str]]:
+    """Exact comparison of two runs' tables: {table: [differences]} (empty when identical)."""
+    problems: dict[str, list[str]] = {}
+    for name in [*TABLE_ORDER, *sorted((set(original) | set(replay)) - set(TABLE_ORDER))]:
+        a, b = original.get(name), replay.get(name)
+        if a is None and b is None:
+            continue
+        if a is None or b is None:
+            problems[name] = ["missing in the " + ("original" if a is None else "replay")]
+            continue
+        found: list[str] = []
+        if list(a.columns) != list(b.columns):
+            only_a = [c for c in a.columns if c not in b.columns]
+            only_b = [c for c in b.columns if c not in a.columns]
+            found.append(
+                "columns differ"
+                + (f"; only in the original: {', '.join(map(str, only_a))}" if only_a else "")
+                + (f"; only in the replay: {', '.join(map(str, only_b))}" if only_b else "")
+            )
+        if len(a) != len(b):
+            found.append(f"{len(a)} rows in the original, {len(b)} in the replay")
+        else:
+            for col in [c for c in a.columns if c in b.columns]:
+                diff = _column_difference(a[col], b[col])
+                if diff:
+                    found.append(f"column {col}: {diff}")
+        if found:
+            problems[name] = found
+    return problems
+
+
+def _run_tables(results: Results) -> dict[str, pd.DataFrame]:
+    return results.all_tables() if hasattr(results, "all_tables") else dict(results.tables())
+
+
+def finish_replay(original: Path, replay_dir: Path) -> int:
+    """Compare the saved tables of `original` and its replay; print the verdict, record it
+    in the replay's manifest, and return 0 when identical, else 1."""
+    before = _run_tables(load_run(original))
+    after = _run_tables(load_run(replay_dir))
+    problems = compare_tables(before, after)
+    n_tables = len(set(before) | set(after))
+    manifest_path = replay_dir / MANIFEST_FILE
+    with contextlib.suppress(OSError, ValueError):
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["replay"] = {
+            "of": str(original),
+            "identical": not problems,
+            "tables": n_tables,
+            "differences": problems,
+        }
+        _write_json(manifest_path, manifest)
+    if not problems:
+        print(f"replay: identical ({n_tables} tables); rerun saved in {replay_dir}")
+        return 0
+    print(
+        f"replay: differs from {original} in {len(problems)} of {n_tables} tables "
+        f"(rerun saved in {replay_dir}):"
+    )
+    for name, found in problems.items():
+        for line in found:
+            print(f"  {name}: {line}")
+    return 1
 
 
 def _status(enabled: bool, text: str) -> contextlib.AbstractContextManager:
