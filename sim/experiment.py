@@ -203,7 +203,7 @@ def _check_keys(ctx: _Ctx, mapping: Mapping, allowed: Sequence[str], path: str, 
                 mapping,
                 key,
                 _join(path, key),
-                f"a {what}",
+                f"a known {what}",
                 f"unknown key {key!r}" if isinstance(key, str) else _describe(key),
                 _did_you_mean(key, allowed),
             )
@@ -280,9 +280,15 @@ def _choice(
             _join(path, key),
             "one of " + ", ".join(choices),
             _describe(value),
-            _did_you_mean(value, choices),
+            _suggestion(value, choices),
         )
     return value
+
+
+def _suggestion(word: Any, choices: Sequence[str]) -> str:
+    """'did you mean X?' when a choice is close (the choices are already in the message)."""
+    suggestion = loader._suggest(word, list(choices))
+    return f"did you mean {suggestion!r}?" if suggestion else ""
 
 
 def _plain(value: Any) -> Any:
@@ -610,7 +616,7 @@ def load_experiment(
     _check_keys(ctx, data, TOP_KEYS, "", "experiment key")
     base_dir = Path(path).parent
 
-    name = _text(ctx, data, "name", "name", Path(path).stem)
+    name = _text(ctx, data, "name", "", Path(path).stem)
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         ctx.fail(
             data,
@@ -622,17 +628,17 @@ def load_experiment(
     description = data.get("description") or ""
     if not isinstance(description, str):
         ctx.fail(data, "description", "description", "a string", _describe(description))
-    seed = _int(ctx, data, "seed", "seed", 0, 2**63 - 1, 0)
-    reps = _int(ctx, data, "replicates", "replicates", 1, MAX_REPLICATES, 1)
+    seed = _int(ctx, data, "seed", "", 0, 2**63 - 1, 0)
+    reps = _int(ctx, data, "replicates", "", 1, MAX_REPLICATES, 1)
     if replicates is not None:
         if not 1 <= replicates <= MAX_REPLICATES:
             raise ExperimentError(
                 "--replicates", None, "", f"an integer in [1, {MAX_REPLICATES}]", str(replicates)
             )
         reps = replicates
-    steps = _int(ctx, data, "steps", "steps", 1, loader.MAX_STEPS, None)
+    steps = _int(ctx, data, "steps", "", 1, loader.MAX_STEPS, None)
 
-    scenario_ref = _text(ctx, data, "scenario", "scenario")
+    scenario_ref = _text(ctx, data, "scenario", "")
     scenario_path = _resolve_scenario(ctx, data, scenario_ref, base_dir)
     base = _base_scenario(ctx, data, scenario_path, steps, display)
 

@@ -1,0 +1,110 @@
+"""`ddsim analyze`: plots, heatmaps, tables and summary.md; Sobol and Morris indices."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.analysis import analyze
+from sim.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ROOT / "experiments" / "smoke.yaml"
+SMOKE_OUTCOMES = [
+    "crises_per_year", "exercises_per_year", "mean_risk", "final_trust_within",
+    "final_polarization", "first_crisis", "jpn_hedging", "chn_jpn_crises",
+]  # fmt: skip
+
+
+def _sampling_experiment(folder: Path, design: dict) -> Path:
+    data = {
+        "name": f"small_{design['type']}",
+        "scenario": str(ROOT / "scenarios" / "minimal.yaml"),
+        "steps": 12,
+        "seed": 11,
+        "replicates": 1,
+        "design": design,
+        "parameters": [
+            {"path": "parameters.cost_exercise", "name": "cost_exercise", "range": [0.3, 2.0]},
+            {"path": "governance.transparency", "name": "transparency", "range": [0.0, 1.0]},
+        ],
+        "outcomes": [
+            {"name": "exercises", "metric": "exercises", "stat": "sum"},
+            {"name": "mean_risk", "metric": "mean_risk", "stat": "mean"},
+        ],
+    }
+    path = folder / f"{design['type']}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_analyze_smoke_through_cli(tmp_path: Path) -> None:
+    out = tmp_path / "smoke"
+    run_sweep(SMOKE, out, workers=2, quiet=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "analyze", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    folder = out / "analysis"
+    names = {p.name for p in folder.iterdir()}
+    for o in SMOKE_OUTCOMES:
+        assert f"response_{o}.png" in names
+        assert f"heatmap_{o}__cost_exercise__transparency.png" in names
+    for table in ("points", "response", "sensitivity", "heatmaps"):
+        assert {f"{table}.csv", f"{table}.parquet"} <= names
+    assert all((folder / n).stat().st_size > 0 for n in names)
+    summary = (folder / "summary.md").read_text()
+    assert summary.startswith("# Sweep analysis: smoke")
+    assert "8 ok, 0 failed" in summary
+    for o in SMOKE_OUTCOMES:
+        assert f"**{o}**" in summary
+    points = pd.read_parquet(folder / "points.parquet")
+    assert len(points) == 4
+    assert {"cost_exercise", "transparency", "mean_risk_mean"} <= set(points.columns)
+    heat = pd.read_csv(folder / "heatmaps.csv")
+    assert len(heat) > 0
+    assert proc.stdout.strip() == summary.strip()
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sampled")
+    outs = {}
+    for design in ({"type": "sobol", "samples": 16}, {"type": "morris", "samples": 6}):
+        exp = _sampling_experiment(folder, design)
+        outs[design["type"]] = folder / f"out_{design['type']}"
+        summary = run_sweep(exp, outs[design["type"]], workers=2, quiet=True)
+        assert summary.failed == 0
+    return outs
+
+
+def test_sobol_indices(sampled: dict[str, Path]) -> None:
+    report = analyze(sampled["sobol"], figures=True)
+    assert report.ok_runs == 16 * (2 + 2)
+    sobol = pd.read_csv(report.out / "sobol.csv")
+    assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)
+    assert set(sobol["parameter"]) == {"cost_exercise", "transparency"}
+    assert set(sobol["outcome"]) == {"exercises", "mean_risk"}
+    assert len(sobol) == 4
+    assert (sobol["ST_conf"].dropna() >= 0).all()
+    assert (report.out / "sobol_exercises.png").is_file()
+    assert "Sobol" in report.summary
+    assert pd.read_parquet(report.out / "sobol.parquet").shape == sobol.shape
+
+
+def test_morris_indices(sampled: dict[str, Path]) -> None:
+    report = analyze(sampled["morris"], figures=True)
+    assert report.ok_runs == 6 * 3
+    morris = pd.read_csv(report.out / "morris.csv")
+    assert {"mu_star", "sigma"} <= set(morris.columns)
+    assert set(morris["parameter"]) == {"cost_exercise", "transparency"}
+    assert (morris["mu_star"] >= 0).all()
+    assert (report.out / "morris_mean_risk.png").is_file()
+    assert "mu*" in report.summary

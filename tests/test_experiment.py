@@ -1,0 +1,175 @@
+"""Experiment files: validation messages (through the real CLI), designs and seeds.
+
+Every case of ``bad_experiments/cases.yaml`` runs through ``python -m sim.cli sweep FILE``
+in a subprocess: exit status 2, a one-line message naming the file and the key path on
+stderr, no traceback, and no output directory created. The designs (grid, random, lhs,
+sobol, morris) give the documented number of points, inside the declared ranges, the same
+for the same seed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.experiment import (
+    ExperimentError,
+    expand_design,
+    load_experiment,
+    run_id,
+    run_seed,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent / "bad_experiments"
+CASES: dict[str, dict] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    """`python -m sim.cli sweep FILE --out DIR` for every case (concurrently)."""
+    out_root = tmp_path_factory.mktemp("bad_sweeps")
+
+    def run(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        out = out_root / name
+        command = [
+            sys.executable, "-m", "sim.cli", "sweep", str(HERE / name),
+            "--out", str(out), "--workers", "1", "--quiet",
+        ]  # fmt: skip
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+        return proc, out
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return dict(zip(CASES, pool.map(run, CASES), strict=True))
+
+
+def test_corpus_lists_every_file() -> None:
+    on_disk = {p.name for p in HERE.glob("*.yaml")} - {"cases.yaml"}
+    assert on_disk == set(CASES)
+    assert len(CASES) >= 10
+    assert all(isinstance(c["key_path"], str) and c["expect"] for c in CASES.values())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cli_rejects_bad_experiment(name: str, cli_runs: dict[str, tuple]) -> None:
+    proc, out = cli_runs[name]
+    case = CASES[name]
+    err = proc.stderr.strip()
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert len(err.splitlines()) == 1, err
+    assert proc.stdout == ""
+    assert err.startswith(f"{HERE / name}") or name in err.split(":")[0], err
+    if case["key_path"]:
+        assert f": {case['key_path']}: expected" in err, err
+    for fragment in case["expect"]:
+        assert fragment in err, (fragment, err)
+    assert not (out / "sweep.json").exists()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_load_experiment_raises_experiment_error(name: str) -> None:
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(HERE / name)
+    text = str(info.value)
+    assert name in text
+    for fragment in CASES[name]["expect"]:
+        assert fragment in text
+
+
+# --------------------------------------------------------------------------------------------
+# Designs
+# --------------------------------------------------------------------------------------------
+
+RANGES = {"cost_exercise": (0.5, 1.5), "transparency": (0.1, 0.8)}
+
+
+def _experiment(tmp_path: Path, design: dict, params: list[dict] | None = None, **extra):
+    data = {
+        "name": "design_test",
+        "scenario": "minimal",
+        "steps": 12,
+        "seed": 7,
+        "design": design,
+        "parameters": params
+        or [
+            {"path": "parameters.cost_exercise", "name": "cost_exercise", "range": [0.5, 1.5]},
+            {"path": "governance.transparency", "name": "transparency", "range": [0.1, 0.8]},
+        ],
+        "outcomes": [{"name": "crises", "metric": "crises", "stat": "sum"}],
+        **extra,
+    }
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    ("design", "expected"),
+    [
+        ({"type": "random", "samples": 13}, 13),
+        ({"type": "lhs", "samples": 10}, 10),
+        ({"type": "sobol", "samples": 8}, 8 * (2 + 2)),  # N (k + 2), first order
+        ({"type": "sobol", "samples": 8, "second_order": True}, 8 * (2 * 2 + 2)),
+        ({"type": "morris", "samples": 5, "levels": 4}, 5 * (2 + 1)),  # r (k + 1)
+    ],
+)
+def test_sampling_designs(tmp_path: Path, design: dict, expected: int) -> None:
+    exp = _experiment(tmp_path, design)
+    points = expand_design(exp)
+    frame = points.values
+    assert len(points) == expected
+    assert list(frame["point"]) == list(range(expected))
+    for name, (lo, hi) in RANGES.items():
+        assert frame[name].between(lo, hi).all(), frame[name]
+        assert frame[name].nunique() > 1
+    again = expand_design(_experiment(tmp_path, design))
+    assert again.values.equals(frame)
+    other = expand_design(_experiment(tmp_path, {**design, "seed": 99}))
+    assert not other.values.equals(frame)
+
+
+def test_lhs_stratifies_each_parameter(tmp_path: Path) -> None:
+    points = expand_design(_experiment(tmp_path, {"type": "lhs", "samples": 10}))
+    for name, (lo, hi) in RANGES.items():
+        strata = np.floor((points.values[name] - lo) / (hi - lo) * 10).clip(0, 9)
+        assert sorted(strata.astype(int)) == list(range(10))
+
+
+def test_grid_design(tmp_path: Path) -> None:
+    params = [
+        {"path": "parameters.cost_exercise", "name": "cost_exercise", "values": [0.5, 1.0, 1.5]},
+        {"path": "governance.transparency", "name": "transparency", "range": [0.1, 0.8],
+         "levels": 4},
+    ]  # fmt: skip
+    exp = _experiment(tmp_path, {"type": "grid"}, params, replicates=3)
+    points = expand_design(exp)
+    frame = points.values
+    assert len(points) == 12
+    assert sorted(set(frame["cost_exercise"])) == [0.5, 1.0, 1.5]
+    assert np.allclose(sorted(set(frame["transparency"])), np.linspace(0.1, 0.8, 4))
+    assert len(frame.drop_duplicates(["cost_exercise", "transparency"])) == 12
+    assert expand_design(exp).values.equals(frame)
+    assert exp.replicates == 3
+
+
+def test_smoke_experiment_loads() -> None:
+    exp = load_experiment(ROOT / "experiments" / "smoke.yaml")
+    assert len(expand_design(exp)) == 4
+    assert exp.replicates == 2
+    assert load_experiment(ROOT / "experiments" / "smoke.yaml", replicates=5).replicates == 5
+
+
+def test_seed_depends_only_on_point_and_replicate() -> None:
+    seeds = {(p, r): run_seed(2024, p, r) for p in range(20) for r in range(5)}
+    assert len(set(seeds.values())) == len(seeds)
+    assert all(run_seed(2024, p, r) == s for (p, r), s in reversed(seeds.items()))
+    assert run_seed(2025, 0, 0) != seeds[0, 0]
+    assert run_id(12, 3) == "p12-r3"
