@@ -169,14 +169,16 @@ def _point_means(tab: pd.DataFrame, params: Sequence[str], outcomes: Sequence[st
 
 def _sobol(
     res: SweepResults, pm: pd.DataFrame, outcomes: Sequence[str], notes: list[str]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """First/total-order table, and the second-order table when the design has them."""
     from SALib.analyze import sobol
 
     design = res.manifest["design"]
     params = res.parameters
     n_points = int(res.manifest["n_points"])
     problem = {"num_vars": len(params), "names": params, "bounds": [[0.0, 1.0]] * len(params)}
-    rows = []
+    second = bool(design.get("second_order"))
+    rows, pairs = [], []
     for o in outcomes:
         y = pm.set_index("point")[f"{o}_mean"].reindex(range(n_points)).to_numpy(dtype=float)
         if not np.isfinite(y).all():
@@ -192,10 +194,21 @@ def _sobol(
             si = sobol.analyze(
                 problem,
                 y,
-                calc_second_order=bool(design.get("second_order")),
+                calc_second_order=second,
                 conf_level=0.95,
                 seed=0,
             )
+        if second:
+            for j, k in itertools.combinations(range(len(params)), 2):
+                pairs.append(
+                    {
+                        "outcome": o,
+                        "parameter_1": params[j],
+                        "parameter_2": params[k],
+                        "S2": si["S2"][j, k],
+                        "S2_conf": si["S2_conf"][j, k],
+                    }
+                )
         for j, p in enumerate(params):
             rows.append(
                 {
@@ -207,7 +220,9 @@ def _sobol(
                     "ST_conf": si["ST_conf"][j],
                 }
             )
-    return pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+    table = pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+    s2_cols = ["outcome", "parameter_1", "parameter_2", "S2", "S2_conf"]
+    return table, (pd.DataFrame(pairs, columns=s2_cols) if second else None)
 
 
 def _morris(
@@ -374,7 +389,11 @@ def _plot_heatmap(
                 Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#D55E00", linewidth=2)
             )
     target = _target_text(outcome)
-    ax.set_title(f"{name}" + (f" (outlined: {target})" if target else ""))
+    if target and meets is not None and not meets.any():
+        target = f"{target}: met in no cell"
+    elif target:
+        target = f"outlined: {target}"
+    ax.set_title(f"{name}" + (f" ({target})" if target else ""))
     _save(fig, path, files)
 
 
@@ -594,7 +613,10 @@ def analyze(
             f"{kind.capitalize()} indices need every design point; {int(man['n_points']) - len(pm)} have no finished run yet"
         )
     elif kind == "sobol":
-        sobol_t = tables["sobol"] = _sobol(res, pm, outcomes, notes)
+        sobol_t, s2 = _sobol(res, pm, outcomes, notes)
+        tables["sobol"] = sobol_t
+        if s2 is not None:
+            tables["sobol_s2"] = s2
     elif kind == "morris":
         morris_t = tables["morris"] = _morris(res, pm, outcomes, notes)
     heat = None

@@ -39,6 +39,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -229,9 +230,24 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file (or directory entry) to disk; a no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. directories on Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     tmp.write_bytes(data)
+    _fsync(tmp)
     os.replace(tmp, path)
 
 
@@ -408,7 +424,10 @@ class SweepStore:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{name}.tmp"
         pq.write_table(data, tmp)
+        _fsync(tmp)  # the data is on disk before the name says it is committed
         os.replace(tmp, folder / name)
+        if table == "runs":
+            _fsync(folder)
 
 
 def _schemas(exp: Experiment, points: DesignPoints) -> dict[str, pa.Schema]:
@@ -551,14 +570,16 @@ class SweepSummary:
     failed_total: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    aborted: str | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0 when every run in the store succeeded, 1 if any failed, 130 if interrupted."""
+        """0 when every run in the store succeeded, 1 if any failed or the executor broke
+        down (e.g. a worker process was killed), 130 if interrupted."""
         if self.interrupted:
             return 130
-        return 1 if self.failed_total else 0
+        return 1 if self.failed_total or self.aborted else 0
 
 
 def _versions(extra: Iterable[str] = ()) -> dict[str, str]:
@@ -801,12 +822,14 @@ def _run_locked(
     store.write_manifest(manifest)
 
     if not quiet:
-        where = executor.name if executor is not None else "-"
         msg = f"sweep {exp.name}: {n_runs} runs ({len(points)} points x {exp.replicates} replicates), "
         msg += f"{pending} to run" + (f", {n_done} already done" if n_done else "")
         if removed:
             msg += f", {removed} uncommitted part files removed"
-        print(f"{msg}; {n_workers} worker(s), {where} -> {store.path}", file=sys.stderr, flush=True)
+        where = (
+            f"{n_workers} worker(s), {executor.name}" if executor is not None else "nothing to run"
+        )
+        print(f"{msg}; {where} -> {store.path}", file=sys.stderr, flush=True)
 
     progress = _Progress(n_runs, n_done, quiet=quiet, label=exp.name) if pending else None
     try:
@@ -829,6 +852,8 @@ def _run_locked(
                 progress.advance(len(result.runs), summary.failed)
     except KeyboardInterrupt:
         summary.interrupted = True
+    except BrokenProcessPool as exc:  # a worker died (OOM killer, signal): runs not committed
+        summary.aborted = f"a worker process died ({exc or type(exc).__name__})"
     finally:
         if progress is not None:
             progress.close()
@@ -844,7 +869,9 @@ def _run_locked(
         left = n_runs - len(final)
         manifest["counts"] = {"ok": n_ok, "failed": summary.failed_total, "pending": left}
         manifest["status"] = (
-            "complete" if left == 0 else ("interrupted" if summary.interrupted else "partial")
+            "complete"
+            if left == 0
+            else ("interrupted" if summary.interrupted or summary.aborted else "partial")
         )
         manifest["updated"] = _now()
         history.append(
@@ -868,6 +895,12 @@ def _run_locked(
 
 def _report(s: SweepSummary, left: int) -> None:
     rate = s.ran / s.seconds if s.seconds > 0 and s.ran else 0.0
+    if s.aborted:
+        print(
+            f"stopped: {s.aborted}; {s.n_runs - left} of {s.n_runs} runs are stored; "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
     if s.interrupted:
         print(
             f"interrupted: {s.n_runs - left} of {s.n_runs} runs are stored; rerun the same command to resume",

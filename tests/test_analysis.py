@@ -77,7 +77,11 @@ def test_analyze_smoke_through_cli(tmp_path: Path) -> None:
 def sampled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("sampled")
     outs = {}
-    for design in ({"type": "sobol", "samples": 16}, {"type": "morris", "samples": 6}):
+    designs = (
+        {"type": "sobol", "samples": 16, "second_order": True},
+        {"type": "morris", "samples": 6},
+    )
+    for design in designs:
         exp = _sampling_experiment(folder, design)
         outs[design["type"]] = folder / f"out_{design['type']}"
         summary = run_sweep(exp, outs[design["type"]], workers=2, quiet=True)
@@ -87,7 +91,7 @@ def sampled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_sobol_indices(sampled: dict[str, Path]) -> None:
     report = analyze(sampled["sobol"], figures=True)
-    assert report.ok_runs == 16 * (2 + 2)
+    assert report.ok_runs == 16 * (2 * 2 + 2)  # N (2k + 2) with second-order indices
     sobol = pd.read_csv(report.out / "sobol.csv")
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)
     assert set(sobol["parameter"]) == {"cost_exercise", "transparency"}
@@ -97,6 +101,9 @@ def test_sobol_indices(sampled: dict[str, Path]) -> None:
     assert (report.out / "sobol_exercises.png").is_file()
     assert "Sobol" in report.summary
     assert pd.read_parquet(report.out / "sobol.parquet").shape == sobol.shape
+    s2 = pd.read_csv(report.out / "sobol_s2.csv")
+    assert list(s2.columns) == ["outcome", "parameter_1", "parameter_2", "S2", "S2_conf"]
+    assert len(s2) == 2  # one pair per outcome
 
 
 def test_morris_indices(sampled: dict[str, Path]) -> None:
