@@ -464,6 +464,8 @@ def plot_network(
     steps = [s for s in dict.fromkeys(int(s) for s in steps) if s in available]
     blocs = bloc_style(states, names)
     state_steps = np.sort(states["step"].unique()) if not states.empty else np.array([], dtype=int)
+    if not steps and len(ids) == 1 and state_steps.size:
+        steps = list(dict.fromkeys([int(state_steps[0]), int(state_steps[-1])]))  # no dyads
     n_panels = max(1, len(steps))
     with style():
         fig, axes = plt.subplots(

@@ -215,7 +215,9 @@ def prepare_scenario(
         world = scenario
         if merged:
             source = scenario.path or f"<scenario {scenario.name}>"
-            rebuilt = scenario_from_dict(scenario_to_dict(scenario), source=source, overrides=merged)
+            rebuilt = scenario_from_dict(
+                scenario_to_dict(scenario), source=source, overrides=merged
+            )
             world = dataclasses.replace(rebuilt, path=scenario.path)
     else:
         world = load_scenario(scenario, merged or None)

@@ -315,3 +315,84 @@ def test_full_disk_is_a_clear_error_and_keeps_earlier_runs(tmp_path, monkeypatch
     others = [p for p in (tmp_path / "runs").iterdir() if p != earlier]
     assert not any(_looks_complete(p) for p in others)
     assert not any(p.name.endswith(".partial") for p in others)
+
+
+# ------------------------------------------------------------------------------------------
+# Python API (notebooks): run_scenario -> save_run -> load_run
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api_results():
+    from sim.runner import run_scenario
+
+    return run_scenario(
+        MINIMAL,
+        steps=12,
+        seed=4,
+        overrides={"parameters.temperature": 0.2},
+        record_dyads=6,
+        record_every=3,
+    )
+
+
+def test_run_scenario_returns_all_tables(api_results):
+    from sim.metrics import Results
+
+    res = api_results
+    assert isinstance(res, Results)
+    assert res.world["step"].tolist() == [0, 3, 6, 9, 12]
+    assert len(res.states) == 5 * N_STATES
+    assert sorted(set(res.dyads["step"])) == [0, 6, 12]
+    assert res.start_dyads["step"].eq(0).all() and res.final_dyads["step"].eq(12).all()
+    assert res.scenario.parameters.temperature == 0.2 and res.scenario.seed == 4
+    assert res.meta["seed"] == 4 and res.meta["record_every"] == 3
+    assert set(res.meta["locations"]) == set(res.meta["states"])
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_save_run_and_load_run_round_trip(api_results, tmp_path, fmt):
+    from sim.runner import load_run, save_run
+
+    run = save_run(api_results, tmp_path / "api", fmt=fmt, plots=False)
+    assert run == tmp_path / "api"
+    assert not any(p.name.endswith((".partial", ".failed")) for p in tmp_path.iterdir())
+    loaded = load_run(run)
+    for name, table in api_results.all_tables().items():
+        pd.testing.assert_frame_equal(loaded.all_tables()[name], table, obj=name)
+    assert loaded.meta["names"] == api_results.meta["names"]
+    assert loaded.scenario is not None and loaded.scenario.parameters.temperature == 0.2
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["format"] == fmt
+    assert save_run(api_results, tmp_path / "api", fmt=fmt, plots=False) == tmp_path / "api-2"
+
+
+def test_run_scenario_accepts_a_scenario_object_and_set_strings():
+    from sim.loader import load_scenario
+    from sim.runner import run_scenario
+
+    world = load_scenario(MINIMAL)
+    res = run_scenario(world, steps=6, overrides=["states.CHN.budget=0", "seed=9"])
+    assert res.scenario.seed == 9 and res.meta["steps"] == 6
+    assert not (res.activities["initiator"] == "CHN").any()
+
+
+def test_run_scenario_bad_override_is_an_input_error():
+    from sim.loader import InputError
+    from sim.runner import run_scenario
+
+    with pytest.raises(InputError, match="no_such_key"):
+        run_scenario(MINIMAL, steps=6, overrides={"parameters.no_such_key": 1})
+
+
+def test_dyads_flag_before_the_scenario_and_svg(tmp_path, monkeypatch, capsys):
+    # `--dyads FILE`: argparse hands FILE to --dyads; it is taken as the scenario
+    monkeypatch.chdir(tmp_path)
+    code = sim.cli.main(["run", "--dyads", MINIMAL, "--steps", "12", "--svg", "--out", "r", "-q"])
+    assert code == 0, capsys.readouterr().err
+    run = tmp_path / "r"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["record_dyads"] == 12
+    assert sorted(set(read_table(run, "dyads")["step"])) == [0, 12]
+    for name in FIGURES:
+        assert (run / "figures" / f"{name}.svg").stat().st_size > 5_000, name
