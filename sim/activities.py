@@ -1,20 +1,23 @@
 """Defense-diplomacy activities: what states expect from them, and what they do to the world.
 
-Each step the model computes, once and vectorized, every state's utility for every
-(activity, partner) option (`option_utilities`). Agents sample from their own row and
-file requests in an `ActivityBook`; the model then applies all requests of a kind
-at once (`apply_*`), with matrix products instead of per-dyad loops.
+Each step the model computes, once and vectorized, the utility of every (activity, partner)
+option for every state that can afford an activity (`option_utilities`) and cuts each row
+to a small consideration set (`shortlist`, `choice_sets`). Agents draw from their own set
+and file requests in an `ActivityBook`; the model then applies all requests of a kind at
+once (`apply_*`), vectorized over the entries they touch, with no per-dyad loops.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.params import ACTIVITY_KINDS, EXERCISE_EFFECTS, EXERCISE_KINDS, LEVERS, Parameters
-from sim.relations import IMPORT_STOCK, saturating_gain, zero_diagonal
+from sim.relations import IMPORT_STOCK, pair_sums, saturating_gain
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import DiplomacyModel
@@ -24,7 +27,7 @@ TRANSPARENCY, OVERSIGHT, CO_CREATION, EXIT_STRATEGY, CBM = (LEVERS.index(x) for 
 EXERCISE_MIX = np.array(
     [0.25, 0.25, 0.2, 0.15, 0.15]
 )  # command_post, live, naval, humanitarian, cyber
-EXERCISE_MIX_CDF = np.cumsum(EXERCISE_MIX)[:-1]
+EXERCISE_MIX_CDF = np.cumsum(EXERCISE_MIX)[:-1].tolist()
 KIND_EFFECTS = np.array([EXERCISE_EFFECTS[k] for k in EXERCISE_KINDS])
 
 
@@ -36,20 +39,59 @@ def option_costs(p: Parameters, n: int) -> np.ndarray:
 
 def shortlist(utilities: np.ndarray, k: int) -> np.ndarray:
     """Each state's consideration set: its k best partners for each activity kind (bounded
-    attention), as option indices into a utility row."""
+    attention), as option indices into a utility row.
+
+    Only blocks (state, kind) with an option worth more than saving the effort (utility > 0)
+    are searched; the entries of the others point at the block's first option, which
+    `choice_sets` drops with every option of utility <= 0.
+    """
     n_states = utilities.shape[0]
-    blocks = utilities[:, :-1].reshape(n_states, len(ACTIVITY_KINDS), -1)  # last column: abstain
-    width = blocks.shape[2]
-    offsets = (np.arange(len(ACTIVITY_KINDS)) * width)[None, :, None]
+    kinds = len(ACTIVITY_KINDS)
+    width = (utilities.shape[1] - 1) // kinds  # last column: abstain
+    blocks = utilities[:, :-1].reshape(n_states, kinds, width)
+    offsets = (np.arange(kinds) * width)[None, :, None]
     if k >= width:
         best = np.broadcast_to(np.arange(width), blocks.shape)
     else:
-        best = np.argpartition(blocks, width - k, axis=2)[:, :, width - k :]
-    return (best + offsets).reshape(n_states, -1)
+        best = np.zeros((n_states, kinds, k), dtype=np.intp)
+        live = (blocks > 0.0).any(axis=2)
+        best[live] = np.argpartition(blocks[live], width - k, axis=1)[:, width - k :]
+    return (best + offsets).reshape(n_states, kinds * best.shape[2])
 
 
-def option_utilities(m: DiplomacyModel) -> np.ndarray:
-    """(N, 4N + 1) expected utility of every option for every state; -inf where not allowed.
+@dataclass
+class ChoiceSets:
+    """The acting states' consideration sets, cut to the options worth more than saving the
+    effort (utility > 0), stored row after row as flat Python lists for the agents' few
+    sequential draws: row r's options are `options[start[r]:start[r + 1]]`, in shortlist order,
+    with their softmax scores (utility / temperature) and effort costs."""
+
+    options: list[int]
+    scores: list[float]
+    costs: list[float]
+    start: list[int]
+
+
+def choice_sets(
+    utilities: np.ndarray, shortlists: np.ndarray, costs: np.ndarray, temperature: float
+) -> ChoiceSets:
+    """Cut every row's shortlist to its options with positive utility (see `ChoiceSets`)."""
+    utility = np.take_along_axis(utilities, shortlists, axis=1)
+    keep = utility > 0.0
+    options = shortlists[keep]  # row-major: row after row, shortlist order within a row
+    start = np.zeros(len(shortlists) + 1, dtype=np.int64)
+    np.cumsum(keep.sum(axis=1), out=start[1:])
+    return ChoiceSets(
+        options=options.tolist(),
+        scores=(utility[keep] / temperature).tolist(),
+        costs=costs[options].tolist(),
+        start=start.tolist(),
+    )
+
+
+def option_utilities(m: DiplomacyModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """(R, 4N + 1) expected utility of every option for the states `rows` (default: all N);
+    -inf where not allowed.
 
     Security gain: partner's relative capability x trust x (base + shared threat).
     Exercises cost an escalation term for provoking the partner's rivals that are not
@@ -58,69 +100,78 @@ def option_utilities(m: DiplomacyModel) -> np.ndarray:
     distrust and, for autonomy-minded importers, with concentrated dependency.
     Advisory missions buy influence over weak, aligned hosts but risk misfit. Dialogue
     is worth the escalation risk it removes.
+
+    Each row depends only on its own state's relations (and on partner-level vectors), so
+    the model asks only for the rows of states that can afford an activity this step.
     """
     p = m.p
     n = m.n
+    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
     cap = m.capability
     rel_cap = cap / max(cap.max(), 1e-12)
-    trust, hostility, risk = m.trust, m.hostility, m.risk
-    transparency = m.levers[:, TRANSPARENCY]
-    autonomy = m.autonomy[:, None]
+    trust, hostility, risk = m.trust[rows], m.hostility[rows], m.risk[rows]
+    shared_threat, interop = m.shared_threat[rows], m.interoperability[rows]
+    transparency = m.levers[rows, TRANSPARENCY]
+    autonomy = m.autonomy[rows, None]
 
-    affinity = m.affinity_pos - hostility  # political affinity in [-1, 1]
-    security = rel_cap[None, :] * trust * (0.25 + m.shared_threat) * (1.0 - hostility)
-    rival_load = hostility @ rel_cap
+    affinity = m.affinity_pos[rows] - hostility  # political affinity in [-1, 1]
+    security = rel_cap[None, :] * trust
+    security *= 0.25 + shared_threat
+    security *= 1.0 - hostility
+    rival_load = m.hostility @ rel_cap
     rival_load = rival_load / max(rival_load.max(), 1e-12)
-    provocation = rival_load[None, :] * (1.0 - m.shared_threat) * (1.0 - transparency[:, None])
-    interop_total = m.interoperability.sum(axis=1, keepdims=True)
-    concentration = m.interoperability / np.maximum(interop_total, 1e-9)
+    provocation = rival_load[None, :] * (1.0 - shared_threat)
+    provocation *= (1.0 - transparency)[:, None]
+    interop_total = interop.sum(axis=1, keepdims=True)
+    concentration = interop / np.maximum(interop_total, 1e-9)
 
-    u = np.empty((n, 4 * n + 1))
+    u = np.empty((len(rows), 4 * n + 1))
     exercise = u[:, :n]
     np.multiply(p.weight_security, security, out=exercise)
-    exercise *= 1.5 - m.interoperability  # diminishing returns
+    exercise *= 1.5 - interop  # diminishing returns
     exercise += p.weight_affinity * affinity
     exercise -= p.weight_escalation * provocation
-    exercise -= autonomy * concentration
+    concentration *= autonomy
+    exercise -= concentration
     low_stability = m.stability < p.suspension_stability
     exercise[:, low_stability] = -np.inf
 
     arms = u[:, n : 2 * n]
     stock = m.stock.sum(axis=1) + m.other_stock
-    demand = ((0.3 + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock))[
-        None, :
-    ]  # saturates with stock
-    consent = (
-        (0.5 + 0.5 * trust.T)
-        * (1.0 - m.autonomy[None, :] * m.dependency.T)
-        * (1.0 - m.arms_industry[None, :])
-    )
-    np.multiply(p.weight_economic, demand, out=arms)
-    arms += p.weight_affinity * affinity + p.weight_security * m.shared_threat * rel_cap[None, :]
+    demand = (0.3 + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates with stock
+    consent = 0.5 + 0.5 * m.trust[:, rows].T
+    consent *= 1.0 - m.autonomy[None, :] * m.dependency[:, rows].T
+    consent *= (1.0 - m.arms_industry)[None, :]
+    np.multiply(p.weight_economic, demand[None, :], out=arms)
+    arms += p.weight_affinity * affinity + p.weight_security * shared_threat * rel_cap
     arms *= consent
-    arms -= p.weight_escalation * 0.5 * provocation
-    arms[m.arms_industry <= 0.0, :] = -np.inf
-    arms[m.embargo | (affinity < 0.0)] = -np.inf  # no sales to rivals or political opposites
+    provocation *= p.weight_escalation * 0.5
+    arms -= provocation
+    arms[m.arms_industry[rows] <= 0.0, :] = -np.inf
+    arms[m.embargo[rows] | (affinity < 0.0)] = -np.inf  # no sales to rivals or political opposites
 
     advisory = u[:, 2 * n : 3 * n]
-    fit = m.affinity_pos * (0.5 + 0.5 * m.levers[:, CO_CREATION, None])
-    weakness = (1.0 - m.governance)[None, :] * (1.0 - rel_cap)[None, :]
-    np.multiply(
-        p.weight_influence * rel_cap[:, None], weakness * np.maximum(affinity, 0.0), out=advisory
-    )
-    advisory /= 1.0 + m.presence  # a mission already in place makes the next worth less
-    advisory -= p.backlash * 10.0 * np.maximum(p.fit_threshold - fit, 0.0)
+    fit = m.affinity_pos[rows] * (0.5 + 0.5 * m.levers[rows, CO_CREATION, None])
+    weakness = ((1.0 - m.governance) * (1.0 - rel_cap))[None, :]
+    np.maximum(affinity, 0.0, out=affinity)
+    affinity *= weakness
+    np.multiply(p.weight_influence * rel_cap[rows, None], affinity, out=advisory)
+    advisory /= 1.0 + m.presence[rows]  # a mission already in place makes the next worth less
+    np.subtract(p.fit_threshold, fit, out=fit)
+    np.maximum(fit, 0.0, out=fit)
+    fit *= p.backlash * 10.0
+    advisory -= fit
 
     dialogue = u[:, 3 * n : 4 * n]
-    np.multiply(p.weight_risk_reduction * risk, 1.0 + m.levers[:, CBM, None], out=dialogue)
-    dialogue /= 1.0 + m.channel  # an open channel makes the next round worth less
+    np.multiply(p.weight_risk_reduction * risk, 1.0 + m.levers[rows, CBM, None], out=dialogue)
+    dialogue /= 1.0 + m.channel[rows]  # an open channel makes the next round worth less
 
     u[:, : 4 * n] -= p.weight_cost * m.costs[None, :-1]
 
     u[:, 4 * n] = 0.0  # abstain (save the effort)
-    diag = np.arange(n)
+    own = np.arange(len(rows))
     for k in range(4):
-        u[diag, k * n + diag] = -np.inf
+        u[own, k * n + rows] = -np.inf
     return u
 
 
@@ -166,42 +217,58 @@ def plan_exercise(m: DiplomacyModel, initiator: int, partner: int, utility_row: 
         scores[participants] = -np.inf
         best = np.argpartition(-scores, extra)[:extra] if extra < m.n else np.arange(m.n)
         participants += [int(c) for c in best if scores[c] > 0.0]
-    kind = int(np.searchsorted(EXERCISE_MIX_CDF, rng.random(), side="right"))
-    scale = float(np.sqrt(len(participants) / 2.0))
+    kind = bisect.bisect_right(EXERCISE_MIX_CDF, rng.random())
+    scale = math.sqrt(len(participants) / 2.0)
     m.book.exercises.append((np.array(participants), scale, kind, ""))
+
+
+def _ranges(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ranges [start[g], start[g] + count[g]): (g, value) of every element."""
+    g = np.repeat(np.arange(len(start)), count)
+    return g, start[g] + np.arange(len(g)) - np.repeat(np.cumsum(count) - count, count)
 
 
 def apply_exercises(m: DiplomacyModel) -> None:
     """Exercises raise interoperability and trust among participants (with scale and kind),
     and signal to hostile third states, whose risk with the participants rises with scale
-    x hostility x proximity x (1 - transparency)."""
-    if not m.book.exercises:
+    x hostility x proximity x (1 - transparency).
+
+    Works on (exercise, participant) rows and on the participants' hostile dyads, so the
+    cost grows with N x participants, not with N x exercises x N.
+    """
+    book = m.book.exercises  # participants of an exercise are distinct states
+    if not book:
         return
     p = m.p
-    n_ex = len(m.book.exercises)
-    member = np.zeros((n_ex, m.n))
-    scale = np.empty(n_ex)
-    kind = np.empty(n_ex, dtype=int)
-    for e, (participants, s, k, _) in enumerate(m.book.exercises):
-        member[e, participants] = 1.0
-        scale[e] = s
-        kind[e] = k
-    effects = KIND_EFFECTS[kind]  # (n_ex, 3): interop, trust, signal
-    size = member.sum(axis=1)
+    n, n_ex = m.n, len(book)
+    gain = np.array([s for _, s, _, _ in book])[:, None] * KIND_EFFECTS[[k for *_, k, _ in book]]
+    size = np.array([len(part) for part, *_ in book])
+    ex = np.repeat(np.arange(n_ex), size)  # one row per (exercise, participant)
+    who = np.concatenate([part for part, *_ in book]).astype(np.intp)
+    first = np.cumsum(size) - size  # each exercise's first row
 
-    pair_interop = zero_diagonal((member.T * (scale * effects[:, 0])) @ member)
-    pair_trust = zero_diagonal((member.T * (scale * effects[:, 1])) @ member)
-    m.interoperability[:] = saturating_gain(m.interoperability, p.exercise_interop, pair_interop)
-    m.trust[:] = saturating_gain(m.trust, p.exercise_trust, pair_trust)
+    a, b = _ranges(first[ex], size[ex])  # row a with every row b of its exercise
+    pair = a != b
+    a, b = a[pair], b[pair]
+    i, j, (interop, trust) = pair_sums(n, who[a], who[b], gain[ex[a], :2].T)
+    m.interoperability[i, j] = saturating_gain(
+        m.interoperability[i, j], p.exercise_interop, interop
+    )
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.exercise_trust, trust)
 
-    transparency = (member @ m.levers[:, TRANSPARENCY]) / size
-    weight = scale * effects[:, 2] * (1.0 - transparency) / size
-    exposure = (m.hostility * m.proximity) @ member.T  # (N, n_ex): summed over participants
-    exposure *= weight[None, :]
-    exposure[member.T > 0] = 0.0  # participants do not signal to themselves
-    signal = exposure @ member  # (N, N): third state x -> participant
-    signal = zero_diagonal(signal + signal.T)
-    m.risk[:] = saturating_gain(m.risk, p.exercise_signal, signal)
+    # Signal from participant j's exercise to j's rivals x, received by every participant.
+    k, x = np.divmod(np.flatnonzero(m.hostility[who]), n)  # hostility is symmetric
+    member = np.zeros((n_ex, n), dtype=bool)
+    member[ex, who] = True
+    third = ~member[ex[k], x]  # participants do not signal to themselves
+    k, x = k[third], x[third]
+    transparency = np.bincount(ex, weights=m.levers[who, TRANSPARENCY], minlength=n_ex) / size
+    weight = gain[:, 2] * (1.0 - transparency) / size
+    j = who[k]
+    exposure = m.hostility[x, j] * m.proximity[x, j] * weight[ex[k]]
+    src, q = _ranges(first[ex[k]], size[ex[k]])  # every participant q of the exercise
+    i, j, signal = pair_sums(n, x[src], who[q], exposure[src], symmetric=True)
+    m.risk[i, j] = saturating_gain(m.risk[i, j], p.exercise_signal, signal)
 
 
 def apply_transfers(m: DiplomacyModel) -> None:
@@ -210,18 +277,21 @@ def apply_transfers(m: DiplomacyModel) -> None:
     if not m.book.transfers:
         return
     p = m.p
+    n = m.n
     sup, rec, vol = (np.array(x) for x in zip(*m.book.transfers, strict=True))
-    volume = np.zeros((m.n, m.n))  # supplier -> recipient
-    np.add.at(volume, (sup.astype(int), rec.astype(int)), vol.astype(float))
-    received = volume.sum(axis=0)
-    m.exports += volume.sum(axis=1)
+    sup, rec, vol = sup.astype(np.intp), rec.astype(np.intp), vol.astype(float)
+    received = np.bincount(rec, weights=vol, minlength=n)
+    m.exports += np.bincount(sup, weights=vol, minlength=n)
     m.capability += p.arms_capability_gain * received
-    m.stock += volume.T
-    both = volume + volume.T
-    m.interoperability[:] = saturating_gain(m.interoperability, p.arms_interop, both)
-    m.trust[:] = saturating_gain(m.trust, p.arms_trust, both)
-    reaction = m.hostility * received[None, :]  # rival x reacts to recipient's imports
-    m.risk[:] = saturating_gain(m.risk, p.arms_signal, reaction + reaction.T)
+    np.add.at(m.stock, (rec, sup), vol)
+    i, j, both = pair_sums(n, sup, rec, vol, symmetric=True)
+    m.interoperability[i, j] = saturating_gain(m.interoperability[i, j], p.arms_interop, both)
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.arms_trust, both)
+    importers = np.flatnonzero(received)
+    k, x = np.divmod(np.flatnonzero(m.hostility[importers]), n)  # rivals x of each importer
+    r = importers[k]
+    i, j, reaction = pair_sums(n, x, r, m.hostility[x, r] * received[r], symmetric=True)
+    m.risk[i, j] = saturating_gain(m.risk[i, j], p.arms_signal, reaction)
 
 
 def apply_advisory(m: DiplomacyModel) -> None:
@@ -244,7 +314,7 @@ def apply_advisory(m: DiplomacyModel) -> None:
     if len(prov) == 0:
         return
     np.add.at(m.presence, (prov, host), 1.0)
-    load = m.presence.sum(axis=0)[host] / np.maximum(
+    load = m.presence[:, host].sum(axis=0) / np.maximum(
         p.overreach_capacity * m.governance[host], 1e-6
     )
     overreach = np.maximum(load - 1.0, 0.0)
@@ -261,13 +331,11 @@ def apply_advisory(m: DiplomacyModel) -> None:
         1.0,
     )
     np.multiply.at(m.trust, (host, prov), trust_factor)
-    gain = np.zeros((m.n, m.n))
-    np.add.at(gain, (host, prov), np.where(misfit > 0, 0.0, good))
-    m.trust[:] = saturating_gain(m.trust, p.advisory_trust, gain)
-    training = np.zeros((m.n, m.n))
-    np.add.at(training, (prov, host), 0.5 * good)
-    m.interoperability[:] = saturating_gain(
-        m.interoperability, p.exercise_interop, training + training.T
+    i, j, gain = pair_sums(m.n, host, prov, np.where(misfit > 0, 0.0, good))
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.advisory_trust, gain)
+    i, j, training = pair_sums(m.n, prov, host, 0.5 * good, symmetric=True)
+    m.interoperability[i, j] = saturating_gain(
+        m.interoperability[i, j], p.exercise_interop, training
     )
     m.backlashes += int((misfit > 0).sum())
 
@@ -278,13 +346,12 @@ def apply_dialogues(m: DiplomacyModel) -> None:
     if not m.book.dialogues:
         return
     p = m.p
-    a, b = (np.array(x, dtype=int) for x in zip(*m.book.dialogues, strict=True))
-    rounds = np.zeros((m.n, m.n))
-    np.add.at(rounds, (a, b), 1.0)
-    rounds += rounds.T
+    a, b = (np.array(x, dtype=np.intp) for x in zip(*m.book.dialogues, strict=True))
+    i, j, rounds = pair_sums(m.n, a, b, np.ones(len(a)), symmetric=True)
     cbm = m.levers[:, CBM]
-    cut = np.clip(p.dialogue_risk_cut * (1.0 + 0.5 * (cbm[:, None] + cbm[None, :])), 0.0, 1.0)
-    m.risk *= (1.0 - cut) ** rounds
-    m.trust[:] = saturating_gain(m.trust, p.dialogue_trust, rounds)
-    m.channel += rounds
-    m.hotline |= m.channel >= p.hotline_threshold
+    cut = np.clip(p.dialogue_risk_cut * (1.0 + 0.5 * (cbm[i] + cbm[j])), 0.0, 1.0)
+    m.risk[i, j] *= (1.0 - cut) ** rounds
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.dialogue_trust, rounds)
+    m.channel[i, j] += rounds
+    # Channels only grow here, so only these can newly reach the hotline threshold.
+    m.hotline[i, j] |= m.channel[i, j] >= p.hotline_threshold

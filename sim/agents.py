@@ -9,6 +9,7 @@ from the model's seeded generator), and files the chosen activities with the mod
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -70,38 +71,36 @@ class StateAgent(mesa.Agent):
 
         Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
         arms transfers draw on a separate export capacity fed by the arms industry.
+        Each choice is a softmax over the state's consideration set (`model.choices`), drawn
+        by Gumbel-max; the last slot of each draw is 'save the effort' (utility 0).
         """
         model = self.model
         i = self.index
-        bank = model.bank[i]
-        export_bank = model.export_bank[i]
-        if bank < model.min_cost and export_bank < model.p.cost_arms_transfer:
+        r = model.option_row[i]
+        if r < 0:  # cannot afford any activity this step
             return
-        row = model.utilities[i]
-        options = model.shortlists[i]
-        utility = row[options]
-        keep = utility > 0.0  # options expected to do worse than saving the effort are dropped
-        if not keep.any():
+        choices = model.choices
+        lo, hi = choices.start[r], choices.start[r + 1]
+        if lo == hi:  # nothing expected to do better than saving the effort
             return
-        options = options[keep]
-        costs = model.costs[options]
+        options, scores, costs = choices.options[lo:hi], choices.scores[lo:hi], choices.costs[lo:hi]
         n = model.n
         p = model.p
-        is_export = options // n == ARMS
-        # Softmax choice by Gumbel-max; the last slot is 'save the effort' (utility 0).
-        k = options.size
-        scores = np.zeros(k + 1)
-        scores[:k] = utility[keep] / p.temperature
-        noise = model.rng.gumbel(size=(p.max_activities, k + 1))
-        for draw in noise:
-            draw += scores
-            draw[:k][costs > np.where(is_export, export_bank, bank)] = -np.inf
-            pick = int(draw.argmax())
-            if pick == k or draw[pick] == -np.inf:
+        bank = float(model.bank[i])
+        export_bank = float(model.export_bank[i])
+        for draw in model.rng.gumbel(size=(p.max_activities, len(options) + 1)).tolist():
+            pick, best = -1, -math.inf
+            for j, option in enumerate(options):
+                if costs[j] > (export_bank if option // n == ARMS else bank):
+                    continue  # not affordable any more
+                value = draw[j] + scores[j]
+                if value > best:
+                    pick, best = j, value
+            if draw[-1] > best:  # saving the effort wins
                 break
-            kind, partner = divmod(int(options[pick]), n)
+            kind, partner = divmod(options[pick], n)
             if kind == EXERCISE:
-                plan_exercise(model, i, partner, row)
+                plan_exercise(model, i, partner, model.utilities[r])
             elif kind == ARMS:
                 model.book.transfers.append((i, partner, p.arms_volume * model.arms_industry[i]))
             elif kind == ADVISORY:
@@ -112,6 +111,6 @@ class StateAgent(mesa.Agent):
                 export_bank -= costs[pick]
             else:
                 bank -= costs[pick]
-            scores[pick] = -np.inf
+            scores[pick] = -math.inf  # each option at most once per step
         model.bank[i] = bank
         model.export_bank[i] = export_bank

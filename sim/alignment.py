@@ -9,15 +9,16 @@ Two complementary views of alignment among states:
   (``detect_communities``), whose ids are kept stable over time with ``match_labels``.
 
 The remaining helpers summarise how cleanly states sit in their blocs (margin, hedging) and
-how polarised the system is. Only numpy, scipy, networkx and the standard library are used.
+how polarised the system is. Only numpy, scipy and the standard library are used.
 """
 
 from __future__ import annotations
 
+import random
 import warnings
+from collections import defaultdict
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
@@ -30,6 +31,7 @@ __all__ = [
     "landscape_descent",
     "landscape_energy",
     "landscape_minima",
+    "louvain",
     "match_labels",
     "modularity",
     "polarization",
@@ -270,20 +272,163 @@ def detect_communities(
             pos = np.where(keep, pos, 0.0)
 
     rows, cols = np.nonzero(np.triu(pos, 1))
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_weighted_edges_from(
-        zip(rows.tolist(), cols.tolist(), pos[rows, cols].tolist(), strict=True)
-    )
-    if graph.number_of_edges() == 0:
+    if len(rows) == 0:
         return np.arange(n, dtype=np.int64)
-    communities = nx.community.louvain_communities(
-        graph, weight="weight", resolution=resolution, seed=rng_seed
-    )
+    adjacency: list[dict[int, float]] = [{} for _ in range(n)]
+    for u, v, w in zip(rows.tolist(), cols.tolist(), pos[rows, cols].tolist(), strict=True):
+        adjacency[u][v] = adjacency[v][u] = w
+    communities = louvain(adjacency, resolution=resolution, seed=rng_seed)
     labels = np.empty(n, dtype=np.int64)
     for new_id, members in enumerate(sorted(communities, key=min)):
         labels[list(members)] = new_id
     return labels
+
+
+def louvain(
+    adjacency: list[dict[int, float]],
+    *,
+    resolution: float = 1.0,
+    seed: int = 0,
+    threshold: float = 1e-7,
+) -> list[set[int]]:
+    """Louvain communities of an undirected weighted graph (Blondel et al. 2008).
+
+    `adjacency[u]` maps each neighbour of node u (nodes 0..n-1) to the edge weight, in the
+    order the edges were added. This is `networkx.community.louvain_communities` (networkx
+    3.x) written on plain lists and dicts: the same moves in the same order from the same
+    `random.Random(seed)`, the same sums (Python's `sum`) and the same aggregation, so the
+    same communities, without building networkx graph objects at every level (which took
+    most of the time of bloc detection).
+    """
+    rng = random.Random(seed)
+    degrees = _weighted_degrees(adjacency)
+    m = sum(degrees) / 2
+    partition = [{u} for u in range(len(adjacency))]
+    mod = _louvain_modularity(adjacency, degrees, partition, resolution)
+    members: list[set[int]] | None = None  # original nodes behind each node (None: itself)
+    partition, inner, improvement = _louvain_level(
+        adjacency, degrees, members, partition, m, resolution, rng
+    )
+    improvement = True
+    result = partition
+    while improvement:
+        result = [c.copy() for c in partition]
+        new_mod = _louvain_modularity(adjacency, degrees, inner, resolution)
+        if new_mod - mod <= threshold:
+            break
+        mod = new_mod
+        adjacency, members = _louvain_aggregate(adjacency, members, inner)
+        degrees = _weighted_degrees(adjacency)
+        partition, inner, improvement = _louvain_level(
+            adjacency, degrees, members, partition, m, resolution, rng
+        )
+    return result
+
+
+def _weighted_degrees(adjacency: list[dict[int, float]]) -> list[float]:
+    """Weighted degree of every node; a self-loop counts twice (as in networkx)."""
+    return [sum(nbrs.values()) + (u in nbrs and nbrs[u]) for u, nbrs in enumerate(adjacency)]
+
+
+def _louvain_modularity(
+    adjacency: list[dict[int, float]],
+    degrees: list[float],
+    communities: list[set[int]],
+    resolution: float,
+) -> float:
+    """networkx.community.modularity of a partition of this level's graph."""
+    deg_sum = sum(degrees)
+    m = deg_sum / 2
+    norm = 1 / deg_sum**2
+
+    def internal(comm: set[int]):
+        seen: set[int] = set()
+        for u in comm:
+            for v, wt in adjacency[u].items():
+                if v not in seen and v in comm:
+                    yield wt
+            seen.add(u)
+
+    def contribution(community: set[int]) -> float:
+        comm = set(community)
+        degree_sum = sum(degrees[u] for u in comm)
+        return sum(internal(comm)) / m - resolution * degree_sum * degree_sum * norm
+
+    return sum(map(contribution, communities))
+
+
+def _louvain_level(
+    adjacency: list[dict[int, float]],
+    degrees: list[float],
+    members: list[set[int]] | None,
+    partition: list[set[int]],
+    m: float,
+    resolution: float,
+    rng: random.Random,
+) -> tuple[list[set[int]], list[set[int]], bool]:
+    """One level: move nodes, in a shuffled order, to the neighbouring community of largest
+    modularity gain until none moves; returns (partition, this level's partition, moved)."""
+    n = len(adjacency)
+    node2com = list(range(n))
+    inner = [{u} for u in range(n)]
+    gamma = resolution / 2
+    total = list(degrees)
+    nbrs = [{v: w for v, w in adjacency[u].items() if v != u} for u in range(n)]
+    order = list(range(n))
+    rng.shuffle(order)
+    moves, improvement = 1, False
+    while moves > 0:
+        moves = 0
+        for u in order:
+            u_com = node2com[u]
+            by_com: defaultdict[int, float] = defaultdict(float)
+            for nbr, wt in nbrs[u].items():
+                by_com[node2com[nbr]] += wt
+            degree = degrees[u]
+            total[u_com] -= degree
+            best_gain = by_com[u_com] * m - gamma * (total[u_com] * degree)
+            best_com = u_com
+            for com, wt in by_com.items():
+                gain = wt * m - gamma * (total[com] * degree)
+                if gain > best_gain:
+                    best_gain, best_com = gain, com
+            total[best_com] += degree
+            if best_com != u_com:
+                u_nodes = {u} if members is None else members[u]
+                partition[u_com].difference_update(u_nodes)
+                partition[best_com].update(u_nodes)
+                inner[u_com].remove(u)
+                inner[best_com].add(u)
+                improvement = True
+                moves += 1
+                node2com[u] = best_com
+    return [p for p in partition if p], [p for p in inner if p], improvement
+
+
+def _louvain_aggregate(
+    adjacency: list[dict[int, float]], members: list[set[int]] | None, inner: list[set[int]]
+) -> tuple[list[dict[int, float]], list[set[int]]]:
+    """The next level's graph: one node per community, edge weights summed."""
+    node2com: dict[int, int] = {}
+    new_members = []
+    for i, part in enumerate(inner):
+        nodes: set[int] = set()
+        for node in part:
+            node2com[node] = i
+            nodes.update({node} if members is None else members[node])
+        new_members.append(nodes)
+    new: list[dict[int, float]] = [{} for _ in inner]
+    seen: set[int] = set()
+    for u, nbrs in enumerate(adjacency):
+        for v, wt in nbrs.items():
+            if v not in seen:
+                c1, c2 = node2com[u], node2com[v]
+                if c2 in new[c1]:
+                    new[c1][c2] = new[c2][c1] = wt + new[c1][c2]
+                else:
+                    new[c1][c2] = new[c2][c1] = wt
+        seen.add(u)
+    return new, new_members
 
 
 def modularity(affinity: npt.ArrayLike, labels: npt.ArrayLike) -> float:

@@ -15,9 +15,10 @@ if TYPE_CHECKING:  # pragma: no cover
 DEESCALATED, INCIDENT, WAR = "deescalated", "incident", "war"
 
 
-def crisis_probability(m: DiplomacyModel) -> np.ndarray:
-    """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent."""
-    return m.p.crisis_rate * np.power(m.risk, m.p.crisis_exponent)
+def crisis_probability(m: DiplomacyModel, risk: np.ndarray | None = None) -> np.ndarray:
+    """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent (of the
+    risk matrix, or of the given risk values)."""
+    return m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
 
 
 def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -43,7 +44,7 @@ def run_crises(m: DiplomacyModel) -> None:
     if p.crisis_rate <= 0.0:
         return
     iu = m.upper
-    prob = crisis_probability(m)[iu]
+    prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
     hit = m.rng.random(prob.shape[0]) < prob
     if not hit.any():
         return
@@ -89,4 +90,4 @@ def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
     m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)
     militarized_incident(m, i, j, severity)
-    m.log_crisis(i, j, WAR, float(m.risk[i, j]))
+    m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]))

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim import alignment
 from sim.params import EXERCISE_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,22 +28,33 @@ def _mutual_trust(model: DiplomacyModel) -> np.ndarray:
     return 0.5 * (model.trust + model.trust.T)
 
 
+def _masked_mean(m: np.ndarray, mask: np.ndarray) -> float:
+    """Mean of the entries under `mask` (0.0 if none); with the model's `same_bloc` and
+    `cross_bloc` masks this is `alignment.within_bloc_mean` / `cross_bloc_mean`."""
+    return float(m[mask].mean()) if mask.any() else 0.0
+
+
+def _pair_count(m: np.ndarray) -> int:
+    """Number of dyads set in a symmetric boolean matrix with an empty diagonal."""
+    return int(np.count_nonzero(m)) // 2
+
+
 # World reporters: name -> function(model) -> number. Order here is column order.
 WORLD_REPORTERS = {
     "mean_trust": lambda m: _offdiag_mean(m.trust),
-    "trust_within": lambda m: alignment.within_bloc_mean(_mutual_trust(m), m.bloc),
-    "trust_across": lambda m: alignment.cross_bloc_mean(_mutual_trust(m), m.bloc),
+    "trust_within": lambda m: _masked_mean(_mutual_trust(m), m.same_bloc),
+    "trust_across": lambda m: _masked_mean(_mutual_trust(m), m.cross_bloc),
     "mean_interoperability": lambda m: _offdiag_mean(m.interoperability),
-    "interoperability_within": lambda m: alignment.within_bloc_mean(m.interoperability, m.bloc),
-    "interoperability_across": lambda m: alignment.cross_bloc_mean(m.interoperability, m.bloc),
+    "interoperability_within": lambda m: _masked_mean(m.interoperability, m.same_bloc),
+    "interoperability_across": lambda m: _masked_mean(m.interoperability, m.cross_bloc),
     "mean_risk": lambda m: _offdiag_mean(m.risk),
     "max_risk": lambda m: float(m.risk.max()) if m.n > 1 else 0.0,
-    "risk_within": lambda m: alignment.within_bloc_mean(m.risk, m.bloc),
-    "risk_across": lambda m: alignment.cross_bloc_mean(m.risk, m.bloc),
+    "risk_within": lambda m: _masked_mean(m.risk, m.same_bloc),
+    "risk_across": lambda m: _masked_mean(m.risk, m.cross_bloc),
     "mean_hostility": lambda m: _offdiag_mean(m.hostility),
     "total_capability": lambda m: float(m.capability.sum()),
-    "agreements": lambda m: int(np.triu(m.agreements, 1).sum()),
-    "hotlines": lambda m: int(np.triu(m.hotline, 1).sum()),
+    "agreements": lambda m: _pair_count(m.agreements),
+    "hotlines": lambda m: _pair_count(m.hotline),
     "agreements_formed": lambda m: m.agreements_formed,
     "agreements_lapsed": lambda m: m.agreements_lapsed,
     "crises_total": lambda m: m.crises_total,
@@ -170,20 +180,20 @@ class Recorder:
             self.state_cols[name].append(values)
 
         if self.record_dyads and step % self.record_dyads == 0:
-            a, b = m.upper
+            upper = m.upper_mask  # dyads (a, b), a < b, in the order of m.upper
             self.dyad_steps.append(step)
             for name, values in (
-                ("trust_ab", m.trust[a, b]),
-                ("trust_ba", m.trust[b, a]),
-                ("interoperability", m.interoperability[a, b]),
-                ("risk", m.risk[a, b]),
-                ("hostility", m.hostility[a, b]),
-                ("dependency_ab", m.dependency[a, b]),
-                ("dependency_ba", m.dependency[b, a]),
-                ("agreement", m.agreements[a, b]),
-                ("hotline", m.hotline[a, b]),
+                ("trust_ab", m.trust[upper]),
+                ("trust_ba", m.trust.T[upper]),
+                ("interoperability", m.interoperability[upper]),
+                ("risk", m.risk[upper]),
+                ("hostility", m.hostility[upper]),
+                ("dependency_ab", m.dependency[upper]),
+                ("dependency_ba", m.dependency.T[upper]),
+                ("agreement", m.agreements[upper]),
+                ("hotline", m.hotline[upper]),
             ):
-                self.dyad_cols[name].append(np.array(values))
+                self.dyad_cols[name].append(values)
 
     def results(self) -> Results:
         """Build the tidy tables."""
@@ -210,6 +220,7 @@ class Recorder:
 
         kind_names = np.array(EXERCISE_KINDS + ("",), dtype=object)
         acts = m.activity_log
+        names = list(m.ids)
         activities = pd.DataFrame(
             {
                 "step": np.array([r[0] for r in acts], dtype=np.int64),
@@ -220,7 +231,9 @@ class Recorder:
                 "initiator": ids[np.array([r[3] for r in acts], dtype=np.int64)]
                 if acts
                 else np.array([], dtype=object),
-                "partners": np.array([";".join(ids[list(r[4])]) for r in acts], dtype=object),
+                "partners": np.array(
+                    [";".join([names[k] for k in r[4]]) for r in acts], dtype=object
+                ),
                 "n_participants": np.array([1 + len(r[4]) for r in acts], dtype=np.int64),
                 "size": np.array([float(r[5]) for r in acts], dtype=float),
                 "series": np.array([r[6] for r in acts], dtype=object),

@@ -14,6 +14,7 @@ One step (one month by default):
 from __future__ import annotations
 
 from collections import defaultdict
+from time import perf_counter
 
 import mesa
 import numpy as np
@@ -25,6 +26,7 @@ from sim.activities import (
     apply_dialogues,
     apply_exercises,
     apply_transfers,
+    choice_sets,
     option_costs,
     option_utilities,
     shortlist,
@@ -54,6 +56,35 @@ DEFAULT_LEVERS = {
 }
 
 
+PHASES = ("decisions", "effects", "relaxation", "crises", "alignment", "recording")
+
+
+class _PhaseClock:
+    """Adds the wall time since the previous lap to `totals[phase]` (see `time_phases`)."""
+
+    def __init__(self) -> None:
+        self.totals = dict.fromkeys(PHASES, 0.0)
+        self._last = perf_counter()
+
+    def start(self) -> None:
+        self._last = perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = perf_counter()
+        self.totals[phase] += now - self._last
+        self._last = now
+
+
+class _NoClock:
+    """The default: phase timing off, laps cost one no-op call."""
+
+    def start(self) -> None:
+        pass
+
+    def lap(self, phase: str) -> None:
+        pass
+
+
 class DiplomacyModel(mesa.Model):
     """A world of states practising defense diplomacy.
 
@@ -80,6 +111,7 @@ class DiplomacyModel(mesa.Model):
         self.affinity_pos = position_affinity(self.position)
         np.fill_diagonal(self.affinity_pos, 0.0)
         self.upper = np.triu_indices(n, k=1)
+        self.upper_mask = np.triu(np.ones((n, n), dtype=bool), k=1)  # same dyads, faster to index
 
         self.alliances: dict[str, set[int]] = {}
         self.alliance_count = np.zeros((n, n), dtype=np.int32)
@@ -135,6 +167,8 @@ class DiplomacyModel(mesa.Model):
 
         self.side = np.zeros(n, dtype=np.int8)
         self.bloc = np.zeros(n, dtype=np.int64)
+        self.same_bloc = np.zeros((n, n), dtype=bool)
+        self.cross_bloc = np.zeros((n, n), dtype=bool)
         self.margin = np.zeros(n)
         self.hedging = np.zeros(n)
         self.affinity = np.zeros((n, n))
@@ -149,6 +183,19 @@ class DiplomacyModel(mesa.Model):
 
         self.recorder = Recorder(self, record_dyads=record_dyads)
         self.recorder.record(0)
+        self._clock: _PhaseClock | _NoClock = _NoClock()
+
+    def time_phases(self) -> dict[str, float]:
+        """Start timing the phases of every following step; returns the dict of seconds per
+        phase (decisions, effects, relaxation, crises, alignment, recording), filled as the
+        model runs. Off by default: the untimed step pays one no-op call per phase."""
+        self._clock = _PhaseClock()
+        return self._clock.totals
+
+    @property
+    def timings(self) -> dict[str, float] | None:
+        """Seconds spent in each phase since `time_phases()` was called (None if never)."""
+        return getattr(self._clock, "totals", None)
 
     # ------------------------------------------------------------------ set-up
     def _init_attributes(self) -> None:
@@ -253,35 +300,74 @@ class DiplomacyModel(mesa.Model):
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
-        """Advance the world by one time unit."""
+        """Advance the world by one time unit: decisions, effects, relaxation, crises,
+        alignment (every `alignment_interval` steps) and recording (see `time_phases`)."""
         t = self.steps  # Mesa has already counted this step: events at step s run in step s + 1
+        p = self.p
+        clock = self._clock
+        clock.start()
+        self._decide(t - 1)
+        clock.lap("decisions")
+        self.apply_effects()
+        clock.lap("effects")
+        self.relax_relations()
+        clock.lap("relaxation")
+        run_crises(self)
+        self._update_agreements()
+        clock.lap("crises")
+        if t % p.alignment_interval == 0:
+            self._update_shared_threat()
+            self.update_alignment()
+        clock.lap("alignment")
+        self._log_activities()
+        if p.debug_invariants:
+            check_invariants(self)
+        if t % p.record_every == 0 or t == self.world.steps:
+            self.recorder.record(t)
+        clock.lap("recording")
+
+    def _decide(self, t: int) -> None:
+        """Events and standing programs due at step t, then every state that can afford an
+        activity chooses its activities (filed in `self.book`)."""
         p = self.p
         self.exports[:] = 0.0
         self.book.clear()
-        for event in self.events_at.get(t - 1, ()):
+        for event in self.events_at.get(t, ()):
             apply_event(self, event)
-        self._expire_embargoes(t - 1)
-        self._run_programs(t - 1)
-        if p.activities:
-            pace = np.minimum(1.0, self.stability / max(p.suspension_stability, 1e-9))
-            self.bank += self.budget * pace
-            np.minimum(
-                self.bank, np.maximum(p.bank_cap * self.budget, self.max_cost), out=self.bank
-            )
-            self.export_bank += self.arms_industry * p.export_capacity
-            export_cap = np.maximum(
-                p.bank_cap * self.arms_industry * p.export_capacity, p.cost_arms_transfer
-            )
-            np.minimum(self.export_bank, export_cap, out=self.export_bank)
-            self.utilities = option_utilities(self)
-            self.shortlists = shortlist(self.utilities, p.consideration_set)
-            self.agents.shuffle_do("step")
-        self._log_activities()
+        self._expire_embargoes(t)
+        self._run_programs(t)
+        if not p.activities:
+            return
+        pace = np.minimum(1.0, self.stability / max(p.suspension_stability, 1e-9))
+        self.bank += self.budget * pace
+        np.minimum(self.bank, np.maximum(p.bank_cap * self.budget, self.max_cost), out=self.bank)
+        self.export_bank += self.arms_industry * p.export_capacity
+        export_cap = np.maximum(
+            p.bank_cap * self.arms_industry * p.export_capacity, p.cost_arms_transfer
+        )
+        np.minimum(self.export_bank, export_cap, out=self.export_bank)
+        # Only states that can afford an activity choose; each gets a row of options.
+        acting = np.flatnonzero(
+            (self.bank >= self.min_cost) | (self.export_bank >= p.cost_arms_transfer)
+        )
+        self.option_row = np.full(self.n, -1)
+        self.option_row[acting] = np.arange(len(acting))
+        self.utilities = option_utilities(self, acting)
+        shortlists = shortlist(self.utilities, p.consideration_set)
+        self.choices = choice_sets(self.utilities, shortlists, self.costs, p.temperature)
+        self.agents.shuffle_do("step")
+
+    def apply_effects(self) -> None:
+        """Apply the effects of every activity filed in `self.book` this step."""
         apply_exercises(self)
         apply_transfers(self)
         apply_advisory(self)
         apply_dialogues(self)
 
+    def relax_relations(self) -> None:
+        """Relations relax toward their baselines and stocks decay; dependency, arms market
+        and capabilities (discrete Richardson process) follow."""
+        p = self.p
         agreements = self.agreements.astype(float)
         arrays = {
             "trust": self.trust,
@@ -308,16 +394,6 @@ class DiplomacyModel(mesa.Model):
             self.reactivity * threat - self.fatigue * self.capability + self.ambition
         )
         np.clip(self.capability, 0.0, p.capability_ceiling, out=self.capability)
-
-        run_crises(self)
-        self._update_agreements()
-        if t % p.alignment_interval == 0:
-            self._update_shared_threat()
-            self.update_alignment()
-        if p.debug_invariants:
-            check_invariants(self)
-        if t % p.record_every == 0 or t == self.world.steps:
-            self.recorder.record(t)
 
     def run(self, steps: int | None = None, progress=None) -> Results:
         """Run `steps` steps (default: the scenario's) and return the recorded tables.
@@ -373,7 +449,7 @@ class DiplomacyModel(mesa.Model):
                     "exercise",
                     kind,
                     int(participants[0]),
-                    tuple(int(x) for x in participants[1:]),
+                    tuple(np.asarray(participants[1:]).tolist()),
                     scale,
                     series,
                 )
@@ -465,6 +541,10 @@ class DiplomacyModel(mesa.Model):
             None if initial else self.bloc, labels, next_id=self._next_bloc
         )
         self.bloc = labels
+        same = labels[:, None] == labels[None, :]
+        self.cross_bloc = ~same  # dyads across blocs (for the recorded bloc-level means)
+        np.fill_diagonal(same, False)
+        self.same_bloc = same  # distinct dyads within a bloc
         self._next_bloc = max(self._next_bloc, int(labels.max()) + 1)
         self.margin, self.hedging = alignment.bloc_margin_and_hedging(aff, labels)
         counts = np.bincount(labels)

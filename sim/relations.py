@@ -51,6 +51,37 @@ def saturating_gain(current: np.ndarray, rate: float, amount: np.ndarray) -> np.
     return 1.0 - (1.0 - current) * np.exp(-rate * amount)
 
 
+def pair_sums(
+    n: int,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    amounts: np.ndarray,
+    *,
+    symmetric: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum amounts over repeated (row, col) entries of an n x n matrix, as sparse triplets.
+
+    `amounts` has one value per entry, or one row per quantity (shape (q, entries)). With
+    `symmetric`, every amount counts for (row, col) and for (col, row). Entries of a state
+    with itself are dropped (relations with oneself stay zero). Returns the distinct entries
+    (rows, cols) and their totals (last axis: entries); the cost grows with the number of
+    entries, not with n x n.
+    """
+    keys = rows * n + cols
+    amounts = np.asarray(amounts, dtype=float)
+    if symmetric:
+        keys = np.concatenate([keys, cols * n + rows])
+        amounts = np.concatenate([amounts, amounts], axis=-1)
+    keys, which = np.unique(keys, return_inverse=True)
+    if amounts.ndim == 1:
+        totals = np.bincount(which, amounts, len(keys))
+    else:
+        totals = np.array([np.bincount(which, a, len(keys)) for a in amounts])
+    i, j = np.divmod(keys, n)
+    off = i != j
+    return i[off], j[off], totals[..., off]
+
+
 def trust_baseline(
     p: Parameters, affinity_pos: np.ndarray, hostility: np.ndarray, agreements: np.ndarray
 ) -> np.ndarray:

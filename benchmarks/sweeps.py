@@ -1,0 +1,104 @@
+"""One sweep of the benchmark experiment, in a fresh process (run by `run.py`).
+
+    python benchmarks/sweeps.py ddsim --replicates 10 --workers 2
+    python benchmarks/sweeps.py batch_run --replicates 10 --processes 2
+
+`ddsim`: `sim.sweep.run_sweep` (what `ddsim sweep FILE --workers N` runs) writing its Parquet
+store to a temporary directory. `batch_run`: `mesa.batch_run` on `BatchDiplomacyModel`
+(`mesa_adapter.py`), every step collected (`data_collection_period=1`, as the outcomes need
+whole series), then the same outcomes computed from its rows. Both run the same design points
+and seeds. Prints one JSON line: runs, wall time (from the call to the outcomes in hand,
+pool start-up included) and a digest of the outcome table, which must be equal for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+
+import common  # noqa: F401  (first: pins BLAS threads to 1 before numpy loads)
+import pandas as pd
+from mesa_adapter import BatchDiplomacyModel, batch_run_outcomes, experiment_path
+
+
+def digest(outcomes: pd.DataFrame) -> str:
+    """sha256 of the outcome table, rows by (point, replicate), columns by name."""
+    table = outcomes.sort_values(["point", "replicate"]).reset_index(drop=True)
+    table = table[sorted(table.columns)].astype(float)
+    return hashlib.sha256(table.to_numpy().tobytes()).hexdigest()[:16]
+
+
+def run_ddsim(replicates: int, workers: int) -> tuple[int, pd.DataFrame]:
+    from sim.sweep import load_sweep, run_sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = run_sweep(
+            experiment_path(), f"{tmp}/store", workers=workers, replicates=replicates, quiet=True
+        )
+        table = load_sweep(f"{tmp}/store").table()
+    names = [c for c in table.columns if c in summary_outcomes()]
+    return summary.n_runs, table[["point", "replicate", *names]]
+
+
+def summary_outcomes() -> list[str]:
+    from sim.experiment import load_experiment
+
+    return [o.name for o in load_experiment(experiment_path()).outcomes]
+
+
+def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame]:
+    from mesa.batchrunner import batch_run
+
+    from sim.experiment import load_experiment
+
+    exp = load_experiment(experiment_path())
+    rows = batch_run(
+        BatchDiplomacyModel,
+        parameters={
+            "experiment": experiment_path(),
+            "point": range(exp.n_points()),
+            "replicate": range(replicates),
+            "replicates": replicates,
+        },
+        number_processes=processes,
+        data_collection_period=1,
+        max_steps=exp.run_steps,
+        display_progress=False,
+    )
+    outcomes = batch_run_outcomes(experiment_path(), rows)
+    return len(outcomes), outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("engine", choices=("ddsim", "batch_run"))
+    ap.add_argument("--replicates", type=int, required=True, help="runs = 10 points x this")
+    ap.add_argument("--workers", "--processes", dest="workers", type=int, default=1)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    if args.engine == "ddsim":
+        runs, outcomes = run_ddsim(args.replicates, args.workers)
+    else:
+        runs, outcomes = run_batch(args.replicates, args.workers)
+    wall = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "engine": args.engine,
+                "workers": args.workers,
+                "runs": runs,
+                "wall_s": wall,
+                "runs_per_s": runs / wall,
+                "outcomes_digest": digest(outcomes),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
