@@ -71,20 +71,26 @@ def child_env() -> dict[str, str]:
 class TreeMemory:
     """Samples the memory of a process and all its descendants in a background thread.
 
-    `peak_rss_mb`: the largest sum of resident set sizes seen; `peak_pss_mb`: the same for
-    proportional set sizes (shared pages split between the processes sharing them), which
-    does not count twice the pages forked workers share with their parent; `cpu_s`: CPU
-    seconds of the tree (the last value seen of each process). Uses psutil when installed,
-    else /proc. Four samples a second: reading a process's PSS costs about a millisecond.
+    Three views of the tree's memory, each the largest value seen:
+    * `peak_mb` (footprint): the private memory of every process (USS) plus the largest
+      shared part of any of them, i.e. pages shared between the processes of the tree (the
+      libraries, and what forked workers share with their parent) counted once;
+    * `peak_rss_mb`: the sum of resident set sizes, which counts shared pages once per process;
+    * `peak_pss_mb`: the sum of proportional set sizes (shared pages split between all the
+      processes of the machine mapping them, so it drops when unrelated Python processes run).
+    `cpu_s`: CPU seconds of the tree (the last value seen of each process). Uses psutil when
+    installed, else /proc. Four samples a second: reading a process's USS/PSS costs about a
+    millisecond.
     """
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
         self.pid = pid
         self.interval = interval
+        self.peak_mb = 0.0
         self.peak_rss_mb = 0.0
         self.peak_pss_mb = 0.0
         self.peak_processes = 0
-        self.pss_mb: list[tuple[float, float]] = []  # (seconds since start, tree PSS)
+        self.footprint_mb: list[tuple[float, float]] = []  # (seconds since start, footprint)
         self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -104,17 +110,18 @@ class TreeMemory:
     def _loop(self) -> None:
         t0 = time.perf_counter()
         while not self._stop.is_set():
-            rss, pss, count = _tree_memory(self.pid, self._cpu)
-            self.pss_mb.append((time.perf_counter() - t0, pss / 2**20))
+            footprint, rss, pss, count = _tree_memory(self.pid, self._cpu)
+            self.footprint_mb.append((time.perf_counter() - t0, footprint / 2**20))
+            self.peak_mb = max(self.peak_mb, footprint / 2**20)
             self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
             self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
             self.peak_processes = max(self.peak_processes, count)
             self._stop.wait(self.interval)
 
 
-def _tree_memory(pid: int, cpu: dict[int, float]) -> tuple[int, int, int]:
-    """(RSS bytes, PSS bytes, number of processes) of pid and its descendants right now;
-    records each process's CPU seconds in `cpu`."""
+def _tree_memory(pid: int, cpu: dict[int, float]) -> tuple[int, int, int, int]:
+    """(footprint, RSS, PSS in bytes, number of processes) of pid and its descendants right
+    now (see `TreeMemory`); records each process's CPU seconds in `cpu`."""
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil comes with dask[distributed]
@@ -123,8 +130,8 @@ def _tree_memory(pid: int, cpu: dict[int, float]) -> tuple[int, int, int]:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0, 0, 0
-    rss = pss = count = 0
+        return 0, 0, 0, 0
+    uss = shared = rss = pss = count = 0
     for proc in procs:
         try:
             full = proc.memory_full_info()
@@ -132,13 +139,15 @@ def _tree_memory(pid: int, cpu: dict[int, float]) -> tuple[int, int, int]:
         except psutil.Error:
             continue
         cpu[proc.pid] = times.user + times.system
+        uss += full.uss
+        shared = max(shared, full.rss - full.uss)
         rss += full.rss
         pss += getattr(full, "pss", full.rss)
         count += 1
-    return rss, pss, count
+    return uss + shared, rss, pss, count
 
 
-def _proc_tree_memory(pid: int) -> tuple[int, int, int]:
+def _proc_tree_memory(pid: int) -> tuple[int, int, int, int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -147,7 +156,7 @@ def _proc_tree_memory(pid: int) -> tuple[int, int, int]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    todo, rss, pss, count = [pid], 0, 0, 0
+    todo, uss, shared, rss, pss, count = [pid], 0, 0, 0, 0, 0
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
@@ -158,10 +167,13 @@ def _proc_tree_memory(pid: int) -> tuple[int, int, int]:
             }
         except (OSError, ValueError, IndexError):
             continue
+        private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        uss += private
+        shared = max(shared, fields.get("Rss", 0) - private)
         rss += fields.get("Rss", 0)
         pss += fields.get("Pss", fields.get("Rss", 0))
         count += 1
-    return rss, pss, count
+    return uss + shared, rss, pss, count
 
 
 def _busy_seconds() -> float | None:
@@ -218,15 +230,16 @@ def run_child(script: str, args: list[str], *, memory: bool = False, timeout: fl
     result["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     if sampler:
         half = wall / 2
-        first = [m for t, m in sampler.pss_mb if t <= half]
-        second = [m for t, m in sampler.pss_mb if t > half]
+        first = [m for t, m in sampler.footprint_mb if t <= half]
+        second = [m for t, m in sampler.footprint_mb if t > half]
         result.update(
+            peak_mb=sampler.peak_mb,
             peak_rss_mb=sampler.peak_rss_mb,
             peak_pss_mb=sampler.peak_pss_mb,
             processes=sampler.peak_processes,
             # growth of the tree's memory while it runs: peak of the second half of the run
             # over peak of the first half (1.0 = flat once started)
-            pss_growth=max(second) / max(first) if first and second and max(first) else None,
+            growth=max(second) / max(first) if first and second and max(first) else None,
         )
     return result
 

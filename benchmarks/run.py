@@ -110,7 +110,8 @@ def sweeps(rounds: list[list[tuple[str, int, int]]], attempts: int, log) -> list
             raw.setdefault((engine, workers, r["runs"]), []).append(r)
             log(
                 f"  {engine:9s} x{workers} {r['runs']:5d} runs: {r['runs_per_s']:6.2f} runs/s, "
-                f"peak tree PSS {r['peak_pss_mb']:.0f} MB (RSS {r['peak_rss_mb']:.0f} MB), "
+                f"peak tree memory {r['peak_mb']:.0f} MB (PSS {r['peak_pss_mb']:.0f}, "
+                f"RSS {r['peak_rss_mb']:.0f}), "
                 f"other load {r.get('other_load', float('nan')):.2f} cores"
             )
     rows = []
@@ -123,9 +124,10 @@ def sweeps(rounds: list[list[tuple[str, int, int]]], attempts: int, log) -> list
             "wall_s": median([r["wall_s"] for r in results]),
             "peak_rss_mb": median([r["peak_rss_mb"] for r in results]),
             "peak_pss_mb": median([r["peak_pss_mb"] for r in results]),
+            "peak_mb": median([r["peak_mb"] for r in results]),
             "processes": max(r["processes"] for r in results),
             "other_load": median([r.get("other_load", float("nan")) for r in results]),
-            "pss_growth": median([r.get("pss_growth") or float("nan") for r in results]),
+            "growth": median([r.get("growth") or float("nan") for r in results]),
             "outcomes_digest": results[0]["outcomes_digest"],
             "raw": results,
         }
@@ -163,11 +165,11 @@ def sweep_ratios(rows: list[dict]) -> dict:
             out[key]["ddsim 2 workers / 1 worker"] = d2["runs_per_s"] / d1["runs_per_s"]
         if d2 and b2:
             out[key]["ddsim x2 / batch_run x2 (throughput)"] = d2["runs_per_s"] / b2["runs_per_s"]
+            out[key]["ddsim x2 / batch_run x2 (peak memory)"] = d2["peak_mb"] / b2["peak_mb"]
             out[key]["ddsim x2 / batch_run x2 (peak PSS)"] = d2["peak_pss_mb"] / b2["peak_pss_mb"]
-            out[key]["ddsim x2 / batch_run x2 (peak RSS)"] = d2["peak_rss_mb"] / b2["peak_rss_mb"]
         if d2 and b1:
             out[key]["ddsim x2 / batch_run x1 (throughput)"] = d2["runs_per_s"] / b1["runs_per_s"]
-            out[key]["ddsim x2 / batch_run x1 (peak PSS)"] = d2["peak_pss_mb"] / b1["peak_pss_mb"]
+            out[key]["ddsim x2 / batch_run x1 (peak memory)"] = d2["peak_mb"] / b1["peak_mb"]
         if d1 and b1:
             out[key]["ddsim x1 / batch_run x1 (throughput)"] = d1["runs_per_s"] / b1["runs_per_s"]
     return out
@@ -197,14 +199,12 @@ def targets(single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict)
         if key in r:
             x = r[key]
             out.append((f">= 3x batch_run {base} throughput ({big} runs)", f"{x:.2f}x", x >= 3))
-        key = f"ddsim x2 / batch_run {base} (peak PSS)"
+        key = f"ddsim x2 / batch_run {base} (peak memory)"
         if key in r:
             x = r[key]
             out.append((f"<= 1/5 batch_run {base} peak memory ({big} runs)", f"{x:.2f}", x <= 0.2))
     d = {
-        r["runs"]: r["peak_pss_mb"]
-        for r in sweep_rows
-        if r["engine"] == "ddsim" and r["workers"] == 2
+        r["runs"]: r["peak_mb"] for r in sweep_rows if r["engine"] == "ddsim" and r["workers"] == 2
     }
     if len(d) >= 2:
         lo, hi = min(d), max(d)
@@ -212,10 +212,8 @@ def targets(single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict)
         out.append((f"ddsim x2 peak memory flat: {hi} vs {lo} runs", f"x{x:.2f}", x <= 1.1))
     for r in sweep_rows:
         if r["engine"] == "ddsim" and r["workers"] == 2 and r["runs"] == big:
-            g = r["pss_growth"]
-            out.append(
-                (f"ddsim x2 memory flat during {big} runs (PSS growth)", f"x{g:.2f}", g <= 1.05)
-            )
+            g = r["growth"]
+            out.append((f"ddsim x2 memory flat during {big} runs (growth)", f"x{g:.2f}", g <= 1.05))
     return out
 
 
@@ -257,21 +255,25 @@ def report(res: dict) -> str:
             "",
             "## Sweeps (Indo-Pacific, benchmarks/indo_pacific_sweep.yaml)",
             "",
-            "| engine | processes | runs | repeats | wall (s) | runs/s | peak tree PSS (MB) "
-            "| peak tree RSS (MB) | PSS growth | other load | outcomes digest |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| engine | processes | runs | repeats | wall (s) | runs/s | peak memory (MB) "
+            "| peak PSS (MB) | peak RSS (MB) | growth | other load | outcomes digest |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in res["sweeps"]:
             lines.append(
                 f"| {r['engine']} | {r['workers']} | {r['runs']} | {r['repeats']} | "
-                f"{r['wall_s']:.1f} | {r['runs_per_s']:.2f} | {r['peak_pss_mb']:.0f} | "
-                f"{r['peak_rss_mb']:.0f} | {r['pss_growth']:.2f} | {r['other_load']:.2f} | "
+                f"{r['wall_s']:.1f} | {r['runs_per_s']:.2f} | {r['peak_mb']:.0f} | "
+                f"{r['peak_pss_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['growth']:.2f} | "
+                f"{r['other_load']:.2f} | "
                 f"{r['outcomes_digest']} |"
             )
         lines += [
             "",
-            "PSS growth: peak tree PSS in the second half of the sweep over the first half "
-            "(1.00 = flat once the workers have started).",
+            "Memory of the whole process tree (parent and workers), largest value seen: "
+            "peak memory = private memory of every process plus the largest shared part "
+            "(pages shared inside the tree counted once); PSS and RSS sums for reference "
+            "(see benchmarks/common.py). growth: peak memory in the second half of the sweep "
+            "over the first half (1.00 = flat once the workers have started).",
             "",
             "Ratios (same session):",
             "",

@@ -214,7 +214,7 @@ def plan_exercise(m: DiplomacyModel, initiator: int, partner: int, utility_row: 
     if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
         extra = int(rng.integers(1, p.max_exercise_size - 1))
         scores = utility_row[: m.n] + p.temperature * rng.gumbel(size=m.n)
-        scores[participants] = -np.inf
+        scores[initiator] = scores[partner] = -np.inf
         best = np.argpartition(-scores, extra)[:extra] if extra < m.n else np.arange(m.n)
         participants += [int(c) for c in best if scores[c] > 0.0]
     kind = bisect.bisect_right(EXERCISE_MIX_CDF, rng.random())

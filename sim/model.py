@@ -350,8 +350,9 @@ class DiplomacyModel(mesa.Model):
         acting = np.flatnonzero(
             (self.bank >= self.min_cost) | (self.export_bank >= p.cost_arms_transfer)
         )
-        self.option_row = np.full(self.n, -1)
-        self.option_row[acting] = np.arange(len(acting))
+        option_row = np.full(self.n, -1)
+        option_row[acting] = np.arange(len(acting))
+        self.option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
         self.utilities = option_utilities(self, acting)
         shortlists = shortlist(self.utilities, p.consideration_set)
         self.choices = choice_sets(self.utilities, shortlists, self.costs, p.temperature)
