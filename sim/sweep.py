@@ -694,7 +694,12 @@ def run_sweep(
     store = SweepStore(out if out is not None else Path("sweeps") / exp.name)
     if store.path.exists() and not store.path.is_dir():
         raise SweepError(f"{store.path}: expected an output directory, got a file")
-    store.lock()
+    try:
+        store.lock()
+    except OSError as exc:
+        raise SweepError(
+            f"cannot create the output directory {store.path}: {_os_reason(exc)}"
+        ) from None
     try:
         return _run_locked(
             store,
@@ -854,6 +859,8 @@ def _run_locked(
         summary.interrupted = True
     except BrokenProcessPool as exc:  # a worker died (OOM killer, signal): runs not committed
         summary.aborted = f"a worker process died ({exc or type(exc).__name__})"
+    except OSError as exc:  # the store cannot be written (full disk, lost permissions)
+        summary.aborted = f"cannot write to {store.path}: {_os_reason(exc)}"
     finally:
         if progress is not None:
             progress.close()
@@ -887,20 +894,35 @@ def _run_locked(
             }
         )
         manifest["history"] = history[-50:]
-        store.write_manifest(manifest)
+        try:
+            store.write_manifest(manifest)
+        except OSError as exc:  # committed runs stay readable: the manifest is only a summary
+            summary.aborted = summary.aborted or f"cannot write to {store.path}: {_os_reason(exc)}"
     if not quiet:
         _report(summary, left)
+    elif summary.aborted:
+        _report_abort(summary, left)
     return summary
+
+
+def _os_reason(exc: OSError) -> str:
+    """'No space left on device (sweeps/x/runs/.part-....tmp)' for an OSError."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def _report_abort(s: SweepSummary, left: int) -> None:
+    print(
+        f"ddsim sweep: stopped: {s.aborted}; {s.n_runs - left} of {s.n_runs} runs are stored; "
+        "rerun the same command to resume",
+        file=sys.stderr,
+    )
 
 
 def _report(s: SweepSummary, left: int) -> None:
     rate = s.ran / s.seconds if s.seconds > 0 and s.ran else 0.0
     if s.aborted:
-        print(
-            f"stopped: {s.aborted}; {s.n_runs - left} of {s.n_runs} runs are stored; "
-            "rerun the same command to resume",
-            file=sys.stderr,
-        )
+        _report_abort(s, left)
     if s.interrupted:
         print(
             f"interrupted: {s.n_runs - left} of {s.n_runs} runs are stored; rerun the same command to resume",

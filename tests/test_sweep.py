@@ -9,6 +9,7 @@ and time series are identical (seeds depend only on point and replicate).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -22,6 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import sim.cli
+import sim.sweep
 from sim.experiment import load_experiment, run_id, run_seed
 from sim.sweep import FAIL_ENV, SweepError, load_sweep, run_one, run_sweep
 
@@ -373,3 +376,61 @@ def test_broken_pool_stops_cleanly(tmp_path: Path) -> None:
     assert load_sweep(out).manifest["status"] == "interrupted"
     assert run_sweep(SMOKE, out, workers=1, quiet=True).ran == 6  # resumes the rest
     assert len(load_sweep(out).runs) == 8
+
+
+def test_unwritable_output_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_mkdir = Path.mkdir
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        if self.absolute().parent == tmp_path / "ro":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    (tmp_path / "ro").mkdir()
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    code = sim.cli.main(["sweep", str(SMOKE), "--out", str(tmp_path / "ro" / "s"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "ro" in err and "Permission denied" in err
+    assert list((tmp_path / "ro").iterdir()) == []
+
+
+def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
+    tmp_path: Path,
+    smoke_serial: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "full"
+    real_write = sim.sweep.pq.write_table
+    writes = {"n": 0}
+
+    def fill_up(table: object, where: object, *args: object, **kwargs: object) -> None:
+        if ".part-" in str(where):  # parts: the first batch (outcomes, series, runs) fits
+            writes["n"] += 1
+            if writes["n"] > 3:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(sim.sweep.pq, "write_table", fill_up)
+    args = ["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--batch-size", "2"]
+    code = sim.cli.main([*args, "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "No space left on device" in err and "2 of 8 runs are stored" in err
+    res = load_sweep(out)
+    assert len(res.runs) == 2 and set(res.runs["status"]) == {"ok"}
+    assert sorted(res.outcomes["run_id"]) == sorted(res.runs["run_id"])
+
+    monkeypatch.setattr(sim.sweep.pq, "write_table", real_write)  # space freed: resume
+    assert sim.cli.main([*args, "--quiet"]) == 0
+    res, ref = load_sweep(out), load_sweep(smoke_serial)
+    assert len(res.runs) == 8 and res.runs["run_id"].is_unique
+    assert res.outcomes["run_id"].is_unique
+    pd.testing.assert_frame_equal(
+        _sorted(res.outcomes[ref.outcomes.columns]), _sorted(ref.outcomes)
+    )
