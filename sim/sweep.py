@@ -3,10 +3,12 @@
 ``ddsim sweep FILE`` expands the experiment's design (`sim.experiment`), gives every run a
 seed that depends only on (root seed, design point, replicate), and runs the runs in
 batches on an executor (`sim.executors`: in-process, a local process pool, or Dask).
-Each finished batch is committed to the output directory as its own Parquet part files
-(outcomes and time series first, then the runs part that makes them count; each written
-under a temporary name and renamed), so the parent never holds more than a few batches
-and an interrupted or killed sweep resumes where it stopped when run again.
+Finished batches are committed to the output directory every `--commit-every` seconds
+(default 10) as Parquet part files (outcomes and time series first, then the runs part
+that makes them count; each written under a temporary name, fsynced and renamed), so the
+parent holds at most those seconds of results, a store has a few hundred files per hour
+rather than one per batch, and an interrupted or killed sweep resumes where it stopped
+when run again (a kill costs at most the uncommitted seconds of work).
 
 Store layout (``sweeps/<name>/`` by default; see docs/sweeps.md)::
 
@@ -90,6 +92,7 @@ STORE_ENTRIES = (
 )
 TARGET_TASK_SECONDS = 1.5
 TASKS_PER_WORKER = 4
+COMMIT_SECONDS = 10.0  # default: results wait at most this long in the parent before a commit
 FAIL_ENV = "DDSIM_SWEEP_FAIL"  # test hook: comma-separated run ids that raise on purpose
 LOG_EVERY_SECONDS = 30.0
 
@@ -128,6 +131,15 @@ class BatchResult:
     runs: list[dict[str, Any]]
     outcomes: list[dict[str, Any]]
     timeseries: dict[str, list] | None
+
+    @classmethod
+    def merged(cls, results: Sequence[BatchResult]) -> BatchResult:
+        """One result holding the rows of several (for a single commit)."""
+        runs = [row for r in results for row in r.runs]
+        outcomes = [row for r in results for row in r.outcomes]
+        series = [r.timeseries for r in results if r.timeseries is not None]
+        timeseries = {k: [x for t in series for x in t[k]] for k in series[0]} if series else None
+        return cls(runs, outcomes, timeseries)
 
     @property
     def wall_times(self) -> list[float]:
@@ -672,10 +684,13 @@ def run_sweep(
     batch_size: int | None = None,
     executor: Executor | None = None,
     command: Sequence[str] | None = None,
+    commit_every: float = COMMIT_SECONDS,
 ) -> SweepSummary:
     """Run (or resume) a sweep and return what was done. See the module docstring.
 
-    ``executor`` overrides the one chosen from workers/scheduler/dask_local (tests use it).
+    ``executor`` overrides the one chosen from workers/scheduler/dask_local (tests use it);
+    ``commit_every``: seconds finished results may wait in the parent before a commit
+    (0: commit every batch as it arrives).
     Raises ExperimentError / SweepError (InputError) for bad input or a mismatched store.
     """
     exp = (
@@ -689,6 +704,8 @@ def run_sweep(
         raise SweepError(f"--batch-size: expected an integer >= 1, got {batch_size}")
     if workers is not None and workers < 1:
         raise SweepError(f"--workers: expected an integer >= 1, got {workers}")
+    if not (commit_every >= 0 and math.isfinite(commit_every)):
+        raise SweepError(f"--commit-every: expected seconds >= 0, got {commit_every}")
     points = expand_design(exp)
     design_hash = exp.design_hash(points)
     store = SweepStore(out if out is not None else Path("sweeps") / exp.name)
@@ -715,6 +732,7 @@ def run_sweep(
             batch_size,
             executor,
             command,
+            commit_every,
         )
     finally:
         store.unlock()
@@ -734,6 +752,7 @@ def _run_locked(
     batch_size: int | None,
     executor: Executor | None,
     command: Sequence[str] | None,
+    commit_every: float,
 ) -> SweepSummary:
     old = _prepare_store(store, exp, points, design_hash, force_new=force_new)
     n_runs = len(points) * exp.replicates
@@ -837,13 +856,19 @@ def _run_locked(
         print(f"{msg}; {where} -> {store.path}", file=sys.stderr, flush=True)
 
     progress = _Progress(n_runs, n_done, quiet=quiet, label=exp.name) if pending else None
+    uncommitted: list[BatchResult] = []  # finished, not yet on disk
     try:
         if pending:
             batcher = _Batcher(
                 _tasks(exp, points, exp.replicates, skip), pending, n_workers, batch_size
             )
+            last_commit = time.monotonic()
             for result in executor.submit_batches(run_batch, batcher, ctx):
-                store.commit(result, schemas, exp.parameter_names)
+                uncommitted.append(result)
+                if time.monotonic() - last_commit >= commit_every:
+                    store.commit(BatchResult.merged(uncommitted), schemas, exp.parameter_names)
+                    uncommitted.clear()
+                    last_commit = time.monotonic()
                 batcher.observe(result.wall_times)
                 for row in result.runs:
                     summary.ran += 1
@@ -861,12 +886,18 @@ def _run_locked(
         summary.aborted = f"a worker process died ({exc or type(exc).__name__})"
     except OSError as exc:  # the store cannot be written (full disk, lost permissions)
         summary.aborted = f"cannot write to {store.path}: {_os_reason(exc)}"
+        uncommitted.clear()  # lost with the failed commit; a rerun runs them again
     finally:
         if progress is not None:
             progress.close()
         if own_executor and executor is not None:
             with contextlib.suppress(Exception):
                 executor.close()
+        if uncommitted:  # also after Ctrl-C or a dead worker: keep what finished
+            try:
+                store.commit(BatchResult.merged(uncommitted), schemas, exp.parameter_names)
+            except OSError as exc:
+                summary.aborted = f"cannot write to {store.path}: {_os_reason(exc)}"
         summary.seconds = time.perf_counter() - t0
         final = store.read_runs(["run_id", "status"])
         if valid is not None and len(final):
@@ -1029,6 +1060,16 @@ def load_sweep(path: str | Path) -> SweepResults:
 # --------------------------------------------------------------------------------------------
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -1052,6 +1093,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         force_new=args.force_new,
         retry_failed=args.retry_failed,
         batch_size=args.batch_size,
+        commit_every=args.commit_every,
     )
     return summary.exit_code
 
@@ -1108,6 +1150,14 @@ def register_commands(subparsers: Any) -> None:
         type=_positive_int,
         metavar="N",
         help="runs per task (default: automatic, ~1.5 s per task)",
+    )
+    p.add_argument(
+        "--commit-every",
+        type=_seconds,
+        default=COMMIT_SECONDS,
+        metavar="SECONDS",
+        help=f"write finished runs to the store at least this often (default: "
+        f"{COMMIT_SECONDS:g}; a crash costs at most this much work; 0: every batch)",
     )
     p.add_argument(
         "--force-new",

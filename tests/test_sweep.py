@@ -192,6 +192,20 @@ def test_failed_run_is_recorded_and_exit_status_1(tmp_path: Path) -> None:
     assert len(res.outcomes) == 8 and res.outcomes["run_id"].is_unique
 
 
+@pytest.mark.parametrize(("commit_every", "parts"), [(0.0, 4), (3600.0, 1)])
+def test_commits_are_coalesced(
+    tmp_path: Path, smoke_serial: Path, commit_every: float, parts: int
+) -> None:
+    out = tmp_path / "s"
+    run_sweep(SMOKE, out, workers=1, batch_size=2, commit_every=commit_every, quiet=True)
+    for table in ("runs", "outcomes", "timeseries"):
+        assert len(list((out / table).glob("part-*.parquet"))) == parts
+    res, ref = load_sweep(out), load_sweep(smoke_serial)
+    assert len(res.runs) == 8 and res.runs["run_id"].is_unique
+    pd.testing.assert_frame_equal(_sorted(res.outcomes), _sorted(ref.outcomes))
+    pd.testing.assert_frame_equal(_ts_sorted(res.timeseries), _ts_sorted(ref.timeseries))
+
+
 def test_run_one_matches_the_sweep(smoke_serial: Path) -> None:
     exp = load_experiment(SMOKE)
     res = load_sweep(smoke_serial)
@@ -266,7 +280,7 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "out"
     command = [
         sys.executable, "-m", "sim.cli", "sweep", str(exp), "--out", str(out),
-        "--workers", "1", "--batch-size", "2", "--quiet",
+        "--workers", "1", "--batch-size", "2", "--commit-every", "0", "--quiet",
     ]  # fmt: skip
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -417,6 +431,7 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
 
     monkeypatch.setattr(sim.sweep.pq, "write_table", fill_up)
     args = ["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--batch-size", "2"]
+    args += ["--commit-every", "0"]
     code = sim.cli.main([*args, "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
