@@ -133,17 +133,19 @@ def sweeps(rounds: list[list[tuple[str, int, int]]], attempts: int, log) -> list
         }
         row["runs_per_s"] = row["runs"] / row["wall_s"]
         rows.append(row)
-    return sorted(rows, key=lambda r: (r["runs"], r["engine"] != "ddsim", r["workers"]))
+    order = {"ddsim": 0, "batch_run": 1, "bare": 2}
+    return sorted(rows, key=lambda r: (r["runs"], order[r["engine"]], r["workers"]))
 
 
 def sweep_plan(quick: bool, sizes: list[int], repeats: int) -> list[list[tuple[str, int, int]]]:
     """Rounds of sweep configurations: `repeats` rounds of each size up to 100 runs, one
     round of each larger size."""
     if quick:
-        return [[("ddsim", 2, 1), ("batch_run", 1, 1)]]
+        return [[("ddsim", 2, 1), ("batch_run", 1, 1), ("bare", 1, 1)]]
     rounds = []
     for runs in sizes:
         configs = [(e, w, runs // 10) for e in ("ddsim", "batch_run") for w in (1, 2)]
+        configs.append(("bare", 1, runs // 10))  # the model alone: the ceiling of any runner
         rounds += [configs] * (repeats if runs <= 100 else 1)
     return rounds
 
@@ -172,6 +174,15 @@ def sweep_ratios(rows: list[dict]) -> dict:
             out[key]["ddsim x2 / batch_run x1 (peak memory)"] = d2["peak_mb"] / b1["peak_mb"]
         if d1 and b1:
             out[key]["ddsim x1 / batch_run x1 (throughput)"] = d1["runs_per_s"] / b1["runs_per_s"]
+        bare = get("bare", 1, runs)
+        if bare and b1:  # no runner of these runs in one process can beat batch_run by more
+            out[key]["ceiling: bare model x1 / batch_run x1 (throughput)"] = (
+                bare["runs_per_s"] / b1["runs_per_s"]
+            )
+        if bare and d1:
+            out[key]["ddsim x1 / bare model x1 (throughput)"] = (
+                d1["runs_per_s"] / bare["runs_per_s"]
+            )
     return out
 
 
@@ -273,7 +284,11 @@ def report(res: dict) -> str:
             "peak memory = private memory of every process plus the largest shared part "
             "(pages shared inside the tree counted once); PSS and RSS sums for reference "
             "(see benchmarks/common.py). growth: peak memory in the second half of the sweep "
-            "over the first half (1.00 = flat once the workers have started).",
+            "over the first half (1.00 = flat once the workers have started). "
+            "Engines: ddsim = `ddsim sweep` (Parquet store); batch_run = `mesa.batch_run` "
+            "on the same model (benchmarks/mesa_adapter.py); bare = the same runs one after "
+            "the other with no runner at all (the model's own time: no runner using one "
+            "process can be faster).",
             "",
             "Ratios (same session):",
             "",

@@ -2,12 +2,16 @@
 
     python benchmarks/sweeps.py ddsim --replicates 10 --workers 2
     python benchmarks/sweeps.py batch_run --replicates 10 --processes 2
+    python benchmarks/sweeps.py bare --replicates 10
 
 `ddsim`: `sim.sweep.run_sweep` (what `ddsim sweep FILE --workers N` runs) writing its Parquet
 store to a temporary directory. `batch_run`: `mesa.batch_run` on `BatchDiplomacyModel`
 (`mesa_adapter.py`), every step collected (`data_collection_period=1`, as the outcomes need
-whole series), then the same outcomes computed from its rows. Both run the same design points
-and seeds. Prints one JSON line: runs, wall time (from the call to the outcomes in hand,
+whole series), then the same outcomes computed from its rows. `bare`: the same runs one
+after the other in this process with no sweep machinery at all (build the scenario, run the
+model, compute the outcomes): the time the model itself needs, which bounds how much faster
+than batch_run any way of running these runs in one process can be. All run the same design
+points and seeds. Prints one JSON line: runs, wall time (from the call to the outcomes in hand,
 pool start-up included) and a digest of the outcome table, which must be equal for both.
 """
 
@@ -73,15 +77,37 @@ def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame]:
     return len(outcomes), outcomes
 
 
+def run_bare(replicates: int) -> tuple[int, pd.DataFrame]:
+    from sim import loader
+    from sim.experiment import compute_outcomes, expand_design, load_experiment, run_seed
+    from sim.model import DiplomacyModel
+
+    exp = load_experiment(experiment_path())
+    points = expand_design(exp)
+    rows = []
+    for point in range(exp.n_points()):
+        for replicate in range(replicates):
+            tree = loader.apply_overrides(exp.base, points.overrides(point, exp), source="bench")
+            scenario = loader.scenario_from_dict(tree, exp.source)
+            results = DiplomacyModel(scenario, rng=run_seed(exp.seed, point, replicate)).run()
+            values = compute_outcomes(
+                results, exp.outcomes, total_steps=exp.run_steps, steps_per_year=exp.steps_per_year
+            )
+            rows.append({"point": point, "replicate": replicate, **values})
+    return len(rows), pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("engine", choices=("ddsim", "batch_run"))
+    ap.add_argument("engine", choices=("ddsim", "batch_run", "bare"))
     ap.add_argument("--replicates", type=int, required=True, help="runs = 10 points x this")
     ap.add_argument("--workers", "--processes", dest="workers", type=int, default=1)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.engine == "ddsim":
         runs, outcomes = run_ddsim(args.replicates, args.workers)
+    elif args.engine == "bare":
+        runs, outcomes = run_bare(args.replicates)
     else:
         runs, outcomes = run_batch(args.replicates, args.workers)
     wall = time.perf_counter() - t0
