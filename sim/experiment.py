@@ -167,11 +167,11 @@ class ExperimentError(InputError):
 
 
 def _describe(value: Any) -> str:
-    return loader._describe(value)
+    return loader.describe_value(value)
 
 
 def _did_you_mean(word: Any, choices: Sequence[str], label: str = "allowed") -> str:
-    return loader._choice_hint(word, choices, label)
+    return loader.choice_hint(word, choices, label)
 
 
 class _Ctx:
@@ -287,7 +287,7 @@ def _choice(
 
 def _suggestion(word: Any, choices: Sequence[str]) -> str:
     """'did you mean X?' when a choice is close (the choices are already in the message)."""
-    suggestion = loader._suggest(word, list(choices))
+    suggestion = loader.suggest(word, list(choices))
     return f"did you mean {suggestion!r}?" if suggestion else ""
 
 
@@ -584,7 +584,7 @@ def _read_text(path: Path, display: str) -> str:
 
 def _parse_yaml(text: str, display: str) -> Any:
     try:
-        return loader._parse_yaml(text, display)
+        return loader.parse_yaml(text, display)
     except ScenarioError as exc:
         raise ExperimentError(
             exc.file, exc.line, exc.key_path, exc.expected, exc.got, exc.hint

@@ -188,7 +188,7 @@ def _fail(loc: Loc, key_path: str, expected: str, got: str, hint: str = "") -> N
 # --------------------------------------------------------------------------------------------
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     """Short human text for a value found in the input (never fails, never huge)."""
     if value is None:
         return "null"
@@ -218,7 +218,7 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _suggest(word: Any, choices: Any) -> str | None:
+def suggest(word: Any, choices: Any) -> str | None:
     """The closest choice to a misspelt word (case-insensitive), or None."""
     if not isinstance(word, str):
         return None
@@ -228,10 +228,10 @@ def _suggest(word: Any, choices: Any) -> str | None:
     return lowered[matches[0]] if matches else None
 
 
-def _choice_hint(word: Any, choices: Any, label: str = "allowed") -> str:
+def choice_hint(word: Any, choices: Any, label: str = "allowed") -> str:
     """'did you mean X? allowed: a, b, c' (the list cut short when long)."""
     choices = list(choices)
-    suggestion = _suggest(word, choices)
+    suggestion = suggest(word, choices)
     shown = ", ".join(str(c) for c in choices[:30]) + (", ..." if len(choices) > 30 else "")
     prefix = f"did you mean {suggestion!r}? " if suggestion else ""
     return f"{prefix}{label}: {shown or '(none)'}"
@@ -248,7 +248,7 @@ def _join(path: str, key: Any) -> str:
     """Key path of a mapping key below `path` (dotted) or a list index (``[i]``)."""
     if isinstance(key, int) and not isinstance(key, bool):
         return f"{path}[{key}]"
-    text = key if isinstance(key, str) else _describe(key)
+    text = key if isinstance(key, str) else describe_value(key)
     return f"{path}.{text}" if path else text
 
 
@@ -398,7 +398,7 @@ class _Loader(yaml.SafeLoader):
                 (self.file, self._line(node)),
                 "",
                 "a valid YAML value",
-                f"{_describe(text)} ({str(exc).split(':')[0][:80]})",
+                f"{describe_value(text)} ({str(exc).split(':')[0][:80]})",
             )
 
     def construct_loc_map(self, node: yaml.MappingNode) -> Any:
@@ -414,7 +414,7 @@ class _Loader(yaml.SafeLoader):
             try:
                 hash(key)
             except TypeError:
-                _fail((self.file, line), "", "a plain value as mapping key", _describe(key))
+                _fail((self.file, line), "", "a plain value as mapping key", describe_value(key))
             if id(key_node) in own:
                 if key in first_line:
                     _fail(
@@ -442,7 +442,7 @@ class _Loader(yaml.SafeLoader):
             (self.file, self._line(node)),
             "",
             "plain YAML data",
-            f"the tag {_describe(tag)}",
+            f"the tag {describe_value(tag)}",
             "tags that build Python objects are refused, never executed",
         )
 
@@ -452,7 +452,7 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_loc_seq)
 _Loader.add_constructor(None, _Loader.construct_refused)
 
 
-def _parse_yaml(text: str, file: str) -> Any:
+def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document safely; every failure becomes a ScenarioError."""
     loader = None
     try:
@@ -509,7 +509,7 @@ def _read_yaml_file(path: Path, display: str) -> Any:
             f"byte 0x{data[exc.start]:02x} at offset {exc.start}",
             "save the file as UTF-8",
         )
-    return _parse_yaml(text, display)
+    return parse_yaml(text, display)
 
 
 def _as_top(data: Any, loc: Loc) -> _LocDict:
@@ -521,7 +521,7 @@ def _as_top(data: Any, loc: Loc) -> _LocDict:
             loc,
             "",
             "a mapping of scenario keys (name, states, ...) at the top level",
-            _describe(data),
+            describe_value(data),
         )
     return _copy_tree(data, loc)
 
@@ -570,7 +570,7 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
         "",
         "an existing scenario file or a bundled scenario name",
         "no such file",
-        _choice_hint(str(name_or_path), _bundled_names(), "bundled scenarios"),
+        choice_hint(str(name_or_path), _bundled_names(), "bundled scenarios"),
     )
 
 
@@ -597,7 +597,7 @@ def _resolve_extends(tree: _LocDict, base_dir: Path, chain: Chain) -> _LocDict:
             loc,
             "extends",
             "a scenario file path or bundled scenario name",
-            _describe(ref),
+            describe_value(ref),
             _bool_hint(ref),
         )
     candidate = base_dir / ref
@@ -613,7 +613,7 @@ def _resolve_extends(tree: _LocDict, base_dir: Path, chain: Chain) -> _LocDict:
                 f"an existing scenario file (relative to {base_dir}) or a bundled scenario name",
                 f"{ref!r}, which was not found",
                 f"extends chain: {names} -> {ref}; "
-                + _choice_hint(ref, _bundled_names(), "bundled scenarios"),
+                + choice_hint(ref, _bundled_names(), "bundled scenarios"),
             )
         parent_path, parent_display = bundled, str(bundled)
     if parent_path.resolve() in [p for p, _ in chain]:
@@ -723,20 +723,20 @@ def parse_set_option(text: str) -> tuple[str, Any]:
     """'parameters.temperature=0.1' -> ('parameters.temperature', 0.1); the value is YAML."""
     loc: Loc = ("--set", None)
     if not isinstance(text, str) or "=" not in text:
-        _fail(loc, "", "KEY=VALUE (e.g. parameters.temperature=0.1)", _describe(text))
+        _fail(loc, "", "KEY=VALUE (e.g. parameters.temperature=0.1)", describe_value(text))
     key, _, raw = text.partition("=")
     if not key.strip():
-        _fail(loc, "", "KEY=VALUE with a key path before '='", _describe(text))
-    return key.strip(), _copy_tree(_parse_yaml(raw, "--set"), loc, keep_locs=False)
+        _fail(loc, "", "KEY=VALUE with a key path before '='", describe_value(text))
+    return key.strip(), _copy_tree(parse_yaml(raw, "--set"), loc, keep_locs=False)
 
 
 def _split_path(path: Any, loc: Loc) -> list[str]:
     """'events[3].step' -> ['events', '3', 'step']."""
     if not isinstance(path, str) or not path.strip():
-        _fail(loc, "", "a dotted key path such as parameters.temperature", _describe(path))
+        _fail(loc, "", "a dotted key path such as parameters.temperature", describe_value(path))
     tokens = _INDEX_RE.sub(r".\1", path.strip()).split(".")
     if not all(tokens):
-        _fail(loc, path, "a dotted key path such as parameters.temperature", _describe(path))
+        _fail(loc, path, "a dotted key path such as parameters.temperature", describe_value(path))
     return tokens
 
 
@@ -751,14 +751,14 @@ def _sub_mapping(parent: _LocDict, key: str, loc: Loc, path: str) -> _LocDict:
             _loc(parent, key, loc),
             path,
             f"{key} to be a mapping to set a key in it",
-            _describe(value),
+            describe_value(value),
         )
     return value
 
 
 def _pick(token: str, choices: Any, loc: Loc, path: str, what: str) -> str:
     if token not in choices:
-        _fail(loc, path, f"a known {what}", _describe(token), _choice_hint(token, choices))
+        _fail(loc, path, f"a known {what}", describe_value(token), choice_hint(token, choices))
     return token
 
 
@@ -782,7 +782,7 @@ def apply_overrides(
     if overrides is None:
         return tree
     if not isinstance(overrides, Mapping):
-        _fail(loc, "", "a mapping of key path -> value", _describe(overrides))
+        _fail(loc, "", "a mapping of key path -> value", describe_value(overrides))
     for path, raw_value in overrides.items():
         tokens = _split_path(path, loc)
         value = _copy_tree(raw_value, loc, keep_locs=False)
@@ -817,15 +817,15 @@ def _override_target(tree: _LocDict, tokens: list[str], loc: Loc, path: str) -> 
 def _state_target(tree: _LocDict, rest: list[str], loc: Loc, path: str) -> tuple[Any, Any]:
     states = tree.get("states")
     if not isinstance(states, _LocList):
-        _fail(_loc(tree, "states", loc), path, "a states: list to override", _describe(states))
+        _fail(_loc(tree, "states", loc), path, "a states: list to override", describe_value(states))
     ids = [e.get("id") for e in states if isinstance(e, _LocDict)]
     if rest[0] not in ids:
         _fail(
             loc,
             path,
             "an existing state id",
-            _describe(rest[0]),
-            _choice_hint(rest[0], ids, "known ids"),
+            describe_value(rest[0]),
+            choice_hint(rest[0], ids, "known ids"),
         )
     entry = states[
         next(i for i, e in enumerate(states) if isinstance(e, _LocDict) and e.get("id") == rest[0])
@@ -875,7 +875,7 @@ def _event_target(tree: _LocDict, rest: list[str], loc: Loc, path: str) -> tuple
             f"an event index in [0, {count - 1}]"
             if count
             else "an existing event (there are none)",
-            _describe(rest[0]),
+            describe_value(rest[0]),
         )
     index = int(rest[0])
     if len(rest) == 1:
@@ -883,7 +883,7 @@ def _event_target(tree: _LocDict, rest: list[str], loc: Loc, path: str) -> tuple
     _depth(rest, 2, loc, path, f"events.{index}.FIELD")
     event = events[index]
     if not isinstance(event, _LocDict):
-        _fail(_loc(events, index, loc), path, "the event to be a mapping", _describe(event))
+        _fail(_loc(events, index, loc), path, "the event to be a mapping", describe_value(event))
     schema = EVENT_SCHEMA.get(event.get("type")) if isinstance(event.get("type"), str) else None
     fields = list(schema) if schema else sorted({f for s in EVENT_SCHEMA.values() for f in s})
     field = _pick(rest[1], [*EVENT_KEYS, *fields], loc, path, "event field")
@@ -910,26 +910,26 @@ def _check_keys(mapping: Mapping, allowed: Any, path: str, loc: Loc, what: str) 
             got = (
                 f"unknown key {key!r}"
                 if isinstance(key, str)
-                else f"the non-text key {_describe(key)}"
+                else f"the non-text key {describe_value(key)}"
             )
             _fail(
                 _loc(mapping, key, loc),
                 _join(path, key),
                 f"a {what}",
                 got,
-                _choice_hint(key, allowed),
+                choice_hint(key, allowed),
             )
 
 
 def _mapping(value: Any, loc: Loc, path: str, what: str) -> Mapping:
     if not isinstance(value, Mapping):
-        _fail(loc, path, what, _describe(value))
+        _fail(loc, path, what, describe_value(value))
     return value
 
 
 def _sequence(value: Any, loc: Loc, path: str, what: str) -> list | tuple:
     if not _is_list(value):
-        _fail(loc, path, what, _describe(value))
+        _fail(loc, path, what, describe_value(value))
     return value
 
 
@@ -939,7 +939,7 @@ def _text(value: Any, loc: Loc, path: str, nonempty: bool = False) -> str:
             loc,
             path,
             "a non-empty string" if nonempty else "a string",
-            _describe(value),
+            describe_value(value),
             _bool_hint(value),
         )
     return str(value)
@@ -959,23 +959,23 @@ def _number(
     if isinstance(value, bool | np.bool_) or not isinstance(
         value, int | float | np.integer | np.floating
     ):
-        _fail(loc, path, expected, _describe(value))
+        _fail(loc, path, expected, describe_value(value))
     if isinstance(value, float | np.floating):
         if not math.isfinite(value):
-            _fail(loc, path, expected, _describe(value))
+            _fail(loc, path, expected, describe_value(value))
         if integer and not float(value).is_integer():
-            _fail(loc, path, expected, _describe(value))
+            _fail(loc, path, expected, describe_value(value))
     number = int(value) if isinstance(value, int | np.integer) or integer else float(value)
     if (lo is not None and number < lo) or (hi is not None and number > hi):
-        _fail(loc, path, expected, _describe(value))
+        _fail(loc, path, expected, describe_value(value))
     if integer:
         if abs(number) > MAX_INT:
-            _fail(loc, path, expected, _describe(value), "integers must fit in 64 bits")
+            _fail(loc, path, expected, describe_value(value), "integers must fit in 64 bits")
         return int(number)
     try:
         return float(number)
     except OverflowError:
-        _fail(loc, path, expected, _describe(value), "too large to be a number")
+        _fail(loc, path, expected, describe_value(value), "too large to be a number")
 
 
 def _fraction(value: Any, loc: Loc, path: str) -> float:
@@ -988,7 +988,7 @@ def _month(value: Any, loc: Loc, path: str) -> tuple[int, int]:
         return value.year, value.month
     match = _MONTH_RE.match(value.strip()) if isinstance(value, str) else None
     if match is None or not 1 <= int(match[2]) <= 12:
-        _fail(loc, path, 'a date "YYYY-MM"', _describe(value))
+        _fail(loc, path, 'a date "YYYY-MM"', describe_value(value))
     return int(match[1]), int(match[2])
 
 
@@ -1009,14 +1009,14 @@ class _Validator:
 
     def known_id(self, value: Any, loc: Loc, path: str) -> str:
         if not isinstance(value, str):
-            _fail(loc, path, "a state id", _describe(value), _bool_hint(value))
+            _fail(loc, path, "a state id", describe_value(value), _bool_hint(value))
         if value not in self.index:
             _fail(
                 loc,
                 path,
                 "a known state id",
-                _describe(value),
-                _choice_hint(value, self.ids, "known ids"),
+                describe_value(value),
+                choice_hint(value, self.ids, "known ids"),
             )
         return value
 
@@ -1041,7 +1041,7 @@ class _Validator:
         example = "'A-B' or 'A>B' (A trusts B)" if directed else "'A-B'"
         parts = _pair_parts(key)
         if parts is None or (parts[1] == ">" and not directed):
-            _fail(loc, path, f"a pair of state ids like {example}", _describe(key), _bool_hint(key))
+            _fail(loc, path, f"a pair of state ids like {example}", describe_value(key), _bool_hint(key))
         a, sep, b = parts
         self.known_id(a, loc, path)
         self.known_id(b, loc, path)
@@ -1069,7 +1069,7 @@ class _Validator:
         """A date -> the step containing it (needs top-level start)."""
         if self.start is None:
             _fail(
-                loc, path, "a step number (dates need a top-level start: YYYY-MM)", _describe(value)
+                loc, path, "a step number (dates need a top-level start: YYYY-MM)", describe_value(value)
             )
         return self.step_of_month(*_month(value, loc, path))
 
@@ -1212,7 +1212,7 @@ class _Validator:
                 iloc,
                 f"{path}.id",
                 "an id of letters, digits and _ starting with a letter",
-                _describe(sid),
+                describe_value(sid),
                 _bool_hint(sid),
             )
         if sid in self.index:
@@ -1303,7 +1303,7 @@ class _Validator:
             aloc = _loc(raw, name, loc)
             path = _join("alliances", name)
             if not isinstance(name, str) or not name.strip():
-                _fail(aloc, path, "an alliance name (a non-empty string)", _describe(name))
+                _fail(aloc, path, "an alliance name (a non-empty string)", describe_value(name))
             out[name] = () if members is None else self.id_list(members, aloc, path, min_len=0)
         return out
 
@@ -1431,15 +1431,15 @@ class _Validator:
                 f"{path}.type",
                 "an event type (required)",
                 "nothing",
-                _choice_hint(None, EVENT_SCHEMA, "types"),
+                choice_hint(None, EVENT_SCHEMA, "types"),
             )
         if not isinstance(kind, str) or kind not in EVENT_SCHEMA:
             _fail(
                 tloc,
                 f"{path}.type",
                 "a known event type",
-                _describe(kind),
-                _choice_hint(kind, EVENT_SCHEMA, "types"),
+                describe_value(kind),
+                choice_hint(kind, EVENT_SCHEMA, "types"),
             )
         schema = EVENT_SCHEMA[kind]
         _check_keys(entry, (*EVENT_KEYS, *schema), path, loc, f"{kind} field")
@@ -1501,7 +1501,7 @@ class _Validator:
                 f"a date within the run, {self.month_of_step(0)} to {self.month_of_step(last)}"
             )
             where = "before the start" if value < 0 else "after the last step"
-            _fail(dloc, f"{path}.date", expected, f"{_describe(date)} (step {value}, {where})")
+            _fail(dloc, f"{path}.date", expected, f"{describe_value(date)} (step {value}, {where})")
         return value
 
     def check_memberships(self, checked: list[tuple[Event, int]], raw: Any, loc: Loc) -> None:
@@ -1520,9 +1520,9 @@ class _Validator:
                 group.add(state)
                 continue
             if alliance not in members:
-                hint = _choice_hint(alliance, members, "known alliances")
+                hint = choice_hint(alliance, members, "known alliances")
                 expected = "an alliance from alliances: or joined earlier"
-                _fail(eloc, f"{path}.alliance", expected, _describe(alliance), hint)
+                _fail(eloc, f"{path}.alliance", expected, describe_value(alliance), hint)
             if state not in members[alliance]:
                 expected = f"a member of {alliance!r} at step {event.step}"
                 _fail(eloc, f"{path}.state", expected, f"{state!r}, not a member")
@@ -1535,8 +1535,8 @@ def _pick_value(value: Any, choices: Any, loc: Loc, path: str, what: str) -> str
             loc,
             path,
             f"a {what}: " + ", ".join(choices),
-            _describe(value),
-            _choice_hint(value, choices),
+            describe_value(value),
+            choice_hint(value, choices),
         )
     return value
 
