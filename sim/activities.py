@@ -103,76 +103,156 @@ def option_utilities(m: DiplomacyModel, rows: np.ndarray | None = None) -> np.nd
 
     Each row depends only on its own state's relations (and on partner-level vectors), so
     the model asks only for the rows of states that can afford an activity this step.
+    Each block of options is computed in place in a contiguous (R, N) buffer (much faster
+    than operating on its strided slice of the result) and copied into the result once.
     """
-    p = m.p
     n = m.n
     rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
     cap = m.capability
     rel_cap = cap / max(cap.max(), 1e-12)
-    trust, hostility, risk = m.trust[rows], m.hostility[rows], m.risk[rows]
-    shared_threat, interop = m.shared_threat[rows], m.interoperability[rows]
-    transparency = m.levers[rows, TRANSPARENCY]
-    autonomy = m.autonomy[rows, None]
-
-    affinity = m.affinity_pos[rows] - hostility  # political affinity in [-1, 1]
-    security = rel_cap[None, :] * trust
-    security *= 0.25 + shared_threat
-    security *= 1.0 - hostility
+    hostility, shared_threat = m.hostility[rows], m.shared_threat[rows]
     rival_load = m.hostility @ rel_cap
     rival_load = rival_load / max(rival_load.max(), 1e-12)
-    provocation = rival_load[None, :] * (1.0 - shared_threat)
-    provocation *= (1.0 - transparency)[:, None]
-    interop_total = interop.sum(axis=1, keepdims=True)
-    concentration = interop / np.maximum(interop_total, 1e-9)
+
+    affinity = m.affinity_pos[rows]
+    affinity -= hostility  # political affinity in [-1, 1]
+    provocation = np.subtract(1.0, shared_threat)
+    provocation *= rival_load
+    provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
 
     u = np.empty((len(rows), 4 * n + 1))
-    exercise = u[:, :n]
-    np.multiply(p.weight_security, security, out=exercise)
-    exercise *= 1.5 - interop  # diminishing returns
-    exercise += p.weight_affinity * affinity
-    exercise -= p.weight_escalation * provocation
-    concentration *= autonomy
-    exercise -= concentration
-    low_stability = m.stability < p.suspension_stability
-    exercise[:, low_stability] = -np.inf
+    block, scratch = np.empty((len(rows), n)), np.empty((len(rows), n))
+    _exercise_utilities(m, rows, block, scratch, rel_cap, hostility, affinity, provocation)
+    u[:, :n] = block
+    _arms_utilities(m, rows, u[:, n : 2 * n], rel_cap, rival_load, affinity, provocation)
+    _advisory_utilities(m, rows, block, scratch, rel_cap, affinity)  # last: clips affinity
+    u[:, 2 * n : 3 * n] = block
+    _dialogue_utilities(m, rows, block, scratch)
+    u[:, 3 * n : 4 * n] = block
+    u[:, 4 * n] = 0.0  # abstain (save the effort)
+    own = np.arange(len(rows))[:, None]
+    u[own, rows[:, None] + np.arange(0, 4 * n, n)] = -np.inf  # no activity with oneself
+    return u
 
-    arms = u[:, n : 2 * n]
+
+def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int) -> None:
+    """Subtract the weighted effort cost of the activity `kind` from its block, in place."""
+    block -= m.p.weight_cost * m.costs[kind * m.n]
+
+
+def _exercise_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    rel_cap: np.ndarray,
+    hostility: np.ndarray,
+    affinity: np.ndarray,
+    provocation: np.ndarray,
+) -> None:
+    """Exercise block into `out`: weighted security gain x diminishing returns + affinity,
+    minus provocation and concentration (see `option_utilities`)."""
+    p = m.p
+    interop = m.interoperability[rows]
+    np.multiply(m.trust[rows], rel_cap, out=out)  # security gain ...
+    np.add(m.shared_threat[rows], 0.25, out=scratch)
+    out *= scratch
+    np.subtract(1.0, hostility, out=scratch)
+    out *= scratch
+    out *= p.weight_security
+    np.subtract(1.5, interop, out=scratch)  # ... with diminishing returns
+    out *= scratch
+    np.multiply(affinity, p.weight_affinity, out=scratch)
+    out += scratch
+    np.multiply(provocation, p.weight_escalation, out=scratch)
+    out -= scratch
+    interop_total = interop.sum(axis=1, keepdims=True)
+    np.divide(interop, np.maximum(interop_total, 1e-9), out=scratch)  # concentration
+    scratch *= m.autonomy[rows, None]
+    out -= scratch
+    out[:, m.stability < p.suspension_stability] = -np.inf
+    _minus_cost(out, m, EXERCISE)
+
+
+def _arms_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray,
+    out: np.ndarray,
+    rel_cap: np.ndarray,
+    rival_load: np.ndarray,
+    affinity: np.ndarray,
+    provocation: np.ndarray,
+) -> None:
+    """Arms block into `out`: weighted demand + affinity + shared threat, times the
+    importer's consent, minus provocation; -inf for states without an arms industry
+    (computed only for the rows of states with one), embargoed and political opposites."""
+    p = m.p
+    sells = ~(m.arms_industry[rows] <= 0.0)
+    out[~sells] = -np.inf
+    if not sells.any():
+        return
+    sellers = rows[sells]
+    affinity, provocation = affinity[sells], provocation[sells]
     stock = m.stock.sum(axis=1) + m.other_stock
     demand = (0.3 + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates with stock
-    consent = 0.5 + 0.5 * m.trust[:, rows].T
-    consent *= 1.0 - m.autonomy[None, :] * m.dependency[:, rows].T
-    consent *= (1.0 - m.arms_industry)[None, :]
-    np.multiply(p.weight_economic, demand[None, :], out=arms)
-    arms += p.weight_affinity * affinity + p.weight_security * shared_threat * rel_cap
+    consent = m.trust[:, sellers].T
+    consent *= 0.5
+    consent += 0.5
+    reluctance = m.dependency[:, sellers].T
+    reluctance *= m.autonomy
+    np.subtract(1.0, reluctance, out=reluctance)
+    consent *= reluctance
+    consent *= 1.0 - m.arms_industry
+    arms = np.multiply(affinity, p.weight_affinity)
+    shared_threat = np.multiply(m.shared_threat[sellers], p.weight_security)
+    shared_threat *= rel_cap
+    arms += shared_threat
+    arms += p.weight_economic * demand
     arms *= consent
     provocation *= p.weight_escalation * 0.5
     arms -= provocation
-    arms[m.arms_industry[rows] <= 0.0, :] = -np.inf
-    arms[m.embargo[rows] | (affinity < 0.0)] = -np.inf  # no sales to rivals or political opposites
+    arms[m.embargo[sellers] | (affinity < 0.0)] = -np.inf  # no sales to rivals or opposites
+    _minus_cost(arms, m, ARMS)
+    out[sells] = arms
 
-    advisory = u[:, 2 * n : 3 * n]
-    fit = m.affinity_pos[rows] * (0.5 + 0.5 * m.levers[rows, CO_CREATION, None])
-    weakness = ((1.0 - m.governance) * (1.0 - rel_cap))[None, :]
+
+def _advisory_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    rel_cap: np.ndarray,
+    affinity: np.ndarray,
+) -> None:
+    """Advisory block into `out`: influence over weak, aligned hosts (less where a mission
+    is already in place) minus the expected backlash of misfit. Clips `affinity` at 0."""
+    p = m.p
     np.maximum(affinity, 0.0, out=affinity)
-    affinity *= weakness
-    np.multiply(p.weight_influence * rel_cap[rows, None], affinity, out=advisory)
-    advisory /= 1.0 + m.presence[rows]  # a mission already in place makes the next worth less
+    affinity *= (1.0 - m.governance) * (1.0 - rel_cap)  # weakness
+    np.multiply(affinity, p.weight_influence * rel_cap[rows, None], out=out)
+    np.add(m.presence[rows], 1.0, out=scratch)
+    out /= scratch  # a mission already in place makes the next worth less
+    fit = np.multiply(
+        m.affinity_pos[rows], 0.5 + 0.5 * m.levers[rows, CO_CREATION, None], out=scratch
+    )
     np.subtract(p.fit_threshold, fit, out=fit)
     np.maximum(fit, 0.0, out=fit)
     fit *= p.backlash * 10.0
-    advisory -= fit
+    out -= fit
+    _minus_cost(out, m, ADVISORY)
 
-    dialogue = u[:, 3 * n : 4 * n]
-    np.multiply(p.weight_risk_reduction * risk, 1.0 + m.levers[rows, CBM, None], out=dialogue)
-    dialogue /= 1.0 + m.channel[rows]  # an open channel makes the next round worth less
 
-    u[:, : 4 * n] -= p.weight_cost * m.costs[None, :-1]
-
-    u[:, 4 * n] = 0.0  # abstain (save the effort)
-    own = np.arange(len(rows))
-    for k in range(4):
-        u[own, k * n + rows] = -np.inf
-    return u
+def _dialogue_utilities(
+    m: DiplomacyModel, rows: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> None:
+    """Dialogue block into `out`: the escalation risk a round removes (more with CBM
+    investment), less where a channel is already open."""
+    p = m.p
+    np.multiply(m.risk[rows], p.weight_risk_reduction, out=out)
+    out *= 1.0 + m.levers[rows, CBM, None]
+    np.add(m.channel[rows], 1.0, out=scratch)
+    out /= scratch  # an open channel makes the next round worth less
+    _minus_cost(out, m, DIALOGUE)
 
 
 @dataclass
