@@ -414,10 +414,14 @@ class DiplomacyModel(mesa.Model):
 
     # ------------------------------------------------------------------ step parts
     def _expire_embargoes(self, t: int) -> None:
-        ended = self.embargo & (self.embargo_until >= 0) & (self.embargo_until <= t)
-        if ended.any():
-            self.embargo[ended] = False
-            self.embargo_until[ended] = -1
+        """Lift the embargoes whose end (`embargo_until`, -1: never) is due by step t; only
+        the few embargoed dyads are looked at."""
+        embargoed = np.flatnonzero(self.embargo)
+        until = self.embargo_until.flat[embargoed]
+        ended = embargoed[(until >= 0) & (until <= t)]
+        if ended.size:
+            self.embargo.flat[ended] = False
+            self.embargo_until.flat[ended] = -1
 
     def _run_programs(self, t: int) -> None:
         """Standing exercise series and arms programs that are due this step."""
@@ -463,31 +467,40 @@ class DiplomacyModel(mesa.Model):
             log.append((t, "dialogue", -1, s, (r,), 1.0, ""))
 
     def _update_agreements(self) -> None:
-        """Sustained mutual trust and interoperability produce agreements; neglect ends them."""
+        """Sustained mutual trust and interoperability produce agreements; neglect ends them.
+
+        Mutual trust is the smaller of the two directed trusts, so it exceeds (falls below) a
+        level when both (either) do: compared on `trust` and its transpose as booleans, which
+        is cheaper than building the float matrix of mutual trust. Clocks count in place.
+        """
         p = self.p
-        current = self.agreements
-        mutual = np.minimum(self.trust, self.trust.T)
-        ripe = (
-            (mutual > p.agreement_trust) & (self.interoperability > p.agreement_interop) & ~current
-        )
-        self.agreement_clock = np.where(ripe, self.agreement_clock + 1, 0)
-        formed = self.agreement_clock >= p.agreement_steps
+        trust, interop = self.trust, self.interoperability
+        formal = self.alliance_count > 0  # agreements held through an alliance
+        trusting = trust > p.agreement_trust
+        ripe = trusting & trusting.T
+        ripe &= interop > p.agreement_interop
+        ripe &= ~(self.bilateral | formal)
+        clock = self.agreement_clock
+        clock += 1
+        clock *= ripe  # consecutive ripe steps; 0 where not ripe
+        formed = clock >= p.agreement_steps
         if formed.any():
             self.bilateral |= formed
             self.agreements_formed += int(formed.sum()) // 2
-            self.agreement_clock[formed] = 0
-        neglected = (
-            self.bilateral
-            & (self.alliance_count == 0)
-            & (self.interoperability < p.lapse_interop)
-            & (mutual < p.lapse_trust)
-        )
-        self.lapse_clock = np.where(neglected, self.lapse_clock + 1, 0)
-        lapsed = self.lapse_clock >= p.lapse_steps
+            clock[formed] = 0
+        distrusting = trust < p.lapse_trust
+        neglected = distrusting | distrusting.T
+        neglected &= self.bilateral
+        neglected &= ~formal
+        neglected &= interop < p.lapse_interop
+        clock = self.lapse_clock
+        clock += 1
+        clock *= neglected  # consecutive neglected steps; 0 where not neglected
+        lapsed = clock >= p.lapse_steps
         if lapsed.any():
             self.bilateral &= ~lapsed
             self.agreements_lapsed += int(lapsed.sum()) // 2
-            self.lapse_clock[lapsed] = 0
+            clock[lapsed] = 0
 
     def _update_shared_threat(self) -> None:
         """Share of each state's threat (hostility-weighted capability) that a partner also faces."""
