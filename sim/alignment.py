@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,6 +259,7 @@ def detect_communities(
     n = pos.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    edges = pos > 0
     if top_k is not None:
         if top_k < 1:
             raise ValueError(f"top_k must be a positive integer or None, got {top_k}")
@@ -267,16 +267,21 @@ def detect_communities(
             keep_idx = np.argpartition(-pos, top_k - 1, axis=1)[:, :top_k]
             keep = np.zeros((n, n), dtype=bool)
             keep[np.arange(n)[:, None], keep_idx] = True
-            keep &= pos > 0
+            keep &= edges
             keep |= keep.T
-            pos = np.where(keep, pos, 0.0)
+            edges = keep
 
-    rows, cols = np.nonzero(np.triu(pos, 1))
+    rows, cols = np.nonzero(edges)  # both directions (pos is exactly symmetric)
     if len(rows) == 0:
         return np.arange(n, dtype=np.int64)
-    adjacency: list[dict[int, float]] = [{} for _ in range(n)]
-    for u, v, w in zip(rows.tolist(), cols.tolist(), pos[rows, cols].tolist(), strict=True):
-        adjacency[u][v] = adjacency[v][u] = w
+    # Each node's neighbours in increasing order: the order networkx sees when the edges
+    # (u, v), u < v, are added row by row.
+    ends = np.searchsorted(rows, np.arange(1, n + 1)).tolist()
+    neighbours, weights = cols.tolist(), pos[rows, cols].tolist()
+    adjacency = [
+        dict(zip(neighbours[start:end], weights[start:end], strict=True))
+        for start, end in zip([0, *ends[:-1]], ends, strict=True)
+    ]
     communities = louvain(adjacency, resolution=resolution, seed=rng_seed)
     labels = np.empty(n, dtype=np.int64)
     for new_id, members in enumerate(sorted(communities, key=min)):
@@ -367,13 +372,19 @@ def _louvain_level(
     rng: random.Random,
 ) -> tuple[list[set[int]], list[set[int]], bool]:
     """One level: move nodes, in a shuffled order, to the neighbouring community of largest
-    modularity gain until none moves; returns (partition, this level's partition, moved)."""
+    modularity gain until none moves; returns (partition, this level's partition, moved).
+
+    A node's edge weight toward each neighbouring community (summed in neighbour order) is
+    kept until a neighbour moves, and only then summed again: the same sums in the same
+    order, without redoing them for the many nodes whose neighbourhood is unchanged.
+    """
     n = len(adjacency)
     node2com = list(range(n))
     inner = [{u} for u in range(n)]
     gamma = resolution / 2
     total = list(degrees)
-    nbrs = [{v: w for v, w in adjacency[u].items() if v != u} for u in range(n)]
+    nbrs = [[(v, w) for v, w in adjacency[u].items() if v != u] for u in range(n)]
+    weight_to: list[dict[int, float] | None] = [None] * n  # None: summed again when needed
     order = list(range(n))
     rng.shuffle(order)
     moves, improvement = 1, False
@@ -381,12 +392,18 @@ def _louvain_level(
         moves = 0
         for u in order:
             u_com = node2com[u]
-            by_com: defaultdict[int, float] = defaultdict(float)
-            for nbr, wt in nbrs[u].items():
-                by_com[node2com[nbr]] += wt
+            by_com = weight_to[u]
+            if by_com is None:
+                by_com = weight_to[u] = {}
+                for nbr, wt in nbrs[u]:
+                    com = node2com[nbr]
+                    if com in by_com:
+                        by_com[com] += wt
+                    else:
+                        by_com[com] = wt  # == 0.0 + wt (for any weight but -0.0)
             degree = degrees[u]
             total[u_com] -= degree
-            best_gain = by_com[u_com] * m - gamma * (total[u_com] * degree)
+            best_gain = by_com.get(u_com, 0.0) * m - gamma * (total[u_com] * degree)
             best_com = u_com
             for com, wt in by_com.items():
                 gain = wt * m - gamma * (total[com] * degree)
@@ -402,6 +419,8 @@ def _louvain_level(
                 improvement = True
                 moves += 1
                 node2com[u] = best_com
+                for nbr, _ in nbrs[u]:
+                    weight_to[nbr] = None
     return [p for p in partition if p], [p for p in inner if p], improvement
 
 
