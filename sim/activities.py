@@ -122,7 +122,9 @@ def option_utilities(m: DiplomacyModel, rows: np.ndarray | None = None) -> np.nd
 
     u = np.empty((len(rows), 4 * n + 1))
     block, scratch = np.empty((len(rows), n)), np.empty((len(rows), n))
-    _exercise_utilities(m, rows, block, scratch, rel_cap, hostility, affinity, provocation)
+    _exercise_utilities(
+        m, rows, block, scratch, rel_cap, hostility, shared_threat, affinity, provocation
+    )
     u[:, :n] = block
     _arms_utilities(m, rows, u[:, n : 2 * n], rel_cap, rival_load, affinity, provocation)
     _advisory_utilities(m, rows, block, scratch, rel_cap, affinity)  # last: clips affinity
@@ -147,6 +149,7 @@ def _exercise_utilities(
     scratch: np.ndarray,
     rel_cap: np.ndarray,
     hostility: np.ndarray,
+    shared_threat: np.ndarray,
     affinity: np.ndarray,
     provocation: np.ndarray,
 ) -> None:
@@ -155,7 +158,7 @@ def _exercise_utilities(
     p = m.p
     interop = m.interoperability[rows]
     np.multiply(m.trust[rows], rel_cap, out=out)  # security gain ...
-    np.add(m.shared_threat[rows], 0.25, out=scratch)
+    np.add(shared_threat, 0.25, out=scratch)
     out *= scratch
     np.subtract(1.0, hostility, out=scratch)
     out *= scratch
