@@ -340,7 +340,9 @@ def apply_exercises(m: DiplomacyModel) -> None:
     m.trust[i, j] = saturating_gain(m.trust[i, j], p.exercise_trust, trust)
 
     # Signal from participant j's exercise to j's rivals x, received by every participant.
-    k, x = np.divmod(np.flatnonzero(m.hostility[who]), n)  # hostility is symmetric
+    # Rivals x of each participant row k (hostility is symmetric); flatnonzero of a boolean
+    # mask is several times faster than of the float rows themselves.
+    k, x = np.divmod(np.flatnonzero(m.hostility[who] != 0.0), n)
     member = np.zeros((n_ex, n), dtype=bool)
     member[ex, who] = True
     third = ~member[ex[k], x]  # participants do not signal to themselves
@@ -371,7 +373,7 @@ def apply_transfers(m: DiplomacyModel) -> None:
     m.interoperability[i, j] = saturating_gain(m.interoperability[i, j], p.arms_interop, both)
     m.trust[i, j] = saturating_gain(m.trust[i, j], p.arms_trust, both)
     importers = np.flatnonzero(received)
-    k, x = np.divmod(np.flatnonzero(m.hostility[importers]), n)  # rivals x of each importer
+    k, x = np.divmod(np.flatnonzero(m.hostility[importers] != 0.0), n)  # each importer's rivals
     r = importers[k]
     i, j, reaction = pair_sums(n, x, r, m.hostility[x, r] * received[r], symmetric=True)
     m.risk[i, j] = saturating_gain(m.risk[i, j], p.arms_signal, reaction)
