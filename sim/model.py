@@ -369,7 +369,7 @@ class DiplomacyModel(mesa.Model):
         """Relations relax toward their baselines and stocks decay; dependency, arms market
         and capabilities (discrete Richardson process) follow."""
         p = self.p
-        agreements = self.agreements.astype(float)
+        agreements = self.agreements  # bool: counts as 0/1 in the trust baseline
         arrays = {
             "trust": self.trust,
             "interoperability": self.interoperability,

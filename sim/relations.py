@@ -85,19 +85,22 @@ def pair_sums(
 def trust_baseline(
     p: Parameters, affinity_pos: np.ndarray, hostility: np.ndarray, agreements: np.ndarray
 ) -> np.ndarray:
-    """Trust each dyad relaxes toward: political affinity, minus rivalry, plus formal ties."""
-    base = (
-        p.trust_base
-        + p.trust_affinity * affinity_pos
-        - p.trust_hostility * hostility
-        + p.trust_agreement * agreements
-    )
-    return zero_diagonal(np.clip(base, 0.0, 1.0))
+    """Trust each dyad relaxes toward: political affinity, minus rivalry, plus formal ties
+    (`agreements`: 0/1, float or bool). Built in one array with one scratch array."""
+    base = np.multiply(affinity_pos, p.trust_affinity)
+    base += p.trust_base
+    scratch = np.multiply(hostility, p.trust_hostility)
+    base -= scratch
+    np.multiply(agreements, p.trust_agreement, out=scratch)
+    base += scratch
+    return zero_diagonal(np.clip(base, 0.0, 1.0, out=base))
 
 
 def structural_risk(p: Parameters, hostility: np.ndarray) -> np.ndarray:
     """Escalation risk each dyad relaxes toward: a floor plus a share of hostility."""
-    return zero_diagonal(np.clip(p.risk_floor + p.risk_hostility * hostility, 0.0, 1.0))
+    base = np.multiply(hostility, p.risk_hostility)
+    base += p.risk_floor
+    return zero_diagonal(np.clip(base, 0.0, 1.0, out=base))
 
 
 @dataclass
@@ -168,9 +171,10 @@ def initial_relations(
 
 def dependency_from_stock(stock: np.ndarray, other_stock: np.ndarray) -> np.ndarray:
     """Share of each importer's arms-import stock held from each supplier (rows sum <= 1)."""
-    total = stock.sum(axis=1) + other_stock
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dep = np.where(total[:, None] > 0, stock / total[:, None], 0.0)
+    total = (stock.sum(axis=1) + other_stock)[:, None]
+    importer = total > 0
+    dep = np.divide(stock, total, out=np.empty_like(stock), where=importer)
+    dep[~importer[:, 0]] = 0.0  # no stock at all: no dependency
     return dep
 
 
@@ -184,14 +188,19 @@ def relax(
 
     Trust moves toward its baseline, interoperability decays, risk moves toward its
     structural level, hostility toward its structural (initial) level, and stocks decay.
+    The three moves share one scratch array for the gap still to close.
     """
-    t = model_arrays["trust"]
-    t += p.trust_relaxation * (trust_base - t)
+    gap = np.empty_like(trust_base)
+    for name, base, rate in (
+        ("trust", trust_base, p.trust_relaxation),
+        ("risk", risk_base, p.risk_relaxation),
+        ("hostility", model_arrays["hostility0"], p.hostility_relaxation),
+    ):
+        current = model_arrays[name]
+        np.subtract(base, current, out=gap)
+        gap *= rate
+        current += gap
     model_arrays["interoperability"] *= 1.0 - p.interop_decay
-    r = model_arrays["risk"]
-    r += p.risk_relaxation * (risk_base - r)
-    h = model_arrays["hostility"]
-    h += p.hostility_relaxation * (model_arrays["hostility0"] - h)
     model_arrays["stock"] *= 1.0 - p.stock_decay
     model_arrays["channel"] *= 1.0 - p.channel_decay
     model_arrays["presence"] *= 1.0 - p.advisory_decay
