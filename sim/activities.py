@@ -89,9 +89,13 @@ def choice_sets(
     )
 
 
-def option_utilities(m: DiplomacyModel, rows: np.ndarray | None = None) -> np.ndarray:
+def option_utilities(
+    m: DiplomacyModel, rows: np.ndarray | None = None, *, out: np.ndarray | None = None
+) -> np.ndarray:
     """(R, 4N + 1) expected utility of every option for the states `rows` (default: all N);
-    -inf where not allowed.
+    -inf where not allowed. Written into `out` (an (R, 4N + 1) float array) if given: the
+    model reuses one buffer, as a fresh array of this size every step costs more in page
+    faults (freed memory goes back to the system and must be mapped again) than to fill.
 
     Security gain: partner's relative capability x trust x (base + shared threat).
     Exercises cost an escalation term for provoking the partner's rivals that are not
@@ -120,7 +124,7 @@ def option_utilities(m: DiplomacyModel, rows: np.ndarray | None = None) -> np.nd
     provocation *= rival_load
     provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
 
-    u = np.empty((len(rows), 4 * n + 1))
+    u = np.empty((len(rows), 4 * n + 1)) if out is None else out
     block, scratch = np.empty((len(rows), n)), np.empty((len(rows), n))
     _exercise_utilities(
         m, rows, block, scratch, rel_cap, hostility, shared_threat, affinity, provocation

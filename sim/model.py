@@ -142,6 +142,7 @@ class DiplomacyModel(mesa.Model):
         self._init_richardson()
 
         self.costs = option_costs(self.p, n)
+        self._utility_buffer = np.empty((n, 4 * n + 1))  # rows of `utilities`, reused
         self.min_cost = float(self.costs[:-1].min())
         self.max_cost = float(self.costs[:-1].max())
         self.book = ActivityBook()
@@ -353,7 +354,9 @@ class DiplomacyModel(mesa.Model):
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
         self.option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
-        self.utilities = option_utilities(self, acting)
+        self.utilities = option_utilities(
+            self, acting, out=self._utility_buffer[: len(acting)]
+        )  # a view, rewritten every step
         shortlists = shortlist(self.utilities, p.consideration_set)
         self.choices = choice_sets(self.utilities, shortlists, self.costs, p.temperature)
         self.agents.shuffle_do("step")
