@@ -89,13 +89,30 @@ def choice_sets(
     )
 
 
+class UtilityWorkspace:
+    """Arrays `option_utilities` reuses from step to step, for up to N rows: the result and
+    its (R, N) intermediates. Fresh arrays of these sizes were mapped anew by the memory
+    allocator at most steps (freed memory goes back to the system), and those page faults
+    cost more than the arithmetic."""
+
+    def __init__(self, n: int) -> None:
+        self.result = np.empty((n, 4 * n + 1))
+        self._rows = np.empty((7, n, n))
+
+    def intermediates(self, r: int) -> list[np.ndarray]:
+        """Seven contiguous (r, N) arrays."""
+        return list(self._rows[:, :r])
+
+
 def option_utilities(
-    m: DiplomacyModel, rows: np.ndarray | None = None, *, out: np.ndarray | None = None
+    m: DiplomacyModel,
+    rows: np.ndarray | None = None,
+    *,
+    workspace: UtilityWorkspace | None = None,
 ) -> np.ndarray:
     """(R, 4N + 1) expected utility of every option for the states `rows` (default: all N);
-    -inf where not allowed. Written into `out` (an (R, 4N + 1) float array) if given: the
-    model reuses one buffer, as a fresh array of this size every step costs more in page
-    faults (freed memory goes back to the system and must be mapped again) than to fill.
+    -inf where not allowed. With a `workspace` the result is a view of its buffer, valid
+    until the next call with that workspace.
 
     Security gain: partner's relative capability x trust x (base + shared threat).
     Exercises cost an escalation term for provoking the partner's rivals that are not
@@ -112,22 +129,30 @@ def option_utilities(
     """
     n = m.n
     rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+    r = len(rows)
+    if workspace is None:
+        u = np.empty((r, 4 * n + 1))
+        buffers = [np.empty((r, n)) for _ in range(7)]
+    else:
+        u = workspace.result[:r]
+        buffers = workspace.intermediates(r)
+    hostility, shared_threat, affinity, provocation, interop, block, scratch = buffers
     cap = m.capability
     rel_cap = cap / max(cap.max(), 1e-12)
-    hostility, shared_threat = m.hostility[rows], m.shared_threat[rows]
+    _take_rows(m.hostility, rows, hostility)
+    _take_rows(m.shared_threat, rows, shared_threat)
+    _take_rows(m.interoperability, rows, interop)
     rival_load = m.hostility @ rel_cap
     rival_load = rival_load / max(rival_load.max(), 1e-12)
 
-    affinity = m.affinity_pos[rows]
+    _take_rows(m.affinity_pos, rows, affinity)
     affinity -= hostility  # political affinity in [-1, 1]
-    provocation = np.subtract(1.0, shared_threat)
+    np.subtract(1.0, shared_threat, out=provocation)
     provocation *= rival_load
     provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
 
-    u = np.empty((len(rows), 4 * n + 1)) if out is None else out
-    block, scratch = np.empty((len(rows), n)), np.empty((len(rows), n))
     _exercise_utilities(
-        m, rows, block, scratch, rel_cap, hostility, shared_threat, affinity, provocation
+        m, rows, block, scratch, rel_cap, hostility, shared_threat, interop, affinity, provocation
     )
     u[:, :n] = block
     _arms_utilities(m, rows, u[:, n : 2 * n], rel_cap, rival_load, affinity, provocation)
@@ -136,9 +161,14 @@ def option_utilities(
     _dialogue_utilities(m, rows, block, scratch)
     u[:, 3 * n : 4 * n] = block
     u[:, 4 * n] = 0.0  # abstain (save the effort)
-    own = np.arange(len(rows))[:, None]
+    own = np.arange(r)[:, None]
     u[own, rows[:, None] + np.arange(0, 4 * n, n)] = -np.inf  # no activity with oneself
     return u
+
+
+def _take_rows(matrix: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`matrix[rows]` written into `out` (the rows are valid: "clip" skips the checks)."""
+    return np.take(matrix, rows, axis=0, out=out, mode="clip")
 
 
 def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int) -> None:
@@ -154,14 +184,15 @@ def _exercise_utilities(
     rel_cap: np.ndarray,
     hostility: np.ndarray,
     shared_threat: np.ndarray,
+    interop: np.ndarray,
     affinity: np.ndarray,
     provocation: np.ndarray,
 ) -> None:
     """Exercise block into `out`: weighted security gain x diminishing returns + affinity,
     minus provocation and concentration (see `option_utilities`)."""
     p = m.p
-    interop = m.interoperability[rows]
-    np.multiply(m.trust[rows], rel_cap, out=out)  # security gain ...
+    _take_rows(m.trust, rows, out)
+    out *= rel_cap  # security gain ...
     np.add(shared_threat, 0.25, out=scratch)
     out *= scratch
     np.subtract(1.0, hostility, out=scratch)
@@ -237,11 +268,11 @@ def _advisory_utilities(
     np.maximum(affinity, 0.0, out=affinity)
     affinity *= (1.0 - m.governance) * (1.0 - rel_cap)  # weakness
     np.multiply(affinity, p.weight_influence * rel_cap[rows, None], out=out)
-    np.add(m.presence[rows], 1.0, out=scratch)
+    _take_rows(m.presence, rows, scratch)
+    scratch += 1.0
     out /= scratch  # a mission already in place makes the next worth less
-    fit = np.multiply(
-        m.affinity_pos[rows], 0.5 + 0.5 * m.levers[rows, CO_CREATION, None], out=scratch
-    )
+    fit = _take_rows(m.affinity_pos, rows, scratch)
+    fit *= 0.5 + 0.5 * m.levers[rows, CO_CREATION, None]
     np.subtract(p.fit_threshold, fit, out=fit)
     np.maximum(fit, 0.0, out=fit)
     fit *= p.backlash * 10.0
@@ -255,9 +286,11 @@ def _dialogue_utilities(
     """Dialogue block into `out`: the escalation risk a round removes (more with CBM
     investment), less where a channel is already open."""
     p = m.p
-    np.multiply(m.risk[rows], p.weight_risk_reduction, out=out)
+    _take_rows(m.risk, rows, out)
+    out *= p.weight_risk_reduction
     out *= 1.0 + m.levers[rows, CBM, None]
-    np.add(m.channel[rows], 1.0, out=scratch)
+    _take_rows(m.channel, rows, scratch)
+    scratch += 1.0
     out /= scratch  # an open channel makes the next round worth less
     _minus_cost(out, m, DIALOGUE)
 

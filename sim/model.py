@@ -22,6 +22,7 @@ import numpy as np
 from sim import alignment
 from sim.activities import (
     ActivityBook,
+    UtilityWorkspace,
     apply_advisory,
     apply_dialogues,
     apply_exercises,
@@ -142,7 +143,7 @@ class DiplomacyModel(mesa.Model):
         self._init_richardson()
 
         self.costs = option_costs(self.p, n)
-        self._utility_buffer = np.empty((n, 4 * n + 1))  # rows of `utilities`, reused
+        self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
         self.min_cost = float(self.costs[:-1].min())
         self.max_cost = float(self.costs[:-1].max())
         self.book = ActivityBook()
@@ -354,9 +355,7 @@ class DiplomacyModel(mesa.Model):
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
         self.option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
-        self.utilities = option_utilities(
-            self, acting, out=self._utility_buffer[: len(acting)]
-        )  # a view, rewritten every step
+        self.utilities = option_utilities(self, acting, workspace=self._utility_workspace)
         shortlists = shortlist(self.utilities, p.consideration_set)
         self.choices = choice_sets(self.utilities, shortlists, self.costs, p.temperature)
         self.agents.shuffle_do("step")
