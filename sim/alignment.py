@@ -73,7 +73,7 @@ def _landscape_weights(sizes: npt.ArrayLike, propensity: npt.ArrayLike) -> tuple
         raise ValueError("sizes and propensity must contain only finite values")
     if np.any(s < 0):
         raise ValueError("sizes must be non-negative")
-    if not np.allclose(p, p.T):
+    if not np.array_equal(p, p.T) and not np.allclose(p, p.T):  # exact test first: cheaper
         raise ValueError("propensity must be symmetric")
     w = np.outer(s, s) * (0.5 * (p + p.T))
     np.fill_diagonal(w, 0.0)
@@ -357,6 +357,10 @@ def _louvain_modularity(
 
     def contribution(community: set[int]) -> float:
         comm = set(community)
+        if len(comm) == 1:  # a lone node: its only internal edge is a self-loop, if any
+            (u,) = comm
+            loop = [adjacency[u][u]] if u in adjacency[u] else []
+            return sum(loop) / m - resolution * degrees[u] * degrees[u] * norm
         degree_sum = sum(degrees[u] for u in comm)
         return sum(internal(comm)) / m - resolution * degree_sum * degree_sum * norm
 
