@@ -598,7 +598,8 @@ def polarization(sizes: npt.ArrayLike, affinity: npt.ArrayLike, coalition: npt.A
 
 
 def _bloc_pair_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike, same_bloc: bool) -> float:
-    """Mean of off-diagonal entries over pairs in the same / different blocs (0.0 if none)."""
+    """Mean of off-diagonal entries over pairs in the same / different blocs (NaN if there
+    are none: no bloc with two members, or everyone in one bloc)."""
     m = _square_finite(matrix, "matrix")
     lab = np.asarray(labels)
     if lab.shape != (m.shape[0],):
@@ -606,15 +607,15 @@ def _bloc_pair_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike, same_bloc: boo
     mask = (lab[:, None] == lab[None, :]) == same_bloc
     np.fill_diagonal(mask, False)
     if not mask.any():
-        return 0.0
+        return float("nan")
     return float(m[mask].mean())
 
 
 def cross_bloc_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike) -> float:
-    """Mean off-diagonal entry over state pairs in different blocs (0.0 if there are none)."""
+    """Mean off-diagonal entry over state pairs in different blocs (NaN if there are none)."""
     return _bloc_pair_mean(matrix, labels, same_bloc=False)
 
 
 def within_bloc_mean(matrix: npt.ArrayLike, labels: npt.ArrayLike) -> float:
-    """Mean off-diagonal entry over distinct state pairs in the same bloc (0.0 if none)."""
+    """Mean off-diagonal entry over distinct state pairs in the same bloc (NaN if none)."""
     return _bloc_pair_mean(matrix, labels, same_bloc=True)

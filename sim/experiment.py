@@ -1352,8 +1352,9 @@ def _series_stat(
     if spec.stat == "change":
         return float(values[-1] - values[0])
     lo = 0 if spec.window is None else total_steps - spec.window
-    mask = steps > lo
-    s, v = steps[mask], values[mask].astype(float)
+    v = values.astype(float)
+    mask = (steps > lo) & ~np.isnan(v)  # undefined values (NaN bloc means) are skipped
+    s, v = steps[mask], v[mask]
     if v.size == 0:
         return float("nan")
     span_years = (total_steps - lo) / spy

@@ -1041,7 +1041,13 @@ class _Validator:
         example = "'A-B' or 'A>B' (A trusts B)" if directed else "'A-B'"
         parts = _pair_parts(key)
         if parts is None or (parts[1] == ">" and not directed):
-            _fail(loc, path, f"a pair of state ids like {example}", describe_value(key), _bool_hint(key))
+            _fail(
+                loc,
+                path,
+                f"a pair of state ids like {example}",
+                describe_value(key),
+                _bool_hint(key),
+            )
         a, sep, b = parts
         self.known_id(a, loc, path)
         self.known_id(b, loc, path)
@@ -1069,7 +1075,10 @@ class _Validator:
         """A date -> the step containing it (needs top-level start)."""
         if self.start is None:
             _fail(
-                loc, path, "a step number (dates need a top-level start: YYYY-MM)", describe_value(value)
+                loc,
+                path,
+                "a step number (dates need a top-level start: YYYY-MM)",
+                describe_value(value),
             )
         return self.step_of_month(*_month(value, loc, path))
 

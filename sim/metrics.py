@@ -29,9 +29,9 @@ def _mutual_trust(model: DiplomacyModel) -> np.ndarray:
 
 
 def _masked_mean(m: np.ndarray, mask: np.ndarray) -> float:
-    """Mean of the entries under `mask` (0.0 if none); with the model's `same_bloc` and
-    `cross_bloc` masks this is `alignment.within_bloc_mean` / `cross_bloc_mean`."""
-    return float(m[mask].mean()) if mask.any() else 0.0
+    """Mean of the entries under `mask` (NaN if none: undefined, not zero); with the model's
+    `same_bloc` and `cross_bloc` masks this is `alignment.within_bloc_mean` / `cross_bloc_mean`."""
+    return float(m[mask].mean()) if mask.any() else float("nan")
 
 
 def _pair_count(m: np.ndarray) -> int:

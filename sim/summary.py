@@ -228,7 +228,7 @@ def _crisis_section(results: Results, names: Mapping[str, str]) -> Section:
 
 
 def _defined(states: pd.DataFrame, step: int, col: str) -> bool:
-    """Whether a within-/across-bloc mean exists at this step (the metrics report 0 when
+    """Whether a within-/across-bloc mean exists at this step (the metrics are NaN when
     there are no pairs: no bloc with two members, or everyone in one bloc)."""
     if not col.endswith(("_within", "_across")) or states.empty:
         return True

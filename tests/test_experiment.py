@@ -173,3 +173,22 @@ def test_seed_depends_only_on_point_and_replicate() -> None:
     assert all(run_seed(2024, p, r) == s for (p, r), s in reversed(seeds.items()))
     assert run_seed(2025, 0, 0) != seeds[0, 0]
     assert run_id(12, 3) == "p12-r3"
+
+
+def test_series_stats_skip_undefined_steps() -> None:
+    """NaN (an undefined bloc mean) is skipped by stats over steps, not averaged as zero."""
+    from sim.experiment import OutcomeSpec, _series_stat
+
+    steps = np.arange(5)
+    values = np.array([0.2, np.nan, 0.4, np.nan, 0.8])
+
+    def stat(name: str, **kw) -> float:
+        return _series_stat(OutcomeSpec("o", "trust_within", name, **kw), steps, values, 4, 12.0)
+
+    assert stat("mean") == pytest.approx(0.6)
+    assert stat("min") == 0.4 and stat("max") == 0.8
+    assert stat("fraction", threshold=0.5) == pytest.approx(0.5)
+    assert stat("count", threshold=0.3) == 2.0
+    assert stat("first", threshold=0.3) == 2.0
+    assert stat("final") == 0.8 and stat("initial") == 0.2
+    assert np.isnan(_series_stat(OutcomeSpec("o", "x", "mean"), steps, np.full(5, np.nan), 4, 12))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from sim.loader import scenario_from_dict
 from sim.metrics import InvariantError, check_invariants
 from sim.model import DiplomacyModel
+from tests.worlds import assert_finite_tables
 
 
 def _scenario(states: list[dict], steps: int = 24, **extra) -> dict:
@@ -25,9 +25,7 @@ def _finite_run(data: dict) -> DiplomacyModel:
     model = DiplomacyModel(scenario_from_dict(data))
     results = model.run()
     check_invariants(model)
-    for name, table in results.tables().items():
-        numbers = table.select_dtypes("number").to_numpy(dtype=float)
-        assert np.isfinite(numbers).all(), name
+    assert_finite_tables(results.tables())
     return model
 
 

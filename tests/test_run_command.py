@@ -396,3 +396,25 @@ def test_dyads_flag_before_the_scenario_and_svg(tmp_path, monkeypatch, capsys):
     assert sorted(set(read_table(run, "dyads")["step"])) == [0, 12]
     for name in FIGURES:
         assert (run / "figures" / f"{name}.svg").stat().st_size > 5_000, name
+
+
+def test_docs_outputs_describe_every_column():
+    """docs/outputs.md has a row for every column of every table a run writes."""
+    import re
+
+    from sim.runner import run_scenario
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "outputs.md").read_text()
+    sections = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^## `(\w+)`[^\n]*\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+    }
+    res = run_scenario(MINIMAL, steps=3, seed=1, record_dyads=1)
+    for name, table in res.tables().items():
+        assert name in sections, f"docs/outputs.md has no section for the {name} table"
+        rows = {c for line in sections[name].splitlines() if line.startswith("| `")
+                for c in re.findall(r"`(\w+)`", line.split("|")[1])}  # fmt: skip
+        missing = set(table.columns) - rows
+        assert not missing, f"docs/outputs.md, {name}: undocumented columns {sorted(missing)}"
+        extra = rows - set(table.columns)
+        assert not extra, f"docs/outputs.md, {name}: columns that do not exist {sorted(extra)}"

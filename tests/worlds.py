@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from sim.params import Parameters
 from sim.scenario import Event, Relations, Scenario, StateSpec
 
@@ -115,3 +118,13 @@ def exercise_program(
             "name": "series",
         },
     )
+
+
+def assert_finite_tables(tables: dict[str, pd.DataFrame]) -> None:
+    """Every number in the tables is finite, except within/across-bloc means, which are NaN
+    where undefined (no bloc of two states, or a single bloc) and never infinite."""
+    for name, table in tables.items():
+        numbers = table.select_dtypes("number")
+        bloc_means = [c for c in numbers if c.endswith(("_within", "_across"))]
+        assert not np.isinf(numbers[bloc_means].to_numpy(dtype=float)).any(), name
+        assert np.isfinite(numbers.drop(columns=bloc_means).to_numpy(dtype=float)).all(), name
