@@ -128,6 +128,16 @@ def sweeps(rounds: list[list[tuple[str, int, int]]], attempts: int, log) -> list
             "processes": max(r["processes"] for r in results),
             "other_load": median([r.get("other_load", float("nan")) for r in results]),
             "growth": median([r.get("growth") or float("nan") for r in results]),
+            "utilization": median(
+                [
+                    float("nan") if r.get("utilization") is None else r["utilization"]
+                    for r in results
+                ]
+            ),
+            "runs_per_s_range": (
+                min(r["runs_per_s"] for r in results),
+                max(r["runs_per_s"] for r in results),
+            ),
             "outcomes_digest": results[0]["outcomes_digest"],
             "raw": results,
         }
@@ -137,16 +147,18 @@ def sweeps(rounds: list[list[tuple[str, int, int]]], attempts: int, log) -> list
     return sorted(rows, key=lambda r: (r["runs"], order[r["engine"]], r["workers"]))
 
 
-def sweep_plan(quick: bool, sizes: list[int], repeats: int) -> list[list[tuple[str, int, int]]]:
-    """Rounds of sweep configurations: `repeats` rounds of each size up to 100 runs, one
-    round of each larger size."""
+def sweep_plan(
+    quick: bool, sizes: list[int], repeats: int, big_repeats: int
+) -> list[list[tuple[str, int, int]]]:
+    """Rounds of sweep configurations: `repeats` rounds of each size up to 100 runs,
+    `big_repeats` rounds of each larger size."""
     if quick:
         return [[("ddsim", 2, 1), ("batch_run", 1, 1), ("bare", 1, 1)]]
     rounds = []
     for runs in sizes:
         configs = [(e, w, runs // 10) for e in ("ddsim", "batch_run") for w in (1, 2)]
         configs.append(("bare", 1, runs // 10))  # the model alone: the ceiling of any runner
-        rounds += [configs] * (repeats if runs <= 100 else 1)
+        rounds += [configs] * (repeats if runs <= 100 else big_repeats)
     return rounds
 
 
@@ -228,6 +240,15 @@ def targets(single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict)
     return out
 
 
+def _range(row: dict) -> str:
+    lo, hi = row.get("runs_per_s_range", (float("nan"),) * 2)
+    return "" if row["repeats"] < 2 else f"{lo:.2f}-{hi:.2f}"
+
+
+def _percent(x: float | None) -> str:
+    return "" if x is None or x != x else f"{100 * x:.0f}%"
+
+
 def report(res: dict) -> str:
     m = res["machine"]
     lines = [
@@ -266,14 +287,16 @@ def report(res: dict) -> str:
             "",
             "## Sweeps (Indo-Pacific, benchmarks/indo_pacific_sweep.yaml)",
             "",
-            "| engine | processes | runs | repeats | wall (s) | runs/s | peak memory (MB) "
-            "| peak PSS (MB) | peak RSS (MB) | growth | other load | outcomes digest |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| engine | processes | runs | repeats | wall (s) | runs/s | runs/s range "
+            "| busy | peak memory (MB) | peak PSS (MB) | peak RSS (MB) | growth | other load "
+            "| outcomes digest |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in res["sweeps"]:
             lines.append(
                 f"| {r['engine']} | {r['workers']} | {r['runs']} | {r['repeats']} | "
-                f"{r['wall_s']:.1f} | {r['runs_per_s']:.2f} | {r['peak_mb']:.0f} | "
+                f"{r['wall_s']:.1f} | {r['runs_per_s']:.2f} | {_range(r)} | "
+                f"{_percent(r['utilization'])} | {r['peak_mb']:.0f} | "
                 f"{r['peak_pss_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['growth']:.2f} | "
                 f"{r['other_load']:.2f} | "
                 f"{r['outcomes_digest']} |"
@@ -285,6 +308,10 @@ def report(res: dict) -> str:
             "(pages shared inside the tree counted once); PSS and RSS sums for reference "
             "(see benchmarks/common.py). growth: peak memory in the second half of the sweep "
             "over the first half (1.00 = flat once the workers have started). "
+            "runs/s range: slowest and fastest repeat. busy: seconds spent inside runs over "
+            "processes x wall time (pool start-up, scheduling, result handling and storage "
+            "are the rest; batch_run does not time its runs), a measure of parallel "
+            "efficiency that does not depend on how fast the machine was that minute. "
             "Engines: ddsim = `ddsim sweep` (Parquet store); batch_run = `mesa.batch_run` "
             "on the same model (benchmarks/mesa_adapter.py); bare = the same runs one after "
             "the other with no runner at all (the model's own time: no runner using one "
@@ -349,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, help="repeats per size (default 5)")
     ap.add_argument("--sweep-runs", default="100,1000", help="sweep sizes (0: no sweeps)")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="repeats of sweeps <= 100 runs")
+    ap.add_argument("--big-sweep-repeats", type=int, default=2, help="repeats of sweeps > 100 runs")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -381,7 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     res["sweeps"] = []
     if runs:
         log("sweeps:")
-        res["sweeps"] = sweeps(sweep_plan(quick, runs, args.sweep_repeats), attempts, log)
+        res["sweeps"] = sweeps(
+            sweep_plan(quick, runs, args.sweep_repeats, args.big_sweep_repeats), attempts, log
+        )
     res["sweep_ratios"] = sweep_ratios(res["sweeps"])
     digests = {
         r["outcomes_digest"]

@@ -12,7 +12,10 @@ after the other in this process with no sweep machinery at all (build the scenar
 model, compute the outcomes): the time the model itself needs, which bounds how much faster
 than batch_run any way of running these runs in one process can be. All run the same design
 points and seeds. Prints one JSON line: runs, wall time (from the call to the outcomes in hand,
-pool start-up included) and a digest of the outcome table, which must be equal for both.
+pool start-up included), the seconds spent inside runs (ddsim: each run's own `wall_time`
+from the store; bare: timed around each run; batch_run does not time runs), utilization =
+run seconds / (processes x wall time), and a digest of the outcome table, which must be equal
+for all engines.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def digest(outcomes: pd.DataFrame) -> str:
     return hashlib.sha256(table.to_numpy().tobytes()).hexdigest()[:16]
 
 
-def run_ddsim(replicates: int, workers: int) -> tuple[int, pd.DataFrame]:
+def run_ddsim(replicates: int, workers: int) -> tuple[int, pd.DataFrame, float]:
     from sim.sweep import load_sweep, run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -45,7 +48,7 @@ def run_ddsim(replicates: int, workers: int) -> tuple[int, pd.DataFrame]:
         )
         table = load_sweep(f"{tmp}/store").table()
     names = [c for c in table.columns if c in summary_outcomes()]
-    return summary.n_runs, table[["point", "replicate", *names]]
+    return summary.n_runs, table[["point", "replicate", *names]], float(table.wall_time.sum())
 
 
 def summary_outcomes() -> list[str]:
@@ -54,7 +57,7 @@ def summary_outcomes() -> list[str]:
     return [o.name for o in load_experiment(experiment_path()).outcomes]
 
 
-def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame]:
+def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame, None]:
     from mesa.batchrunner import batch_run
 
     from sim.experiment import load_experiment
@@ -74,19 +77,20 @@ def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame]:
         display_progress=False,
     )
     outcomes = batch_run_outcomes(experiment_path(), rows)
-    return len(outcomes), outcomes
+    return len(outcomes), outcomes, None  # batch_run does not time its runs
 
 
-def run_bare(replicates: int) -> tuple[int, pd.DataFrame]:
+def run_bare(replicates: int) -> tuple[int, pd.DataFrame, float]:
     from sim import loader
     from sim.experiment import compute_outcomes, expand_design, load_experiment, run_seed
     from sim.model import DiplomacyModel
 
     exp = load_experiment(experiment_path())
     points = expand_design(exp)
-    rows = []
+    rows, busy = [], 0.0
     for point in range(exp.n_points()):
         for replicate in range(replicates):
+            t0 = time.perf_counter()
             tree = loader.apply_overrides(exp.base, points.overrides(point, exp), source="bench")
             scenario = loader.scenario_from_dict(tree, exp.source)
             results = DiplomacyModel(scenario, rng=run_seed(exp.seed, point, replicate)).run()
@@ -94,7 +98,8 @@ def run_bare(replicates: int) -> tuple[int, pd.DataFrame]:
                 results, exp.outcomes, total_steps=exp.run_steps, steps_per_year=exp.steps_per_year
             )
             rows.append({"point": point, "replicate": replicate, **values})
-    return len(rows), pd.DataFrame(rows)
+            busy += time.perf_counter() - t0
+    return len(rows), pd.DataFrame(rows), busy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,11 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.engine == "ddsim":
-        runs, outcomes = run_ddsim(args.replicates, args.workers)
+        runs, outcomes, busy = run_ddsim(args.replicates, args.workers)
     elif args.engine == "bare":
-        runs, outcomes = run_bare(args.replicates)
+        runs, outcomes, busy = run_bare(args.replicates)
     else:
-        runs, outcomes = run_batch(args.replicates, args.workers)
+        runs, outcomes, busy = run_batch(args.replicates, args.workers)
     wall = time.perf_counter() - t0
     print(
         json.dumps(
@@ -119,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                 "runs": runs,
                 "wall_s": wall,
                 "runs_per_s": runs / wall,
+                "run_s": busy,
+                "utilization": None if busy is None else busy / (args.workers * wall),
                 "outcomes_digest": digest(outcomes),
             }
         )
