@@ -36,7 +36,9 @@ def machine() -> dict:
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "blas_threads": "1 (pinned in every benchmark process)",
         "bytecode_cache": "on in benchmark processes",
-        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()]
+        if hasattr(os, "getloadavg")
+        else None,
     }
     try:
         cpu = Path("/proc/cpuinfo").read_text()
