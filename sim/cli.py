@@ -95,8 +95,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _will_use_process_pool(argv: Sequence[str]) -> bool:
+    """Whether these arguments run a sweep on a local process pool (not --workers 1, not
+    Dask, not --help): a cheap look before the parser and the heavy imports exist."""
+    if not argv or argv[0] != "sweep":
+        return False
+    args = list(argv[1:])
+    if any(a in ("-h", "--help", "--dask-local") or a.startswith("--scheduler") for a in args):
+        return False
+    from sim.executors import default_workers
+
+    workers = None
+    for k, a in enumerate(args):
+        if a.startswith("--workers="):
+            workers = a.split("=", 1)[1]
+        elif a == "--workers" and k + 1 < len(args):
+            workers = args[k + 1]
+    return workers.strip() != "1" if workers is not None else default_workers() > 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (2 for bad input, with a one-line message)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _will_use_process_pool(argv):
+        from sim.executors import start_fork_server
+
+        start_fork_server()  # its imports overlap with ours and with reading the experiment
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -449,3 +449,24 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
     pd.testing.assert_frame_equal(
         _sorted(res.outcomes[ref.outcomes.columns]), _sorted(ref.outcomes)
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sweep", "e.yaml", "--workers", "2"], True),
+        (["sweep", "e.yaml", "--workers=2", "--quiet"], True),
+        (["sweep", "e.yaml", "--workers", "1"], False),
+        (["sweep", "e.yaml", "--workers=1"], False),
+        (["sweep", "e.yaml", "--dask-local"], False),
+        (["sweep", "e.yaml", "--scheduler", "tcp://h:8786"], False),
+        (["sweep", "--help"], False),
+        (["run", "s.yaml"], False),
+        (["analyze", "store"], False),
+        ([], False),
+    ],
+)
+def test_fork_server_starts_early_only_for_a_local_pool(argv: list[str], expected: bool) -> None:
+    """The CLI starts the pool's fork server before its own imports only when a sweep will
+    use a local process pool (a wasted server would cost a core for about a second)."""
+    assert sim.cli._will_use_process_pool(argv) is expected
