@@ -241,7 +241,7 @@ def targets(single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict)
 
 
 def _range(row: dict) -> str:
-    lo, hi = row.get("runs_per_s_range", (float("nan"),) * 2)
+    lo, hi = row["runs_per_s_range"]
     return "" if row["repeats"] < 2 else f"{lo:.2f}-{hi:.2f}"
 
 

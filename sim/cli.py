@@ -103,7 +103,7 @@ def _will_use_process_pool(argv: Sequence[str]) -> bool:
     args = list(argv[1:])
     if any(a in ("-h", "--help", "--dask-local") or a.startswith("--scheduler") for a in args):
         return False
-    from sim.executors import default_workers
+    from sim.executors import uses_process_pool
 
     workers = None
     for k, a in enumerate(args):
@@ -111,7 +111,10 @@ def _will_use_process_pool(argv: Sequence[str]) -> bool:
             workers = a.split("=", 1)[1]
         elif a == "--workers" and k + 1 < len(args):
             workers = args[k + 1]
-    return workers.strip() != "1" if workers is not None else default_workers() > 1
+    try:
+        return uses_process_pool(None if workers is None else int(workers))
+    except ValueError:  # not a number: the parser reports it, no pool follows
+        return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,9 +27,10 @@ __all__ = [
     "ExecutorError",
     "ProcessExecutor",
     "SerialExecutor",
-    "start_fork_server",
     "default_workers",
     "make_executor",
+    "start_fork_server",
+    "uses_process_pool",
 ]
 
 B = TypeVar("B")
@@ -305,5 +306,14 @@ def make_executor(
     pool, or in-process when a single worker is asked for."""
     if scheduler or dask_local:
         return DaskExecutor(scheduler, workers=workers)
-    n = workers or default_workers()
-    return SerialExecutor() if n == 1 else ProcessExecutor(n)
+    if not uses_process_pool(workers):
+        return SerialExecutor()
+    return ProcessExecutor(workers or default_workers())
+
+
+def uses_process_pool(
+    workers: int | None, *, scheduler: str | None = None, dask_local: bool = False
+) -> bool:
+    """Whether `make_executor` with these flags gives a local process pool (not Dask, and
+    more than one worker)."""
+    return not (scheduler or dask_local) and (workers or default_workers()) > 1

@@ -54,7 +54,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import loader
-from sim.executors import Executor, default_workers, make_executor, start_fork_server
+from sim.executors import (
+    Executor,
+    default_workers,
+    make_executor,
+    start_fork_server,
+    uses_process_pool,
+)
 from sim.experiment import (
     DesignPoints,
     Experiment,
@@ -693,7 +699,7 @@ def run_sweep(
     (0: commit every batch as it arrives).
     Raises ExperimentError / SweepError (InputError) for bad input or a mismatched store.
     """
-    if executor is None and not (scheduler or dask_local) and (workers or default_workers()) > 1:
+    if executor is None and uses_process_pool(workers, scheduler=scheduler, dask_local=dask_local):
         start_fork_server()  # the pool's fork server imports the model meanwhile
     exp = (
         experiment

@@ -21,6 +21,8 @@ import yaml
 
 from sim.experiment import (
     ExperimentError,
+    OutcomeSpec,
+    _series_stat,
     expand_design,
     load_experiment,
     run_id,
@@ -177,8 +179,6 @@ def test_seed_depends_only_on_point_and_replicate() -> None:
 
 def test_series_stats_skip_undefined_steps() -> None:
     """NaN (an undefined bloc mean) is skipped by stats over steps, not averaged as zero."""
-    from sim.experiment import OutcomeSpec, _series_stat
-
     steps = np.arange(5)
     values = np.array([0.2, np.nan, 0.4, np.nan, 0.8])
 
