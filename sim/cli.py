@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import sim
+from sim.cli_view import add_view_parser
 from sim.loader import InputError, ScenarioError, load_scenario, parse_set_option
 
 ParserAdder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -76,6 +77,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{len(scenario.events)} events)"
         )
     return status
+
+
+subcommand(add_view_parser)  # ddsim view: the interactive dashboard (sim/cli_view.py)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,352 @@
+"""The `ddsim view` page: Mesa's SolaraViz around ddsim's own panels.
+
+What comes from Mesa (`mesa.visualization.SolaraViz`): the app bar, the Controls card (Step,
+Play/Pause, Reset, play interval, and 'Render Interval (steps)', which is the steps per frame),
+the Model Parameters card (scenario picker and seed, applied on Reset, as Mesa does for every
+model parameter) and the Information card.
+
+What is ddsim's own, because Mesa's components do not fit a model without a Mesa space and
+with its own recorder: the live levers card in the sidebar (sliders act on the running model
+at once), and the dashboard (status, network, state details, event log, live plots, table of
+states). Every panel redraws on Mesa's `update_counter`, i.e. once per frame.
+
+Each browser tab gets its own model. `sim.view.server` sets the scenario to open through the
+environment (`DDSIM_VIEW_SCENARIO`, `DDSIM_VIEW_RENDER_INTERVAL`).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from sim.params import LEVERS
+from sim.view.charts import live_plots
+from sim.view.model import (
+    LEVER_LABELS,
+    VIEW_PARAMETERS,
+    LiveControls,
+    LogEntry,
+    ViewModel,
+    describe_source,
+    scenario_choices,
+)
+from sim.view.network import CAPTION, MAX_STATES_DRAWN, MODES, network_option
+
+SCENARIO_ENV = "DDSIM_VIEW_SCENARIO"
+RENDER_INTERVAL_ENV = "DDSIM_VIEW_RENDER_INTERVAL"
+TABLE_ROWS = 40  # states listed in the table (the most capable first)
+LOG_ROWS = 40  # event-log entries shown per frame
+
+# Per browser tab (Solara keeps module-level reactive variables per session).
+selected_state = solara.reactive(None)
+network_mode = solara.reactive("states")
+
+CSS = """
+.ddsim-status { font-size: 15px; margin: 4px 8px; }
+.ddsim-notice { color: #B00020; }
+.ddsim-log { font-size: 13px; max-height: 330px; overflow-y: auto; }
+.ddsim-log .scripted { background: #EDE7F6; border-radius: 3px; padding: 0 4px; font-size: 11px; }
+.ddsim-log .kind { font-weight: bold; }
+.ddsim-table { border-collapse: collapse; font-size: 13px; width: 100%; }
+.ddsim-table th, .ddsim-table td { text-align: left; padding: 2px 8px; border-bottom: 1px solid #eee; }
+.ddsim-chip { display: inline-block; width: 11px; height: 11px; border-radius: 50%;
+              border: 1px solid #222; margin-right: 4px; vertical-align: middle; }
+.ddsim-plots img { width: 100%; max-width: 1100px; }
+.ddsim-caption { font-size: 12px; color: #555; }
+"""
+
+
+def default_scenario() -> str:
+    """The scenario the server was started with (bundled name or path)."""
+    return os.environ.get(SCENARIO_ENV, "indo_pacific")
+
+
+def default_render_interval() -> int:
+    """Steps per frame at start: 1, unless the server was told otherwise."""
+    try:
+        return max(1, int(os.environ.get(RENDER_INTERVAL_ENV, "1")))
+    except ValueError:
+        return 1
+
+
+def model_params(scenario: str, controls: LiveControls) -> dict:
+    """Mesa `model_params`: the scenario picker and the seed (applied on Reset), and the
+    session's live slider settings (fixed: passed on to every new model)."""
+    return {
+        "scenario_name": {
+            "type": "Select",
+            "value": scenario,
+            "values": scenario_choices(scenario),
+            "label": "Scenario",
+        },
+        "seed": {"type": "InputText", "value": "", "label": "Seed (blank: the scenario's)"},
+        "controls": controls,
+    }
+
+
+# ---------------------------------------------------------------------------------- sidebar
+@solara.component
+def LiveControlsCard(model: solara.Reactive[ViewModel]) -> None:
+    """Sliders for the five governance levers and the key parameters, applied to the
+    running model at once (and kept for the next Reset)."""
+    update_counter.get()
+    m = model.value
+
+    def on_lever(lever: str):
+        def change(value: float) -> None:
+            model.value.set_lever(lever, value)
+            force_update()
+
+        return change
+
+    def on_parameter(name: str):
+        def change(value: float) -> None:
+            model.value.set_parameter(name, value)
+            force_update()
+
+        return change
+
+    def back_to_scenario() -> None:
+        model.value.restore_scenario_controls()
+        force_update()
+
+    with solara.Card("Levers and parameters (live)"):
+        solara.Text(
+            "Act on the running model at once; kept on Reset. Scenario and seed "
+            "(Model Parameters) take effect on Reset.",
+            style={"font-size": "12px"},
+        )
+        for lever in LEVERS:
+            solara.SliderFloat(
+                LEVER_LABELS[lever],
+                value=round(m.lever_value(lever), 3),
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                on_value=on_lever(lever),
+            )
+        for name, (label, lo, hi, step) in VIEW_PARAMETERS.items():
+            solara.SliderFloat(
+                label,
+                value=float(getattr(m.p, name)),
+                min=lo,
+                max=hi,
+                step=step,
+                on_value=on_parameter(name),
+            )
+        readout = " · ".join(f"{lever} {m.lever_value(lever):.2f}" for lever in LEVERS)
+        params = " · ".join(f"{name} {getattr(m.p, name):g}" for name in VIEW_PARAMETERS)
+        solara.Text(
+            f"In the model now (mean over states): {readout} · {params}",
+            classes=["ddsim-readout"],
+            style={"font-size": "12px", "color": "#555"},
+        )
+        solara.Button(
+            "Back to the scenario's values", on_click=back_to_scenario, text=True, color="primary"
+        )
+
+
+# ---------------------------------------------------------------------------------- panels
+@solara.component
+def StatusBar(model: ViewModel) -> None:
+    """Scenario, seed, step and date; notices such as a seed that was not a number."""
+    update_counter.get()
+    total = model.world.steps
+    end = " · last step reached (Reset to run again)" if not model.running else ""
+    solara.Text(
+        f"{model.world.name} · {describe_source(model.scenario_name)} · seed {model.seed} · "
+        f"{model.n} states · Step {model.steps} of {total} · {model.step_label()}{end}",
+        classes=["ddsim-status"],
+    )
+    for entry in model.event_log:
+        if entry.kind == "notice":
+            solara.Text(entry.text, classes=["ddsim-status", "ddsim-notice"])
+
+
+@solara.component
+def NetworkPanel(model: ViewModel) -> None:
+    """The network of states (ECharts); click a state to show its details."""
+    update_counter.get()
+
+    def on_click(event: dict) -> None:
+        data = event.get("data") or {}
+        node = data.get("id") if isinstance(data, dict) else None
+        if isinstance(node, str) and node in model.index:
+            selected_state.set(node)
+
+    mode = network_mode.value if model.n > MAX_STATES_DRAWN else "states"
+    option = network_option(model, selected=selected_state.value, mode=mode)
+    caption = option.pop(CAPTION)
+    with solara.Card(f"States and ties · {model.step_label()}"):
+        if model.n > MAX_STATES_DRAWN:
+            solara.ToggleButtonsSingle(value=network_mode, values=list(MODES), dense=True)
+        solara.FigureEcharts(
+            option=option,
+            on_click=on_click,
+            attributes={"style": "height: 540px; width: 100%;", "class": "ddsim-network"},
+        )
+        solara.Text(caption, classes=["ddsim-caption"])
+
+
+@solara.component
+def DetailsPanel(model: ViewModel) -> None:
+    """Details of the selected state: bloc, hedging, top partners, main supplier."""
+    update_counter.get()
+    details = {d["id"]: d for d in model.state_details()}
+    chosen = selected_state.value if selected_state.value in details else None
+    by_name = {d["name"]: sid for sid, d in details.items()}
+    with solara.Card("State details"):
+        solara.Select(
+            "State (or click one in the network)",
+            values=sorted(by_name),
+            value=details[chosen]["name"] if chosen else None,
+            on_value=lambda name: selected_state.set(by_name.get(name)),
+            dense=True,
+        )
+        if chosen is None:
+            solara.Text("Hover a state in the network for its details; click it to keep them here.")
+            return
+        d = details[chosen]
+        partners = ", ".join(f"{html.escape(p)} ({t:.2f})" for p, t in d["partners"]) or "none"
+        supplier = (
+            f"{html.escape(d['supplier'][0])} ({d['supplier'][1]:.0%} of its arms-import stock)"
+            if d["supplier"]
+            else "none in this scenario"
+        )
+        riskiest = (
+            f"{html.escape(d['riskiest'][0])} ({d['riskiest'][1]:.2f})" if d["riskiest"] else "-"
+        )
+        solara.HTML(
+            unsafe_innerHTML=(
+                f"<b>{html.escape(d['name'])}</b> ({d['id']})<br/>"
+                f"<span class='ddsim-chip' style='background:{d['color']}'></span>"
+                f"{html.escape(d['bloc_name'])}<br/>"
+                f"hedging {d['hedging']:.2f} (0 = firmly in its bloc, 1 = torn) · "
+                f"capability {d['capability']:.3f} · stability {d['stability']:.2f}<br/>"
+                f"top partners by mutual trust: {partners}<br/>"
+                f"main arms supplier: {supplier}<br/>"
+                f"highest escalation risk: {riskiest}"
+            ),
+            classes=["ddsim-details"],
+        )
+
+
+def _log_html(entries: list[LogEntry], model: ViewModel) -> str:
+    rows = []
+    for e in reversed(entries[-LOG_ROWS:]):
+        tag = " <span class='scripted'>scripted</span>" if e.scripted else ""
+        rows.append(
+            f"<div class='entry {e.kind}'>{html.escape(model.time_axis.step_label(e.step))} · "
+            f"<span class='kind'>{e.kind}</span>{tag} · {html.escape(e.text)}</div>"
+        )
+    return "".join(rows)
+
+
+@solara.component
+def EventLogPanel(model: ViewModel) -> None:
+    """What happened in the steps of the last frame, newest first; scripted events marked."""
+    update_counter.get()
+    last = solara.use_ref((None, 0))  # (model, step shown up to)
+    previous_model, previous_step = last.current
+    since = (
+        previous_step
+        if previous_model is model and previous_step < model.steps
+        else model.steps - 1
+    )
+    last.current = (model, model.steps)
+    entries = [e for e in model.entries_since(max(since, -1)) if e.kind != "notice"]
+    span = f"step {model.steps}" if since >= model.steps - 1 else f"steps {since + 1}-{model.steps}"
+    with solara.Card(f"Event log ({span})"):
+        if not entries:
+            solara.Text("Nothing notable happened.", classes=["ddsim-log"])
+        else:
+            solara.HTML(unsafe_innerHTML=_log_html(entries, model), classes=["ddsim-log"])
+
+
+@solara.component
+def PlotsPanel(model: ViewModel) -> None:
+    """The six live plots (a matplotlib Figure, redrawn by blitting each frame)."""
+    update_counter.get()
+    png = live_plots(model).png()
+    with solara.Card("Over time", classes=["ddsim-plots"]):
+        solara.Image(png, format="png")
+
+
+@solara.component
+def StatesTable(model: ViewModel) -> None:
+    """Every state (the most capable first; at most `TABLE_ROWS`) with its bloc and ties."""
+    update_counter.get()
+    details = sorted(model.state_details(), key=lambda d: -d["capability"])
+    rows = []
+    for d in details[:TABLE_ROWS]:
+        supplier = html.escape(d["supplier"][0]) if d["supplier"] else "-"
+        partner = html.escape(d["partners"][0][0]) if d["partners"] else "-"
+        rows.append(
+            f"<tr><td>{html.escape(d['name'])}</td>"
+            f"<td><span class='ddsim-chip' style='background:{d['color']}'></span>{html.escape(d['bloc_name'])}</td>"
+            f"<td>{d['capability']:.3f}</td><td>{d['hedging']:.2f}</td><td>{partner}</td><td>{supplier}</td></tr>"
+        )
+    more = len(details) - TABLE_ROWS
+    note = f"<p>… and {more} more states (hover them in the network).</p>" if more > 0 else ""
+    with solara.Card("States"):
+        solara.HTML(
+            unsafe_innerHTML=(
+                "<table class='ddsim-table'><tr><th>state</th><th>bloc</th><th>capability</th>"
+                "<th>hedging</th><th>top partner</th><th>main supplier</th></tr>"
+                + "".join(rows)
+                + "</table>"
+                + note
+            )
+        )
+
+
+@solara.component
+def Dashboard(model: ViewModel) -> None:
+    """The main area: status, network with details and event log, plots, states table."""
+    solara.Style(CSS)
+    StatusBar(model)
+    with solara.Columns([3, 2]):
+        NetworkPanel(model)
+        with solara.Column():
+            DetailsPanel(model)
+            EventLogPanel(model)
+    PlotsPanel(model)
+    StatesTable(model)
+
+
+# ---------------------------------------------------------------------------------- page
+@solara.component
+def Page() -> None:
+    """One browser tab: a model of the server's scenario, Mesa's SolaraViz, ddsim's panels."""
+    scenario = default_scenario()
+    controls = solara.use_memo(LiveControls, [])
+    first = solara.use_memo(lambda: ViewModel(scenario, controls=controls), [])
+    model = solara.use_reactive(first)
+    SolaraViz(
+        model,
+        components=[],  # ddsim lays out its own panels below (Mesa's grid is two half-width columns)
+        model_params=model_params(scenario, controls),
+        play_interval=1,
+        render_interval=default_render_interval(),
+        name="ddsim view",
+    )
+    LiveSidebar(model)
+    Dashboard(model.value)
+
+
+@solara.component
+def LiveSidebar(model: solara.Reactive[ViewModel]) -> None:
+    """ddsim's card, placed under Mesa's cards in the sidebar."""
+    _NestedSidebar(model)
+
+
+@solara.component
+def _NestedSidebar(model: solara.Reactive[ViewModel]) -> None:
+    # Solara orders sidebar entries by the depth of the component that adds them; one level
+    # deeper than SolaraViz's own sidebar puts this card after Mesa's Controls.
+    with solara.Sidebar():
+        LiveControlsCard(model)

@@ -1,0 +1,476 @@
+"""The model behind `ddsim view`: a `DiplomacyModel` that a dashboard can build by keywords,
+steer while it runs, and ask what happened.
+
+`ViewModel` adds to the simulation only what an interactive view needs:
+
+- keyword construction from a scenario name or path and a seed typed by a person (Mesa's
+  SolaraViz rebuilds the model as ``type(model)(**model_parameters)`` on Reset);
+- live levers and parameters (`set_lever`, `set_parameter`): a slider moved during a run
+  changes the running model at once, like a ``set_lever`` event without ``state``;
+- an event log of every step: crises, incidents, agreements, bloc switches, embargoes, with
+  the scenario's scripted events marked as scripted;
+- cheap read-outs for the panels (current state details, recorded time series, bloc colours
+  and names from `sim.plots.bloc_style`, the helper the figures use).
+
+Nothing here changes how a step is computed: a `ViewModel` with no slider moved produces the
+same run as `DiplomacyModel` on the same scenario and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.activities import option_costs
+from sim.loader import bundled_scenarios_dir, load_scenario
+from sim.metrics import WORLD_REPORTERS
+from sim.model import DEFAULT_LEVERS, DiplomacyModel
+from sim.params import LEVERS, describe_range, parameter_fields
+from sim.plots import BlocStyle, TimeAxis, bloc_style
+from sim.scenario import Event, Scenario
+
+LEVER_LABELS = {
+    "transparency": "Transparency",
+    "oversight": "Oversight",
+    "co_creation": "Co-creation",
+    "exit_strategy": "Exit strategy",
+    "cbm_investment": "CBM investment",
+}
+
+# Key parameters with a live slider: name -> (label, slider min, slider max, slider step).
+# The ranges lie inside the parameter's allowed range (checked by `check_view_parameters`) and
+# cover the values the shipped scenarios and sweeps use. A deterrence weight joins this table
+# once the model has one.
+VIEW_PARAMETERS: dict[str, tuple[str, float, float, float]] = {
+    "cost_exercise": ("Exercise cost", 0.1, 3.0, 0.05),
+    "crisis_rate": ("Crisis rate", 0.0, 0.3, 0.005),
+    "weight_escalation": ("Escalation weight", 0.0, 3.0, 0.05),
+}
+
+# Columns of a recorded world row (see `sim.metrics.Recorder.record`).
+WORLD_COLUMNS = (
+    "step",
+    "crises",
+    "incidents",
+    "exercises",
+    "arms_transfers",
+    "advisory",
+    "dialogues",
+    "arms_volume",
+    *WORLD_REPORTERS,
+)
+
+
+def check_view_parameters() -> None:
+    """Raise ValueError if a slider range leaves its parameter's allowed range."""
+    fields = parameter_fields()
+    for name, (_, lo, hi, _) in VIEW_PARAMETERS.items():
+        meta = fields[name].metadata
+        if (meta["min"] is not None and lo < meta["min"]) or (
+            meta["max"] is not None and hi > meta["max"]
+        ):
+            raise ValueError(f"slider for {name} [{lo}, {hi}] leaves {describe_range(name)}")
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped with ddsim (the scenario picker's fixed entries)."""
+    folder = bundled_scenarios_dir()
+    if not folder.is_dir():
+        return []
+    return sorted({p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml")})
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(name: str, mtime: float) -> Scenario:
+    return load_scenario(name)
+
+
+def load_view_scenario(name: str) -> Scenario:
+    """Load a scenario by bundled name or path, cached while the file is unchanged (a Reset
+    must not re-read and re-validate a 195-state file). Raises `InputError` when invalid."""
+    try:
+        mtime = os.stat(name).st_mtime if os.path.exists(name) else 0.0
+    except OSError:
+        mtime = 0.0
+    return _load_cached(str(name), mtime)
+
+
+def parse_seed(text: object, default: int) -> tuple[int, str]:
+    """A seed typed into the view: (seed, '') or (default, a one-line reason) when blank or
+    not a non-negative integer."""
+    raw = str(text if text is not None else "").strip()
+    if not raw:
+        return default, ""
+    try:
+        seed = int(raw)
+    except ValueError:
+        return default, f"seed {raw!r} is not a whole number; using the scenario's seed {default}"
+    if seed < 0 or seed > 2**63 - 1:
+        return default, f"seed {raw} is outside 0 .. 2^63-1; using the scenario's seed {default}"
+    return seed, ""
+
+
+@dataclass
+class LiveControls:
+    """Values a person set with the sliders; they outlive a Reset or a scenario switch until
+    `clear` (each browser session has its own)."""
+
+    levers: dict[str, float] = field(default_factory=dict)
+    parameters: dict[str, float] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        """Forget every slider setting (back to the scenario's values)."""
+        self.levers.clear()
+        self.parameters.clear()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One thing that happened in a step. `scripted`: the scenario's events put it there
+    (an input), not the model's dynamics."""
+
+    step: int
+    kind: str  # crisis, incident, war, agreement, bloc, embargo, alliance, program, event, notice
+    text: str
+    scripted: bool = False
+
+
+def _names(model: DiplomacyModel, indices: Sequence[int]) -> str:
+    return ", ".join(model.world.states[k].label for k in indices)
+
+
+def _label(model: DiplomacyModel, state_id: str) -> str:
+    return model.world.states[model.index[state_id]].label
+
+
+def describe_event(model: DiplomacyModel, event: Event) -> tuple[str, str]:
+    """(kind, one-line text) of a scripted event, with state names."""
+    a = event.args
+    name = functools.partial(_label, model)
+    names = lambda ids: ", ".join(name(s) for s in ids)  # noqa: E731
+    kind = event.type
+    if kind == "join_alliance":
+        return "alliance", f"{name(a['state'])} joins {a['alliance']}"
+    if kind == "leave_alliance":
+        return "alliance", f"{name(a['state'])} leaves {a['alliance']}"
+    if kind == "embargo":
+        return (
+            "embargo",
+            f"arms embargo: {names(a['suppliers'])} stop sales to {names(a['targets'])}",
+        )
+    if kind == "lift_embargo":
+        return (
+            "embargo",
+            f"embargo lifted: {names(a['suppliers'])} resume sales to {names(a['targets'])}",
+        )
+    if kind == "sanctions":
+        return "embargo", f"sanctions on {name(a['target'])} by {names(a['by'])}"
+    if kind == "coup":
+        return "event", f"coup in {name(a['state'])}"
+    if kind == "turmoil":
+        return "event", f"domestic turmoil in {name(a['state'])}"
+    if kind == "budget_change":
+        return "event", f"{name(a['state'])} defense-diplomacy budget x{float(a['factor']):g}"
+    if kind == "exercise_program":
+        label = a.get("name") or "exercise series"
+        return "program", f"{label} begins: {names(a['participants'])}"
+    if kind == "arms_program":
+        return "program", f"arms program: {names(a['suppliers'])} supply {name(a['recipient'])}"
+    if kind == "war_shock":
+        first, second = a["states"]
+        return "war", f"war between {name(first)} and {name(second)}"
+    if kind == "set_lever":
+        who = name(a["state"]) if a.get("state") else "every state"
+        return "event", f"{a['lever']} set to {float(a['value']):g} for {who}"
+    if kind == "hotline":
+        first, second = a["states"]
+        return "event", f"hotline opened between {name(first)} and {name(second)}"
+    return "event", kind.replace("_", " ")  # pragma: no cover - every type is listed above
+
+
+class ViewModel(DiplomacyModel):
+    """A `DiplomacyModel` built by keywords and steered live (see the module docstring).
+
+    Args:
+        scenario_name: bundled scenario name or path to a scenario file.
+        seed: seed as typed by a person (text or int); blank = the scenario's seed.
+        controls: slider settings to apply on top of the scenario (shared with the page).
+    """
+
+    def __init__(
+        self,
+        scenario_name: str = "minimal",
+        seed: str | int | None = None,
+        controls: LiveControls | None = None,
+    ) -> None:
+        world = load_view_scenario(scenario_name)
+        chosen, notice = parse_seed(seed, world.seed)
+        self.scenario_parameters = world.parameters  # before any slider
+        self.controls = controls if controls is not None else LiveControls()
+        parameters = {k: v for k, v in self.controls.parameters.items() if k in VIEW_PARAMETERS}
+        if parameters:
+            world = dataclasses.replace(world, parameters=world.parameters.replace(**parameters))
+        super().__init__(world, rng=chosen)
+        self.scenario_name = str(scenario_name)
+        self.time_axis = TimeAxis.from_scenario(world.start, world.time_unit)
+        self.names = dict(zip(self.ids, world.labels, strict=True))
+        self.event_log: list[LogEntry] = []
+        if notice:
+            self.event_log.append(LogEntry(0, "notice", notice))
+        for lever, value in self.controls.levers.items():
+            self.levers[:, LEVERS.index(lever)] = value
+        self._last_bloc_rows: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._update_bloc_rows()
+        self._style_cache: tuple[int, BlocStyle] | None = None
+        self.running = self.steps < world.steps
+
+    # ------------------------------------------------------------------ live controls
+    def set_lever(self, lever: str, value: float) -> None:
+        """Set a governance lever for every state, now and after a Reset."""
+        if lever not in LEVERS:
+            raise ValueError(f"unknown lever {lever!r}; expected one of {', '.join(LEVERS)}")
+        value = float(value)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"lever {lever} must be in [0, 1], got {value:g}")
+        self.levers[:, LEVERS.index(lever)] = value
+        self.controls.levers[lever] = value
+
+    def set_parameter(self, name: str, value: float) -> None:
+        """Change a key model parameter (one of `VIEW_PARAMETERS`) now and after a Reset."""
+        if name not in VIEW_PARAMETERS:
+            raise ValueError(f"no live slider for parameter {name!r}")
+        self.p = self.p.replace(**{name: float(value)})  # validates the range
+        if name.startswith("cost_"):  # the option costs are computed once per model
+            self.costs = option_costs(self.p, self.n)
+            self.min_cost = float(self.costs[:-1].min())
+            self.max_cost = float(self.costs[:-1].max())
+        self.controls.parameters[name] = float(value)
+
+    def restore_scenario_controls(self) -> None:
+        """Forget the sliders: levers and key parameters back to the scenario's values."""
+        self.controls.clear()
+        base = {**DEFAULT_LEVERS, **self.world.governance}
+        for col, lever in enumerate(LEVERS):
+            self.levers[:, col] = [
+                float(s.levers.get(lever, base[lever])) for s in self.world.states
+            ]
+        for name in VIEW_PARAMETERS:
+            self.set_parameter(name, getattr(self.scenario_parameters, name))
+        self.controls.parameters.clear()
+
+    def lever_value(self, lever: str) -> float:
+        """The lever's mean over states, read back from the model's arrays."""
+        return float(self.levers[:, LEVERS.index(lever)].mean()) if self.n else 0.0
+
+    # ------------------------------------------------------------------ stepping
+    def step(self) -> None:
+        """One model step, then log what happened in it; stops at the scenario's last step."""
+        before_bilateral = self.bilateral.copy()
+        before_bloc = self.bloc.copy()
+        before_embargo = self.embargo.copy()
+        crises_before = len(self.crisis_log)
+        suspensions, backlashes = self.suspensions, self.backlashes
+        super().step()
+        t = self.steps
+        log = self.event_log
+        scripted = self.events_at.get(t - 1, ())  # events at step s run in step s + 1
+        lifted = {  # embargo pairs that scripted events ended this step
+            (self.index[s], self.index[r])
+            for e in scripted
+            if e.type == "lift_embargo"
+            for s in e.args["suppliers"]
+            for r in e.args["targets"]
+        }
+        for event in scripted:
+            kind, text = describe_event(self, event)
+            log.append(LogEntry(t, kind, text, scripted=True))
+        for _, i, j, outcome, risk in self.crisis_log[crises_before:]:
+            pair = f"{self.world.states[i].label} and {self.world.states[j].label}"
+            if outcome == "war":
+                continue  # already logged as the scripted war_shock event
+            if outcome == "incident":
+                log.append(
+                    LogEntry(t, "incident", f"militarized incident: {pair} (risk {risk:.2f})")
+                )
+            else:
+                log.append(LogEntry(t, "crisis", f"crisis defused: {pair} (risk {risk:.2f})"))
+        for kind, changed in (
+            ("formed", self.bilateral & ~before_bilateral),
+            ("lapsed", before_bilateral & ~self.bilateral),
+        ):
+            for i, j in zip(*np.nonzero(np.triu(changed, k=1)), strict=True):
+                pair = f"{self.world.states[i].label} and {self.world.states[j].label}"
+                log.append(LogEntry(t, "agreement", f"agreement {kind}: {pair}"))
+        ended = before_embargo & ~self.embargo
+        for s, r in zip(*np.nonzero(ended), strict=True):
+            if (int(s), int(r)) not in lifted:
+                text = f"embargo ended as scheduled: {_names(self, [s])} may sell to {_names(self, [r])}"
+                log.append(LogEntry(t, "embargo", text, scripted=True))
+        if self.suspensions > suspensions:
+            log.append(
+                LogEntry(
+                    t, "event", f"{self.suspensions - suspensions} advisory program(s) suspended"
+                )
+            )
+        if self.backlashes > backlashes:
+            log.append(
+                LogEntry(
+                    t, "event", f"{self.backlashes - backlashes} advisory mission(s) backfired"
+                )
+            )
+        switched = np.flatnonzero(before_bloc != self.bloc)
+        self._update_bloc_rows()
+        if switched.size:
+            style = self.bloc_style()
+            for k in switched.tolist():
+                old, new = int(before_bloc[k]), int(self.bloc[k])
+                label = self.world.states[k].label
+                log.append(
+                    LogEntry(
+                        t,
+                        "bloc",
+                        f"{label} moves from {self.bloc_name(old, style)} to {self.bloc_name(new, style)}",
+                    )
+                )
+        if t >= self.world.steps:
+            self.running = False
+
+    def entries_since(self, step: int) -> list[LogEntry]:
+        """Log entries of the steps after `step` (the steps of the last frame), oldest first."""
+        log = self.event_log
+        k = len(log)
+        while k > 0 and log[k - 1].step > step:
+            k -= 1
+        return log[k:]
+
+    # ------------------------------------------------------------------ blocs
+    def _update_bloc_rows(self) -> None:
+        """Keep, for every bloc with two or more members at a recorded step, its members and
+        their capabilities at its latest such step: all that `bloc_style` reads."""
+        rec = self.recorder
+        if not rec.state_steps or rec.state_steps[-1] != self.steps:
+            return
+        caps = rec.state_cols["capability"][-1]
+        labels, counts = np.unique(self.bloc, return_counts=True)
+        for bloc in labels[counts >= 2].tolist():
+            members = np.flatnonzero(self.bloc == bloc)
+            self._last_bloc_rows[int(bloc)] = (self.steps, members, caps[members])
+
+    def bloc_states(self) -> pd.DataFrame:
+        """The smallest states table that gives `sim.plots.bloc_style` the same answer as the
+        run's full recorded table so far: each bloc's members at its latest step with two or
+        more members (styling a 195-state run's full table costs ~85 ms a frame at step 600)."""
+        parts = self._last_bloc_rows.items()
+        ids = np.array(self.ids, dtype=object)
+        return pd.DataFrame(
+            {
+                "step": np.concatenate([np.full(len(m), s) for _, (s, m, _) in parts] or [[]]),
+                "state": np.concatenate([ids[m] for _, (_, m, _) in parts] or [[]]),
+                "bloc": np.concatenate([np.full(len(m), b) for b, (_, m, _) in parts] or [[]]),
+                "capability": np.concatenate([c for _, (_, _, c) in parts] or [[]]),
+            }
+        )
+
+    def bloc_style(self) -> BlocStyle:
+        """Bloc colours and names exactly as the figures of this run so far would draw them."""
+        if self._style_cache is None or self._style_cache[0] != self.steps:
+            self._style_cache = (self.steps, bloc_style(self.bloc_states(), self.names))
+        return self._style_cache[1]
+
+    def bloc_name(self, bloc: int, style: BlocStyle | None = None) -> str:
+        """Display name of a bloc id ('no bloc' for a state alone)."""
+        style = style or self.bloc_style()
+        return style.labels.get(int(bloc), "no bloc")
+
+    def bloc_sizes(self) -> np.ndarray:
+        """Number of members of each state's bloc."""
+        return np.bincount(self.bloc)[self.bloc] if self.n else np.zeros(0, dtype=int)
+
+    # ------------------------------------------------------------------ read-outs
+    def series(self) -> dict[str, np.ndarray]:
+        """Recorded world metrics so far: column name -> array over recorded steps."""
+        rows = np.array(self.recorder.world_rows, dtype=float)
+        if rows.size == 0:
+            rows = np.zeros((0, len(WORLD_COLUMNS)))
+        return {name: rows[:, k] for k, name in enumerate(WORLD_COLUMNS)}
+
+    def market_shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """(recorded steps, shares array steps x states) of recent arms exports."""
+        rec = self.recorder
+        if not rec.state_steps:
+            return np.zeros(0, dtype=int), np.zeros((0, self.n))
+        return np.array(rec.state_steps), np.vstack(rec.state_cols["market_share"])
+
+    def mutual_trust(self) -> np.ndarray:
+        """Mutual trust of each dyad (mean of both directions)."""
+        return 0.5 * (self.trust + self.trust.T)
+
+    def state_details(self, top: int = 3) -> list[dict]:
+        """Per state: what the hover and the details panel show (bloc, hedging, top partners
+        by mutual trust, main arms supplier, riskiest dyad)."""
+        n = self.n
+        if n == 0:
+            return []
+        style = self.bloc_style()
+        sizes = self.bloc_sizes()
+        mutual = self.mutual_trust()
+        np.fill_diagonal(mutual, -np.inf)
+        k = min(top, n - 1)
+        partners = (
+            np.argsort(-mutual, axis=1, kind="stable")[:, :k] if k > 0 else np.zeros((n, 0), int)
+        )
+        supplier = self.dependency.argmax(axis=1)
+        supplier_share = self.dependency[np.arange(n), supplier]
+        risk = self.risk.copy()
+        np.fill_diagonal(risk, -np.inf)
+        riskiest = risk.argmax(axis=1)
+        labels = self.world.labels
+        out = []
+        for i in range(n):
+            bloc = int(self.bloc[i])
+            alone = sizes[i] < 2
+            out.append(
+                {
+                    "id": self.ids[i],
+                    "name": labels[i],
+                    "bloc": bloc,
+                    "bloc_name": "no bloc (alone)" if alone else self.bloc_name(bloc, style),
+                    "color": style.color(bloc, int(sizes[i])),
+                    "capability": float(self.capability[i]),
+                    "hedging": float(self.hedging[i]),
+                    "margin": float(self.margin[i]),
+                    "stability": float(self.stability[i]),
+                    "partners": [(labels[j], float(mutual[i, j])) for j in partners[i].tolist()],
+                    "supplier": (labels[supplier[i]], float(supplier_share[i]))
+                    if supplier_share[i] > 0.005
+                    else None,
+                    "riskiest": (labels[riskiest[i]], float(self.risk[i, riskiest[i]]))
+                    if n > 1
+                    else None,
+                }
+            )
+        return out
+
+    def step_label(self, step: int | None = None) -> str:
+        """'step 12 (Jan 2019)' for the current (or given) step."""
+        return self.time_axis.step_label(self.steps if step is None else step)
+
+
+def scenario_choices(extra: str | None = None) -> list[str]:
+    """The picker's entries: the shipped scenarios, then a file given on the command line."""
+    names = shipped_scenarios()
+    if extra and extra not in names:
+        names.append(extra)
+    return names
+
+
+def describe_source(name: str) -> str:
+    """Short display of a scenario entry: the bundled name or the file name."""
+    return Path(name).name if os.sep in name else name
