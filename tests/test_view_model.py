@@ -25,7 +25,13 @@ from sim.view.model import (
     parse_seed,
     scenario_choices,
 )
-from sim.view.network import MAX_STATES_DRAWN, RISK_EDGE, TRUST_EDGE, network_option
+from sim.view.network import (
+    MAX_STATES_DRAWN,
+    RISK_EDGE,
+    TIES_PER_STATE,
+    TRUST_EDGE,
+    network_option,
+)
 
 
 def run(model: DiplomacyModel, steps: int) -> DiplomacyModel:
@@ -172,7 +178,11 @@ def test_network_draws_every_state_and_edges_at_fixed_thresholds() -> None:
     mutual = _mutual(model)
     ties = [link for link in series["links"] if link["lineStyle"]["type"] == "solid"]
     risks = [link for link in series["links"] if link["lineStyle"]["type"] == "dashed"]
-    expected_ties = set(map(tuple, np.argwhere(np.triu(mutual >= TRUST_EDGE, 1)).tolist()))
+    expected_ties = set()
+    for i in range(model.n):  # each state's two strongest ties at or above the threshold
+        partners = [j for j in np.argsort(-mutual[i]) if j != i and mutual[i, j] >= TRUST_EDGE]
+        expected_ties |= {(min(i, j), max(i, j)) for j in partners[:TIES_PER_STATE]}
+    assert len(expected_ties) < int(np.triu(mutual >= TRUST_EDGE, 1).sum())  # the rule bites
     expected_risks = set(map(tuple, np.argwhere(np.triu(model.risk >= RISK_EDGE, 1)).tolist()))
     assert {(t["source"], t["target"]) for t in ties} == expected_ties
     assert {(t["source"], t["target"]) for t in risks} == expected_risks

@@ -133,7 +133,7 @@ class LivePlots:
         self._line(
             polar, "polarization", color=OKABE_ITO["purple"], lw=1.5, ls="--", label="polarization"
         )
-        polar.set_ylim(0, 1)
+        polar.set_ylim(0, 1.05)
         polar.grid(False)
         polar.tick_params(axis="y", colors=OKABE_ITO["purple"], labelsize=8)
         polar.spines["right"].set_visible(True)
@@ -201,6 +201,8 @@ class LivePlots:
             self._relayout(layout, top)
         for name, line in self.lines.items():
             line.set_data(x, data[name])
+        if shares.size:  # no shares before the first export (as in the market figure)
+            shares = np.where(shares.sum(axis=1, keepdims=True) > 0, shares, np.nan)
         share_x = model.time_axis.x(share_steps) if share_steps.size else np.array([])
         rest = np.ones(model.n, dtype=bool)
         for sid, line in self.market_lines.items():

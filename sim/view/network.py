@@ -6,6 +6,11 @@ the network figure), coloured by bloc with the figures' names and colours
 or above FIXED thresholds, the same in every run and at every step. Hovering a state shows its
 details (bloc, hedging, top partners, main supplier); clicking it selects it.
 
+Which edges: every dyad with escalation risk >= `RISK_EDGE` (dashed vermillion, at most
+`MAX_RISK_EDGES`); of the dyads with mutual trust >= `TRUST_EDGE`, those among the
+`TIES_PER_STATE` strongest of either state (solid; most NATO dyads pass the threshold, and
+drawing them all is a hairball). The caption under the chart says how many of each are shown.
+
 Why ECharts and not a matplotlib image: a picture cannot answer a hover or a click, and
 Mesa's space components need a Mesa grid or space, which this model does not have. ECharts
 ships with Solara (`solara.FigureEcharts`) and is served from the `solara-assets` package, so
@@ -32,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TRUST_EDGE = 0.6  # draw a tie where mutual trust >= this (the network figure's floor)
 RISK_EDGE = 0.2  # draw a risk edge where escalation risk >= this (the network figure's floor)
 MAX_STATES_DRAWN = 40  # above this, only the most capable states are labelled and connected
-MAX_TRUST_EDGES = 150  # at most this many ties drawn (the strongest), said in the subtitle
+TIES_PER_STATE = 2  # of the ties at or above TRUST_EDGE, each state's strongest ones are drawn
 MAX_RISK_EDGES = 80  # at most this many risk edges drawn (the riskiest)
 MODES = ("states", "blocs")
 CAPTION = "_caption"  # key of the edge legend in an option (removed before it is drawn)
@@ -88,7 +93,11 @@ def _node_size(capability: float, reference: float) -> float:
 
 
 def _subtitle(shown_ties: int, ties: int, shown_risks: int, risks: int, note: str) -> str:
-    tie_text = f"{shown_ties} ties" if shown_ties == ties else f"{shown_ties} of {ties} ties"
+    tie_text = (
+        f"{shown_ties} ties"
+        if shown_ties == ties
+        else f"each state's {TIES_PER_STATE} strongest: {shown_ties} of {ties} such ties"
+    )
     risk_text = (
         f"{shown_risks} risk edges"
         if shown_risks == risks
@@ -100,6 +109,25 @@ def _subtitle(shown_ties: int, ties: int, shown_risks: int, risks: int, note: st
         "size: capability · positions: capitals"
     )
     return f"{text} · {note}" if note else text
+
+
+def backbone(values: np.ndarray, mask: np.ndarray, per_state: int) -> np.ndarray:
+    """Flat indices (upper triangle) of the dyads under `mask` that are among the `per_state`
+    strongest of either of their two states, strongest first. With a fixed threshold in
+    `mask`, this keeps every state's closest ties visible when most dyads pass it (as NATO
+    members' do) instead of a hairball."""
+    n = values.shape[0]
+    keep = np.zeros((n, n), dtype=bool)
+    if n > 1 and per_state > 0:
+        masked = np.where(mask, values, -np.inf)
+        k = min(per_state, n - 1)
+        top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(n), k)
+        cols = top.ravel()
+        valid = np.isfinite(masked[rows, cols])
+        keep[rows[valid], cols[valid]] = True
+        keep |= keep.T
+    return _strongest(values, keep & mask, n * n)
 
 
 def _strongest(values: np.ndarray, mask: np.ndarray, limit: int) -> np.ndarray:
@@ -132,7 +160,7 @@ def network_option(
     else:
         keep = np.ones(n, dtype=bool)
         among = np.ones((n, n), dtype=bool)
-    ties = _strongest(mutual, trusting & among, MAX_TRUST_EDGES)
+    ties = backbone(mutual, trusting & among, TIES_PER_STATE)
     risks = _strongest(model.risk, risky & among, MAX_RISK_EDGES)
     n_ties = int(np.count_nonzero(np.triu(trusting & among, k=1)))
     n_risks = int(np.count_nonzero(np.triu(risky & among, k=1)))
@@ -235,7 +263,7 @@ def _series_base(n: int) -> dict[str, Any]:
         "label": {
             "show": True,
             "position": "top",
-            "fontSize": 11 if n <= 15 else 9,
+            "fontSize": 11 if n <= 30 else 9,
             "backgroundColor": "rgba(255,255,255,0.6)",
         },
         "labelLayout": {"hideOverlap": True},

@@ -1,0 +1,130 @@
+"""How fast `ddsim view` serves and plays, measured in headless Chromium. Prints figures.
+
+    uv run python benchmarks/view_speed.py                 # serve time x3, indo_pacific, world
+    uv run python benchmarks/view_speed.py --seconds 20    # longer play windows
+
+Serve time: from starting `python -m sim.cli view SCENARIO --port 0 --no-browser` to the line
+it prints once it listens, and to the page being usable in the browser (Step button shown).
+
+Play speed: the page's Play button runs the model; a MutationObserver in the page records
+(time, step) each time the status bar's step counter changes, i.e. each frame the browser
+actually shows. Steps per second = steps advanced / time between the first and last frame
+seen in the window; frames per second likewise. `--steps-per-frame` is the page's 'Render
+Interval (steps)'.
+
+Not run by CI (it needs several quiet seconds per measurement); the machine's load average
+is printed with the figures because other work on the machine slows the view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.view.headless import ViewServer, launch, open_view  # noqa: E402
+
+RECORDER = """() => {
+    window.__frames = [];
+    const status = document.querySelector('.ddsim-status');
+    const note = () => {
+        const m = status.textContent.match(/Step (\\d+) of/);
+        if (m) window.__frames.push([performance.now(), Number(m[1])]);
+    };
+    new MutationObserver(note).observe(status, {childList: true, subtree: true, characterData: true});
+    note();
+}"""
+
+
+def load() -> str:
+    """The 1-minute load average and the number of CPUs."""
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_times(browser, scenario: str, repeats: int) -> list[tuple[float, float, float]]:
+    """(seconds to the 'serving' line, CPU seconds of the server by then, seconds until the
+    page is usable) per start."""
+    out = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with ViewServer(scenario) as server:
+            listening = server.seconds_to_serve
+            cpu = cpu_seconds(server.process.pid)
+            page = open_view(browser, server.url)
+            usable = time.perf_counter() - started
+            page.close()
+        out.append((listening, cpu, usable))
+    return out
+
+
+def play_speed(browser, scenario: str, steps_per_frame: int, seconds: float) -> dict:
+    """Play for `seconds` and measure steps and frames per second as the browser shows them."""
+    extra = ["--steps-per-frame", str(steps_per_frame)]
+    with ViewServer(scenario, *extra) as server:
+        page = open_view(browser, server.url)
+        page.evaluate(RECORDER)
+        page.get_by_role("button", name="▶").click()
+        page.wait_for_timeout(seconds * 1000)  # the measurement window itself
+        frames = page.evaluate("() => window.__frames")
+        pause = page.get_by_role("button", name="❚❚")
+        if pause.is_enabled():  # still playing (else the scenario's last step was reached)
+            pause.click()
+        page.close()
+    frames = [f for f in frames if f[1] > 0]
+    if len(frames) < 2:
+        return {"steps_per_second": 0.0, "frames_per_second": 0.0, "steps": 0, "window": 0.0}
+    (t0, s0), (t1, s1) = frames[0], frames[-1]
+    window = (t1 - t0) / 1000
+    return {
+        "steps_per_second": (s1 - s0) / window if window > 0 else 0.0,
+        "frames_per_second": (len(frames) - 1) / window if window > 0 else 0.0,
+        "steps": s1 - s0,
+        "window": window,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="play window (default 10)")
+    parser.add_argument("--repeats", type=int, default=3, help="server starts timed (default 3)")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        print(f"ddsim view speed ({load()})")
+        times = serve_times(browser, "indo_pacific", args.repeats)
+        listening = statistics.median(t[0] for t in times)
+        cpu = statistics.median(t[1] for t in times)
+        usable = statistics.median(t[2] for t in times)
+        print(
+            f"serve indo_pacific: listening after {listening:.1f} s ({cpu:.1f} s of CPU), page "
+            f"usable after {usable:.1f} s (median of {len(times)}; listening/usable: "
+            + ", ".join(f"{a:.1f}/{c:.1f}" for a, _, c in times)
+            + f"; {load()})"
+        )
+        for scenario, per_frame in (("indo_pacific", 1), ("world", 5), ("world", 1)):
+            result = play_speed(browser, scenario, per_frame, args.seconds)
+            print(
+                f"play {scenario}, {per_frame} step(s) per frame: "
+                f"{result['steps_per_second']:.1f} steps/s, {result['frames_per_second']:.1f} "
+                f"frames/s ({result['steps']} steps in {result['window']:.1f} s; {load()})"
+            )
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
