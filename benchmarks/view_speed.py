@@ -7,7 +7,7 @@ Serve time: from starting `python -m sim.cli view SCENARIO --port 0 --no-browser
 it prints once it listens, and to the page being usable in the browser (Step button shown).
 
 Play speed: the page's Play button runs the model; a MutationObserver in the page records
-(time, step) each time the status bar's step counter changes, i.e. each frame the browser
+(time, step) each time the step counter in the status bar changes, i.e. each frame the browser
 actually shows. Steps per second = steps advanced / time between the first and last frame
 seen in the window; frames per second likewise. `--steps-per-frame` is the page's 'Render
 Interval (steps)'.
@@ -31,12 +31,17 @@ from sim.view.headless import ViewServer, launch, open_view  # noqa: E402
 
 RECORDER = """() => {
     window.__frames = [];
-    const status = document.querySelector('.ddsim-status');
+    let last = -1;
     const note = () => {
-        const m = status.textContent.match(/Step (\\d+) of/);
-        if (m) window.__frames.push([performance.now(), Number(m[1])]);
+        const status = document.querySelector('.ddsim-status');
+        const m = status && status.textContent.match(/Step (\\d+) of/);
+        if (m && Number(m[1]) !== last) {
+            last = Number(m[1]);
+            window.__frames.push([performance.now(), last]);
+        }
     };
-    new MutationObserver(note).observe(status, {childList: true, subtree: true, characterData: true});
+    // Solara may replace the status element: watch the whole page.
+    new MutationObserver(note).observe(document.body, {childList: true, subtree: true, characterData: true});
     note();
 }"""
 
@@ -98,7 +103,14 @@ def play_speed(browser, scenario: str, steps_per_frame: int, seconds: float) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="play window (default 10)")
-    parser.add_argument("--repeats", type=int, default=3, help="server starts timed (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="server starts timed (default 3; 0: none)"
+    )
+    parser.add_argument(
+        "--play",
+        default="indo_pacific:1,world:5,world:1",
+        help="SCENARIO:STEPS_PER_FRAME,... to play (default indo_pacific:1,world:5,world:1)",
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -106,24 +118,33 @@ def main(argv: list[str] | None = None) -> int:
         browser = launch(playwright)
         print(f"ddsim view speed ({load()})")
         times = serve_times(browser, "indo_pacific", args.repeats)
-        listening = statistics.median(t[0] for t in times)
-        cpu = statistics.median(t[1] for t in times)
-        usable = statistics.median(t[2] for t in times)
-        print(
-            f"serve indo_pacific: listening after {listening:.1f} s ({cpu:.1f} s of CPU), page "
-            f"usable after {usable:.1f} s (median of {len(times)}; listening/usable: "
-            + ", ".join(f"{a:.1f}/{c:.1f}" for a, _, c in times)
-            + f"; {load()})"
-        )
-        for scenario, per_frame in (("indo_pacific", 1), ("world", 5), ("world", 1)):
-            result = play_speed(browser, scenario, per_frame, args.seconds)
+        if times:
+            report_serve(times)
+        for item in filter(None, args.play.split(",")):
+            scenario, per_frame = item.split(":")
+            result = play_speed(browser, scenario, int(per_frame), args.seconds)
             print(
                 f"play {scenario}, {per_frame} step(s) per frame: "
                 f"{result['steps_per_second']:.1f} steps/s, {result['frames_per_second']:.1f} "
-                f"frames/s ({result['steps']} steps in {result['window']:.1f} s; {load()})"
+                f"frames/s ({result['steps']} steps in {result['window']:.1f} s; {load()})",
+                flush=True,
             )
         browser.close()
     return 0
+
+
+def report_serve(times: list[tuple[float, float, float]]) -> None:
+    """Print the medians of the server starts."""
+    listening = statistics.median(t[0] for t in times)
+    cpu = statistics.median(t[1] for t in times)
+    usable = statistics.median(t[2] for t in times)
+    print(
+        f"serve indo_pacific: listening after {listening:.1f} s ({cpu:.1f} s of CPU), page "
+        f"usable after {usable:.1f} s (median of {len(times)}; listening/usable: "
+        + ", ".join(f"{a:.1f}/{c:.1f}" for a, _, c in times)
+        + f"; {load()})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.view.headless import ViewServer, launch, open_view, wait_for_step  # noqa: E402
+from sim.view.headless import (  # noqa: E402
+    ViewServer,
+    launch,
+    open_view,
+    shown_step,
+    wait_for_step,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "view.png")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--scenario", default="indo_pacific")
+    parser.add_argument("--select", default="Japan", help="state shown in the details ('' = none)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -32,17 +39,18 @@ def main(argv: list[str] | None = None) -> int:
         browser = launch(playwright)
         page = open_view(browser, server.url, width=1600, height=2050)
         step = page.get_by_role("button", name="Step", exact=True)
-        for k in range(1, args.steps + 1):
+        while (shown := shown_step(page)) < args.steps:  # a click advances steps-per-frame steps
             step.click()
-            wait_for_step(page, k)
-        page.locator(".v-select", has_text="State (or click").click()
-        page.get_by_role("option", name="Japan", exact=True).click()
-        page.locator(".ddsim-details").wait_for()
+            wait_for_step(page, shown + 1)
+        if args.select:
+            page.locator(".v-select", has_text="State (or click").click()
+            page.get_by_role("option", name=args.select, exact=True).click()
+            page.locator(".ddsim-details").wait_for()
         page.locator(".ddsim-plots img").wait_for()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.out))
         browser.close()
-    print(f"wrote {args.out} ({args.scenario}, step {args.steps})")
+    print(f"wrote {args.out} ({args.scenario}, step {shown})")
     return 0
 
 

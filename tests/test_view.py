@@ -36,6 +36,9 @@ pytestmark = [
 ]
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
+# Conditions, not sleeps: wait up to 60 s for each (a Reset that builds a new model and draws
+# it takes well under a second alone, but CI machines are shared and slow at times).
+expect.set_options(timeout=60_000)
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("DDSIM_TEST_ARTIFACTS", REPO / "test-artifacts"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import os
+import threading
 
 import solara
 from mesa.visualization import SolaraViz
@@ -73,9 +74,41 @@ def default_render_interval() -> int:
         return 1
 
 
-def model_params(scenario: str, controls: LiveControls) -> dict:
+class FrameGate:
+    """Holds Mesa's Play loop until the previous frame is drawn.
+
+    Mesa's Play thread steps the model and bumps `update_counter`; Solara renders the frame
+    in whichever thread holds its render lock, and a thread that holds it keeps rendering
+    while new requests arrive. When the thread that handled the Play click holds it, that
+    thread is also the one that sends to the browser: with the model stepping faster than a
+    frame renders, it renders for the whole run and the browser sees nothing until the end
+    (measured: the step counter stood at 0, then jumped to 240). So each step first waits
+    until the frame last asked for (`update_counter`'s value) has been drawn, i.e. its
+    effects ran, after its widgets were updated; at most `timeout` seconds, so a closed page
+    never stalls the model.
+    """
+
+    def __init__(self, timeout: float = 2.0) -> None:
+        self._condition = threading.Condition()
+        self._drawn = -1
+        self.timeout = timeout
+
+    def drawn(self, counter: int) -> None:
+        """The frame of this `update_counter` value was drawn."""
+        with self._condition:
+            self._drawn = max(self._drawn, counter)
+            self._condition.notify_all()
+
+    def wait(self) -> bool:
+        """Block until the frame last asked for is drawn (False: timed out)."""
+        wanted = update_counter.peek()
+        with self._condition:
+            return self._condition.wait_for(lambda: self._drawn >= wanted, self.timeout)
+
+
+def model_params(scenario: str, controls: LiveControls, gate: FrameGate) -> dict:
     """Mesa `model_params`: the scenario picker and the seed (applied on Reset), and the
-    session's live slider settings (fixed: passed on to every new model)."""
+    session's live slider settings and frame gate (fixed: passed on to every new model)."""
     return {
         "scenario_name": {
             "type": "Select",
@@ -85,6 +118,7 @@ def model_params(scenario: str, controls: LiveControls) -> dict:
         },
         "seed": {"type": "InputText", "value": "", "label": "Seed (blank: the scenario's)"},
         "controls": controls,
+        "pace": gate.wait,
     }
 
 
@@ -93,8 +127,8 @@ def model_params(scenario: str, controls: LiveControls) -> dict:
 def LiveControlsCard(model: solara.Reactive[ViewModel]) -> None:
     """Sliders for the five governance levers and the key parameters, applied to the
     running model at once (and kept for the next Reset)."""
-    update_counter.get()
-    m = model.value
+    m = model.value  # re-rendered for a new model (Reset), not every frame: see ModelReadout
+    revision, set_revision = solara.use_state(0)
 
     def on_lever(lever: str):
         def change(value: float) -> None:
@@ -112,6 +146,7 @@ def LiveControlsCard(model: solara.Reactive[ViewModel]) -> None:
 
     def back_to_scenario() -> None:
         model.value.restore_scenario_controls()
+        set_revision(revision + 1)  # the sliders show the scenario's values again
         force_update()
 
     with solara.Card("Levers and parameters (live)"):
@@ -138,16 +173,23 @@ def LiveControlsCard(model: solara.Reactive[ViewModel]) -> None:
                 step=step,
                 on_value=on_parameter(name),
             )
-        readout = " · ".join(f"{lever} {m.lever_value(lever):.2f}" for lever in LEVERS)
-        params = " · ".join(f"{name} {getattr(m.p, name):g}" for name in VIEW_PARAMETERS)
-        solara.Text(
-            f"In the model now (mean over states): {readout} · {params}",
-            classes=["ddsim-readout"],
-            style={"font-size": "12px", "color": "#555"},
-        )
+        ModelReadout(m)
         solara.Button(
             "Back to the scenario's values", on_click=back_to_scenario, text=True, color="primary"
         )
+
+
+@solara.component
+def ModelReadout(model: ViewModel) -> None:
+    """The levers and parameters as the model holds them, read back from its arrays."""
+    update_counter.get()
+    levers = " · ".join(f"{lever} {model.lever_value(lever):.2f}" for lever in LEVERS)
+    params = " · ".join(f"{name} {getattr(model.p, name):g}" for name in VIEW_PARAMETERS)
+    solara.Text(
+        f"In the model now (mean over states): {levers} · {params}",
+        classes=["ddsim-readout"],
+        style={"font-size": "12px", "color": "#555"},
+    )
 
 
 # ---------------------------------------------------------------------------------- panels
@@ -305,7 +347,14 @@ def StatesTable(model: ViewModel) -> None:
 
 
 @solara.component
-def Dashboard(model: ViewModel) -> None:
+def FrameDrawn(gate: FrameGate) -> None:
+    """Tells the gate when a frame's widgets are updated (effects run after that)."""
+    counter = update_counter.get()
+    solara.use_effect(lambda: gate.drawn(counter), [counter])
+
+
+@solara.component
+def Dashboard(model: ViewModel, gate: FrameGate | None = None) -> None:
     """The main area: status, network with details and event log, plots, states table."""
     solara.Style(CSS)
     StatusBar(model)
@@ -316,6 +365,8 @@ def Dashboard(model: ViewModel) -> None:
             EventLogPanel(model)
     PlotsPanel(model)
     StatesTable(model)
+    if gate is not None:
+        FrameDrawn(gate)
 
 
 # ---------------------------------------------------------------------------------- page
@@ -324,18 +375,19 @@ def Page() -> None:
     """One browser tab: a model of the server's scenario, Mesa's SolaraViz, ddsim's panels."""
     scenario = default_scenario()
     controls = solara.use_memo(LiveControls, [])
-    first = solara.use_memo(lambda: ViewModel(scenario, controls=controls), [])
+    gate = solara.use_memo(FrameGate, [])
+    first = solara.use_memo(lambda: ViewModel(scenario, controls=controls, pace=gate.wait), [])
     model = solara.use_reactive(first)
     SolaraViz(
         model,
         components=[],  # ddsim lays out its own panels below (Mesa's grid is two half-width columns)
-        model_params=model_params(scenario, controls),
-        play_interval=1,
+        model_params=model_params(scenario, controls, gate),
+        play_interval=int(os.environ.get("DDSIM_VIEW_PLAY_INTERVAL", "1")),
         render_interval=default_render_interval(),
         name="ddsim view",
     )
     LiveSidebar(model)
-    Dashboard(model.value)
+    Dashboard(model.value, gate)
 
 
 @solara.component

@@ -62,6 +62,9 @@ class ViewServer:
 
     def __init__(self, scenario: str, *extra: str, timeout: float = 90.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Python's bytecode cache on, as on users' machines (a sandbox that sets
+        # PYTHONDONTWRITEBYTECODE recompiles every module at every start: 3-4 times slower).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         repo = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
         started = time.perf_counter()
@@ -136,7 +139,7 @@ def shown_step(page: Any) -> int:
     return int(match.group(1))
 
 
-def wait_for_step(page: Any, step: int, timeout: float = 30_000) -> None:
+def wait_for_step(page: Any, step: int, timeout: float = 60_000) -> None:
     """Wait until the status bar shows `step` (or a later one)."""
     page.wait_for_function(
         """(want) => {
@@ -157,7 +160,7 @@ _CHART = """
 """
 
 
-def network_names(page: Any, count: int | None = None, timeout: float = 30_000) -> list[str]:
+def network_names(page: Any, count: int | None = None, timeout: float = 60_000) -> list[str]:
     """Names of the nodes the network chart holds in the browser (asked of ECharts itself),
     once the chart has loaded and drawn them (`count` of them, if given)."""
     handle = page.wait_for_function(

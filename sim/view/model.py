@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,6 +202,8 @@ class ViewModel(DiplomacyModel):
         scenario_name: bundled scenario name or path to a scenario file.
         seed: seed as typed by a person (text or int); blank = the scenario's seed.
         controls: slider settings to apply on top of the scenario (shared with the page).
+        pace: called before each step; the page uses it to hold Mesa's Play loop until the
+            previous frame is drawn (see `sim.view.app.FrameGate`).
     """
 
     def __init__(
@@ -209,6 +211,7 @@ class ViewModel(DiplomacyModel):
         scenario_name: str = "minimal",
         seed: str | int | None = None,
         controls: LiveControls | None = None,
+        pace: Callable[[], object] | None = None,
     ) -> None:
         world = load_view_scenario(scenario_name)
         chosen, notice = parse_seed(seed, world.seed)
@@ -219,6 +222,7 @@ class ViewModel(DiplomacyModel):
             world = dataclasses.replace(world, parameters=world.parameters.replace(**parameters))
         super().__init__(world, rng=chosen)
         self.scenario_name = str(scenario_name)
+        self.pace = pace
         self.time_axis = TimeAxis.from_scenario(world.start, world.time_unit)
         self.names = dict(zip(self.ids, world.labels, strict=True))
         self.event_log: list[LogEntry] = []
@@ -228,7 +232,9 @@ class ViewModel(DiplomacyModel):
             self.levers[:, LEVERS.index(lever)] = value
         self._last_bloc_rows: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
         self._update_bloc_rows()
-        self._style_cache: tuple[int, BlocStyle] | None = None
+        self._style_cache: tuple[tuple, BlocStyle] | None = None
+        self._details_cache: tuple[int, int, list[dict]] | None = None
+        self._x = self.time_axis.x(np.arange(world.steps + 1))  # x of every step, once
         self.running = self.steps < world.steps
 
     # ------------------------------------------------------------------ live controls
@@ -272,6 +278,8 @@ class ViewModel(DiplomacyModel):
     # ------------------------------------------------------------------ stepping
     def step(self) -> None:
         """One model step, then log what happened in it; stops at the scenario's last step."""
+        if self.pace is not None:
+            self.pace()
         before_bilateral = self.bilateral.copy()
         before_bloc = self.bloc.copy()
         before_embargo = self.embargo.copy()
@@ -367,7 +375,7 @@ class ViewModel(DiplomacyModel):
         """The smallest states table that gives `sim.plots.bloc_style` the same answer as the
         run's full recorded table so far: each bloc's members at its latest step with two or
         more members (styling a 195-state run's full table costs ~85 ms a frame at step 600)."""
-        parts = self._last_bloc_rows.items()
+        parts = list(self._last_bloc_rows.items())  # one consistent copy (Play steps in a thread)
         ids = np.array(self.ids, dtype=object)
         return pd.DataFrame(
             {
@@ -378,10 +386,21 @@ class ViewModel(DiplomacyModel):
             }
         )
 
+    def _style_key(self) -> tuple:
+        """What `bloc_style`'s answer depends on: the blocs in its order (latest appearance,
+        then total capability, then id) and the most capable member of each. Equal keys give
+        equal styles, so the pandas work (~10 ms) runs only when the order or a lead changes."""
+        rows = []
+        for bloc, (step, members, caps) in list(self._last_bloc_rows.items()):
+            rows.append((-step, -float(caps.sum()), bloc, int(members[np.argmax(caps)])))
+        rows.sort()
+        return tuple((bloc, lead) for _, _, bloc, lead in rows)
+
     def bloc_style(self) -> BlocStyle:
         """Bloc colours and names exactly as the figures of this run so far would draw them."""
-        if self._style_cache is None or self._style_cache[0] != self.steps:
-            self._style_cache = (self.steps, bloc_style(self.bloc_states(), self.names))
+        key = self._style_key()
+        if self._style_cache is None or self._style_cache[0] != key:
+            self._style_cache = (key, bloc_style(self.bloc_states(), self.names))
         return self._style_cache[1]
 
     def bloc_name(self, bloc: int, style: BlocStyle | None = None) -> str:
@@ -412,9 +431,22 @@ class ViewModel(DiplomacyModel):
         """Mutual trust of each dyad (mean of both directions)."""
         return 0.5 * (self.trust + self.trust.T)
 
+    def x_of(self, steps: np.ndarray) -> np.ndarray:
+        """Plot x values (dates or step numbers) of recorded steps."""
+        steps = np.asarray(steps, dtype=np.int64)
+        if steps.size and steps.max() >= len(self._x):  # stepped past the scenario's end
+            return self.time_axis.x(steps)
+        return self._x[steps]
+
     def state_details(self, top: int = 3) -> list[dict]:
         """Per state: what the hover and the details panel show (bloc, hedging, top partners
-        by mutual trust, main arms supplier, riskiest dyad)."""
+        by mutual trust, main arms supplier, riskiest dyad); computed once per step."""
+        cached = self._details_cache
+        if cached is None or cached[:2] != (self.steps, top):
+            self._details_cache = (self.steps, top, self._state_details(top))
+        return self._details_cache[2]
+
+    def _state_details(self, top: int) -> list[dict]:
         n = self.n
         if n == 0:
             return []
