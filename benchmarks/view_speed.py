@@ -74,22 +74,51 @@ def serve_times(browser, scenario: str, repeats: int) -> list[tuple[float, float
     return out
 
 
+def tree_cpu(server_pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the view's server and of this process's Chromium processes."""
+    import psutil
+
+    def cpu(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return t.user + t.system
+        except psutil.Error:
+            return 0.0
+
+    browser = sum(
+        cpu(p) for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()
+    )
+    return cpu(psutil.Process(server_pid)), browser
+
+
 def play_speed(browser, scenario: str, steps_per_frame: int, seconds: float) -> dict:
-    """Play for `seconds` and measure steps and frames per second as the browser shows them."""
+    """Play for `seconds` and measure steps and frames per second as the browser shows them,
+    and the CPU time the server and Chromium spent per frame meanwhile (which, unlike the
+    rates, hardly depends on what else the machine is doing)."""
     extra = ["--steps-per-frame", str(steps_per_frame)]
     with ViewServer(scenario, *extra) as server:
         page = open_view(browser, server.url)
         page.evaluate(RECORDER)
+        cpu_before = tree_cpu(server.process.pid)
         page.get_by_role("button", name="▶").click()
         page.wait_for_timeout(seconds * 1000)  # the measurement window itself
         frames = page.evaluate("() => window.__frames")
+        cpu_after = tree_cpu(server.process.pid)
         pause = page.get_by_role("button", name="❚❚")
         if pause.is_enabled():  # still playing (else the scenario's last step was reached)
             pause.click()
         page.close()
+    shown = len([f for f in frames if f[1] > 0])
     frames = [f for f in frames if f[1] > 0]
     if len(frames) < 2:
-        return {"steps_per_second": 0.0, "frames_per_second": 0.0, "steps": 0, "window": 0.0}
+        return {
+            "steps_per_second": 0.0,
+            "frames_per_second": 0.0,
+            "steps": 0,
+            "window": 0.0,
+            "server_ms": 0.0,
+            "browser_ms": 0.0,
+        }
     (t0, s0), (t1, s1) = frames[0], frames[-1]
     window = (t1 - t0) / 1000
     return {
@@ -97,6 +126,8 @@ def play_speed(browser, scenario: str, steps_per_frame: int, seconds: float) -> 
         "frames_per_second": (len(frames) - 1) / window if window > 0 else 0.0,
         "steps": s1 - s0,
         "window": window,
+        "server_ms": 1000 * (cpu_after[0] - cpu_before[0]) / shown,
+        "browser_ms": 1000 * (cpu_after[1] - cpu_before[1]) / shown,
     }
 
 
@@ -126,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"play {scenario}, {per_frame} step(s) per frame: "
                 f"{result['steps_per_second']:.1f} steps/s, {result['frames_per_second']:.1f} "
-                f"frames/s ({result['steps']} steps in {result['window']:.1f} s; {load()})",
+                f"frames/s ({result['steps']} steps in {result['window']:.1f} s); CPU per frame: "
+                f"server {result['server_ms']:.0f} ms, Chromium {result['browser_ms']:.0f} ms "
+                f"({load()})",
                 flush=True,
             )
         browser.close()

@@ -47,7 +47,7 @@ MINIMAL = load_scenario("minimal")
 
 @pytest.fixture(scope="module")
 def server():
-    with ViewServer("minimal") as running:
+    with ViewServer("minimal", "--steps-per-frame", "1") as running:  # Step = one step
         yield running
 
 

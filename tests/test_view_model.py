@@ -215,6 +215,11 @@ def test_live_plots_change_and_blitting_draws_what_a_full_draw_draws() -> None:
     image = np.asarray(Image.open(io.BytesIO(blitted)).convert("RGB")).astype(int)
     assert image.shape == (403, 792, 3)
     artists = [*plots.lines.values(), *plots.market_lines.values()]
+    assert plots.wars and plots.wars[0][0] <= model.steps  # a scripted war is drawn by then
+    for step, line in plots.wars:
+        line.set_visible(step <= model.steps)
+        artists.append(line)
+    artists.append(plots.crises_legend)
     for artist in artists:
         artist.set_animated(False)
     buffer = io.BytesIO()

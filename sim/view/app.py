@@ -43,7 +43,8 @@ TABLE_ROWS = 40  # states listed in the table (the most capable first)
 LOG_ROWS = 40  # event-log entries shown per frame
 
 # Per browser tab (Solara keeps module-level reactive variables per session).
-selected_state = solara.reactive(None)
+selected_state = solara.reactive(None)  # clicked (kept)
+hovered_state = solara.reactive(None)  # under the mouse (shown while there)
 network_mode = solara.reactive("states")
 
 CSS = """
@@ -67,7 +68,7 @@ def default_scenario() -> str:
 
 
 def default_render_interval() -> int:
-    """Steps per frame at start: 1, unless the server was told otherwise."""
+    """Steps per frame at start, as `ddsim view` was told (1 when the page is served otherwise)."""
     try:
         return max(1, int(os.environ.get(RENDER_INTERVAL_ENV, "1")))
     except ValueError:
@@ -194,9 +195,8 @@ def ModelReadout(model: ViewModel) -> None:
 
 # ---------------------------------------------------------------------------------- panels
 @solara.component
-def StatusBar(model: ViewModel) -> None:
+def StatusBar(model: ViewModel, frame: int = 0) -> None:
     """Scenario, seed, step and date; notices such as a seed that was not a number."""
-    update_counter.get()
     total = model.world.steps
     end = " · last step reached (Reset to run again)" if not model.running else ""
     solara.Text(
@@ -210,15 +210,23 @@ def StatusBar(model: ViewModel) -> None:
 
 
 @solara.component
-def NetworkPanel(model: ViewModel) -> None:
+def NetworkPanel(model: ViewModel, frame: int = 0) -> None:
     """The network of states (ECharts); click a state to show its details."""
-    update_counter.get()
 
-    def on_click(event: dict) -> None:
+    def node_of(event: dict) -> str | None:
         data = event.get("data") or {}
         node = data.get("id") if isinstance(data, dict) else None
-        if isinstance(node, str) and node in model.index:
+        return node if isinstance(node, str) and node in model.index else None
+
+    def on_click(event: dict) -> None:
+        if (node := node_of(event)) is not None:
             selected_state.set(node)
+
+    def on_mouseover(event: dict) -> None:
+        hovered_state.set(node_of(event))
+
+    def on_mouseout(event: dict) -> None:
+        hovered_state.set(None)
 
     mode = network_mode.value if model.n > MAX_STATES_DRAWN else "states"
     option = network_option(model, selected=selected_state.value, mode=mode)
@@ -227,32 +235,37 @@ def NetworkPanel(model: ViewModel) -> None:
         if model.n > MAX_STATES_DRAWN:
             solara.ToggleButtonsSingle(value=network_mode, values=list(MODES), dense=True)
         solara.FigureEcharts(
-            option=option,
+            option=option,  # equal to the last one unless something visible changed: not re-sent
             on_click=on_click,
+            on_mouseover=on_mouseover,
+            on_mouseout=on_mouseout,
             attributes={"style": "height: 540px; width: 100%;", "class": "ddsim-network"},
         )
         solara.Text(caption, classes=["ddsim-caption"])
 
 
 @solara.component
-def DetailsPanel(model: ViewModel) -> None:
+def DetailsPanel(model: ViewModel, frame: int = 0) -> None:
     """Details of the selected state: bloc, hedging, top partners, main supplier."""
-    update_counter.get()
     details = {d["id"]: d for d in model.state_details()}
-    chosen = selected_state.value if selected_state.value in details else None
+    shown = hovered_state.value or selected_state.value  # hover previews, click keeps
+    chosen = shown if shown in details else None
     by_name = {d["name"]: sid for sid, d in details.items()}
     with solara.Card("State details"):
         solara.Select(
             "State (or click one in the network)",
             values=sorted(by_name),
-            value=details[chosen]["name"] if chosen else None,
+            value=details[selected_state.value]["name"]
+            if selected_state.value in details
+            else None,
             on_value=lambda name: selected_state.set(by_name.get(name)),
             dense=True,
         )
         if chosen is None:
-            solara.Text("Hover a state in the network for its details; click it to keep them here.")
+            solara.Text("Hover a state in the network for its details; click it to keep them.")
             return
         d = details[chosen]
+        how = "under the mouse" if chosen == hovered_state.value else "selected"
         partners = ", ".join(f"{html.escape(p)} ({t:.2f})" for p, t in d["partners"]) or "none"
         supplier = (
             f"{html.escape(d['supplier'][0])} ({d['supplier'][1]:.0%} of its arms-import stock)"
@@ -264,7 +277,7 @@ def DetailsPanel(model: ViewModel) -> None:
         )
         solara.HTML(
             unsafe_innerHTML=(
-                f"<b>{html.escape(d['name'])}</b> ({d['id']})<br/>"
+                f"<b>{html.escape(d['name'])}</b> ({d['id']}, {how})<br/>"
                 f"<span class='ddsim-chip' style='background:{d['color']}'></span>"
                 f"{html.escape(d['bloc_name'])}<br/>"
                 f"hedging {d['hedging']:.2f} (0 = firmly in its bloc, 1 = torn) · "
@@ -289,9 +302,8 @@ def _log_html(entries: list[LogEntry], model: ViewModel) -> str:
 
 
 @solara.component
-def EventLogPanel(model: ViewModel) -> None:
+def EventLogPanel(model: ViewModel, frame: int = 0) -> None:
     """What happened in the steps of the last frame, newest first; scripted events marked."""
-    update_counter.get()
     last = solara.use_ref((None, 0))  # (model, step shown up to)
     previous_model, previous_step = last.current
     since = (
@@ -310,18 +322,16 @@ def EventLogPanel(model: ViewModel) -> None:
 
 
 @solara.component
-def PlotsPanel(model: ViewModel) -> None:
+def PlotsPanel(model: ViewModel, frame: int = 0) -> None:
     """The six live plots (a matplotlib Figure, redrawn by blitting each frame)."""
-    update_counter.get()
     png = live_plots(model).png()
     with solara.Card("Over time", classes=["ddsim-plots"]):
         solara.Image(png, format="png")
 
 
 @solara.component
-def StatesTable(model: ViewModel) -> None:
+def StatesTable(model: ViewModel, frame: int = 0) -> None:
     """Every state (the most capable first; at most `TABLE_ROWS`) with its bloc and ties."""
-    update_counter.get()
     details = sorted(model.state_details(), key=lambda d: -d["capability"])
     rows = []
     for d in details[:TABLE_ROWS]:
@@ -347,26 +357,30 @@ def StatesTable(model: ViewModel) -> None:
 
 
 @solara.component
-def FrameDrawn(gate: FrameGate) -> None:
-    """Tells the gate when a frame's widgets are updated (effects run after that)."""
-    counter = update_counter.get()
-    solara.use_effect(lambda: gate.drawn(counter), [counter])
-
-
-@solara.component
 def Dashboard(model: ViewModel, gate: FrameGate | None = None) -> None:
-    """The main area: status, network with details and event log, plots, states table."""
+    """The main area: status, network with details and event log, plots, states table.
+
+    Only this component reads Mesa's `update_counter`; the panels get its value as `frame`.
+    Each component that reads a reactive value costs a render pass of its own when it
+    changes, and six passes a frame made the page six times slower (measured: every widget
+    was updated six times per frame).
+    """
+    frame = update_counter.get()
+
+    def drawn() -> None:  # effects run after the frame's widgets are updated
+        if gate is not None:
+            gate.drawn(frame)
+
+    solara.use_effect(drawn, [frame])
     solara.Style(CSS)
-    StatusBar(model)
+    StatusBar(model, frame)
     with solara.Columns([3, 2]):
-        NetworkPanel(model)
+        NetworkPanel(model, frame)
         with solara.Column():
-            DetailsPanel(model)
-            EventLogPanel(model)
-    PlotsPanel(model)
-    StatesTable(model)
-    if gate is not None:
-        FrameDrawn(gate)
+            DetailsPanel(model, frame)
+            EventLogPanel(model, frame)
+    PlotsPanel(model, frame)
+    StatesTable(model, frame)
 
 
 # ---------------------------------------------------------------------------------- page

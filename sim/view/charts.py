@@ -7,8 +7,8 @@ wars marked; number of blocs and polarization; arms-exporter market shares.
 
 Why blitting (measured on this 2-core machine, indo_pacific at step 30, CPU time per frame):
 a full `savefig` of the six panels costs about 200 ms, so the view could not play 10 steps a
-second. The axes, ticks, titles and legends only change when a y range, the set of named
-exporters or the scripted wars change; they are drawn once into a cached background and each
+second. The axes, ticks, titles and legends only change when the y range of a count panel grows;
+they are drawn once into a cached background (again when a range grows) and each
 frame draws only the data lines on top of it (`restore_region` + `draw_artist`, the technique
 of matplotlib's own animations): about 16 ms, of which 6 ms is the PNG encoding.
 
@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 TOP_EXPORTERS = 5  # exporters drawn by name in the market panel; the rest are 'others'
 FIGSIZE = (11.0, 5.6)  # inches
 DPI = 72  # screen resolution of the PNG: 792 x 403 px
-COUNT_LIMITS = (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000)
+# y limits of the count panels: few and far apart, because changing one redraws everything
+COUNT_LIMITS = (5, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000)
 
 RELATION_PANELS = (
     ("Trust (mutual)", "mean_trust", "trust_within", "trust_across"),
@@ -74,6 +75,8 @@ class LivePlots:
             self.lines: dict[str, Line2D] = {}
             self._build_relations()
             self._build_counts()
+            self._build_markets()
+            self._build_wars()
             axes[1, 2].set_title("Arms-exporter market shares", loc="left")
             axes[1, 2].set_ylim(0, 1)
             axes[1, 2].yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
@@ -83,13 +86,6 @@ class LivePlots:
                 ax.set_xlim(x_end[0], x_end[1])
                 time.format(ax)
                 ax.set_xlabel("")
-        # Named exporters: the largest arms industries of the scenario. Chosen once, so that
-        # the legend (and the background it is drawn in) does not change as shares move.
-        industry = model.arms_industry
-        order = np.argsort(-industry, kind="stable").tolist()
-        self.exporters = [k for k in order if industry[k] > 0][:TOP_EXPORTERS]
-        self.market_lines: dict[str, Line2D] = {}
-        self._wars: list[int] = []
         self._layout: tuple | None = None
         self._background = None
         self._png: tuple[int, bytes] | None = None
@@ -149,37 +145,49 @@ class LivePlots:
             fontsize=7.5,
         )
 
+    def _build_markets(self) -> None:
+        """Named exporters: the largest arms industries of the scenario, chosen once so the
+        legend (drawn in the background) never changes while shares move."""
+        model = self.model
+        ax = self.axes[1, 2]
+        industry = model.arms_industry
+        order = [k for k in np.argsort(-industry, kind="stable").tolist() if industry[k] > 0]
+        self.exporters = order[:TOP_EXPORTERS]
+        self.market_lines: dict[str, Line2D] = {}
+        colors = category_colors(len(self.exporters))
+        for k, color in zip(self.exporters, colors, strict=True):
+            self.market_lines[model.ids[k]] = ax.plot(
+                [], [], color=color, lw=1.6, label=model.world.labels[k], animated=True
+            )[0]
+        if len(self.exporters) < model.n:
+            self.market_lines["others"] = ax.plot(
+                [], [], color=GREY, lw=1.4, label="others", animated=True
+            )[0]
+        if self.market_lines:
+            ax.legend(loc="upper left", fontsize=7, ncol=2)
+
+    def _build_wars(self) -> None:
+        """Scripted wars (war_shock events) as dotted vertical lines, shown from their step:
+        inputs, not outcomes. Known from the scenario, so they never force a full redraw."""
+        ax = self.axes[1, 0]
+        # An event at step s runs in step s + 1, where the crisis log records the war.
+        steps = sorted({e.step + 1 for e in self.model.world.events if e.type == "war_shock"})
+        x = self.model.x_of(np.array(steps, dtype=np.int64))
+        self.wars = [
+            (step, ax.axvline(xv, color="#000000", lw=0.9, ls=":", animated=True))
+            for step, xv in zip(steps, x, strict=True)
+        ]
+        if steps:
+            ax.plot([], [], color="#000000", lw=0.9, ls=":", label="scripted war")
+        self.crises_legend = ax.legend(loc="upper left", fontsize=7.5)
+        self.crises_legend.set_animated(True)  # drawn over the war lines, each frame
+
     # ------------------------------------------------------------------ per frame
-    def _relayout(self, layout: tuple, top_exporters: list[int]) -> None:
-        """Apply what lives in the background (y ranges, wars, exporter legend), redraw it."""
-        crises_top, blocs_top, _, wars = layout
-        crises_ax, blocs_ax, market_ax = self.axes[1]
-        crises_ax.set_ylim(0, crises_top)
-        blocs_ax.set_ylim(0, blocs_top)
-        time = self.model.time_axis
-        for step in wars[len(self._wars) :]:
-            crises_ax.axvline(time.x([step])[0], color="#000000", lw=0.9, ls=":", zorder=0)
-        if wars and not self._wars:
-            crises_ax.plot([], [], color="#000000", lw=0.9, ls=":", label="scripted war")
-        self._wars = list(wars)
-        crises_ax.legend(loc="upper left", fontsize=7.5)
-        wanted = [self.model.ids[k] for k in top_exporters]
-        if len(top_exporters) < self.model.n:
-            wanted.append("others")
-        if list(self.market_lines) != wanted:
-            for line in self.market_lines.values():
-                line.remove()
-            self.market_lines = {}
-            labels = self.model.world.labels
-            for k, color in zip(top_exporters, category_colors(len(top_exporters)), strict=True):
-                (line,) = market_ax.plot(
-                    [], [], color=color, lw=1.6, label=labels[k], animated=True
-                )
-                self.market_lines[self.model.ids[k]] = line
-            if "others" in wanted:
-                (line,) = market_ax.plot([], [], color=GREY, lw=1.4, label="others", animated=True)
-                self.market_lines["others"] = line
-            market_ax.legend(loc="upper left", fontsize=7, ncol=2)
+    def _relayout(self, layout: tuple) -> None:
+        """Apply the y ranges (the only thing in the background that changes), redraw it."""
+        crises_top, blocs_top = layout
+        self.axes[1, 0].set_ylim(0, crises_top)
+        self.axes[1, 1].set_ylim(0, blocs_top)
         self.canvas.draw()  # animated artists are left out of the background
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._layout = layout
@@ -192,19 +200,15 @@ class LivePlots:
         data = model.series()
         steps = data["step"].astype(np.int64)
         x = model.x_of(steps)
-        share_steps, shares = model.market_shares()
-        top = self.exporters
-        wars = tuple(row[0] for row in model.crisis_log if row[3] == "war")
         layout = (
             nice_limit(float(data["crises_total"].max()) if steps.size else 0.0),
             nice_limit(float(data["n_blocs"].max()) if steps.size else 0.0),
-            tuple(top),
-            wars,
         )
         if layout != self._layout:
-            self._relayout(layout, top)
+            self._relayout(layout)
         for name, line in self.lines.items():
             line.set_data(x, data[name])
+        share_steps, shares = model.market_shares()
         if shares.size:  # no shares before the first export (as in the market figure)
             shares = np.where(shares.sum(axis=1, keepdims=True) > 0, shares, np.nan)
         share_x = model.x_of(share_steps)
@@ -219,6 +223,10 @@ class LivePlots:
         self.canvas.restore_region(self._background)
         for line in [*self.lines.values(), *self.market_lines.values()]:
             line.axes.draw_artist(line)
+        for step, line in self.wars:
+            if step <= model.steps:
+                line.axes.draw_artist(line)
+        self.axes[1, 0].draw_artist(self.crises_legend)
         buffer = io.BytesIO()
         rgb = np.asarray(self.canvas.buffer_rgba())[:, :, :3]  # opaque: 25% less to encode
         Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)

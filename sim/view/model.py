@@ -235,6 +235,7 @@ class ViewModel(DiplomacyModel):
         self._style_cache: tuple[tuple, BlocStyle] | None = None
         self._details_cache: tuple[int, int, list[dict]] | None = None
         self._x = self.time_axis.x(np.arange(world.steps + 1))  # x of every step, once
+        self._labels: dict[int, str] = {}
         self.running = self.steps < world.steps
 
     # ------------------------------------------------------------------ live controls
@@ -491,8 +492,12 @@ class ViewModel(DiplomacyModel):
         return out
 
     def step_label(self, step: int | None = None) -> str:
-        """'step 12 (Jan 2019)' for the current (or given) step."""
-        return self.time_axis.step_label(self.steps if step is None else step)
+        """'step 12 (Jan 2019)' for the current (or given) step (cached: ~1 ms each)."""
+        step = self.steps if step is None else int(step)
+        label = self._labels.get(step)
+        if label is None:
+            label = self._labels[step] = self.time_axis.step_label(step)
+        return label
 
 
 def scenario_choices(extra: str | None = None) -> list[str]:

@@ -67,7 +67,7 @@ def _fmt(x: float) -> str:
 
 
 def state_tooltip(d: dict) -> str:
-    """HTML of a state's hover box (names escaped)."""
+    """HTML of a state's hover box (names escaped); the details panel shows the same on hover."""
     lines = [
         f"<b>{html.escape(d['name'])}</b> ({html.escape(d['id'])})",
         f"bloc: {html.escape(d['bloc_name'])}",
@@ -89,7 +89,9 @@ def state_tooltip(d: dict) -> str:
 
 
 def _node_size(capability: float, reference: float) -> float:
-    return round(min(64.0, 10.0 + 42.0 * math.sqrt(max(capability, 0.0) / reference)), 1)
+    """Marker diameter, in steps of 2 pixels."""
+    size = min(64.0, 10.0 + 42.0 * math.sqrt(max(capability, 0.0) / reference))
+    return float(2 * round(size / 2))
 
 
 def _subtitle(shown_ties: int, ties: int, shown_risks: int, risks: int, note: str) -> str:
@@ -160,8 +162,9 @@ def network_option(
     else:
         keep = np.ones(n, dtype=bool)
         among = np.ones((n, n), dtype=bool)
-    ties = backbone(mutual, trusting & among, TIES_PER_STATE)
-    risks = _strongest(model.risk, risky & among, MAX_RISK_EDGES)
+    # In a fixed order (by dyad): an unchanged picture gives an equal option, not re-sent.
+    ties = np.sort(backbone(mutual, trusting & among, TIES_PER_STATE))
+    risks = np.sort(_strongest(model.risk, risky & among, MAX_RISK_EDGES))
     n_ties = int(np.count_nonzero(np.triu(trusting & among, k=1)))
     n_risks = int(np.count_nonzero(np.triu(risky & among, k=1)))
 
