@@ -40,8 +40,9 @@ def add_view_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=None,
         metavar="K",
-        help="model steps per redraw at start (default: 2, or 5 above 40 states); the page's "
-        "'Render Interval (steps)' slider changes it",
+        help="model steps per redraw at start (default: 3, or 5 above 40 states); the page's "
+        "'Render Interval (steps)' slider changes it (Mesa's slider offers 1, 3, 5, ...: an even "
+        "K becomes K + 1)",
     )
     parser.set_defaults(func=cmd_view)
 
@@ -55,7 +56,7 @@ def cmd_view(args: argparse.Namespace) -> int:
     if steps_per_frame is not None and steps_per_frame < 1:
         raise ViewError(f"--steps-per-frame: expected a whole number >= 1, got {steps_per_frame}")
     if steps_per_frame is None:  # measured in docs/view.md: 1 step per frame plays < 10 steps/s
-        steps_per_frame = 5 if len(scenario.states) > 40 else 2
+        steps_per_frame = 5 if len(scenario.states) > 40 else 3
     return serve(
         args.scenario,
         host=args.host,
