@@ -8,7 +8,8 @@ model parameter) and the Information card.
 What is ddsim's own, because Mesa's components do not fit a model without a Mesa space and
 with its own recorder: the live levers card in the sidebar (sliders act on the running model
 at once), and the dashboard (status, network, state details, event log, live plots, table of
-states). Every panel redraws on Mesa's `update_counter`, i.e. once per frame.
+states). The dashboard reads Mesa's `update_counter` and hands its value to each panel as
+`frame`: a new frame number re-renders the panels, once per frame.
 
 Each browser tab gets its own model. `sim.view.server` sets the scenario to open through the
 environment (`DDSIM_VIEW_SCENARIO`, `DDSIM_VIEW_RENDER_INTERVAL`).
@@ -41,6 +42,9 @@ SCENARIO_ENV = "DDSIM_VIEW_SCENARIO"
 RENDER_INTERVAL_ENV = "DDSIM_VIEW_RENDER_INTERVAL"
 TABLE_ROWS = 40  # states listed in the table (the most capable first)
 LOG_ROWS = 40  # event-log entries shown per frame
+# Mesa's pause between frames while playing. The frame gate already holds each step until the
+# last frame is drawn, so no pause is needed to let the page keep up (Mesa's default: 100 ms).
+PLAY_INTERVAL_MS = 1
 
 # Per browser tab (Solara keeps module-level reactive variables per session).
 selected_state = solara.reactive(None)  # clicked (kept)
@@ -105,6 +109,37 @@ class FrameGate:
         wanted = update_counter.peek()
         with self._condition:
             return self._condition.wait_for(lambda: self._drawn >= wanted, self.timeout)
+
+
+_prepared: dict[str, ViewModel] = {}
+_preparing = threading.Event()
+_prepared_done = threading.Event()
+
+
+def prepare(scenario: str) -> None:
+    """Build the first tab's model and draw its first frame, while the browser is still
+    loading the page's scripts (called by `sim.view.server` once it listens): the model,
+    its plots (a full matplotlib draw) and its network then cost the first page nothing."""
+    _preparing.set()
+    try:
+        model = ViewModel(scenario)
+        live_plots(model).png()
+        network_option(model)
+        _prepared[scenario] = model
+    finally:
+        _prepared_done.set()
+
+
+def first_model(scenario: str, controls: LiveControls, gate: FrameGate) -> ViewModel:
+    """The prepared model for the first tab (waiting for it if it is being built), else a
+    new one."""
+    if _preparing.is_set():
+        _prepared_done.wait(30)
+    model = _prepared.pop(scenario, None)
+    if model is None:
+        return ViewModel(scenario, controls=controls, pace=gate.wait)
+    model.controls, model.pace = controls, gate.wait  # no slider was moved yet: nothing to apply
+    return model
 
 
 def model_params(scenario: str, controls: LiveControls, gate: FrameGate) -> dict:
@@ -390,13 +425,13 @@ def Page() -> None:
     scenario = default_scenario()
     controls = solara.use_memo(LiveControls, [])
     gate = solara.use_memo(FrameGate, [])
-    first = solara.use_memo(lambda: ViewModel(scenario, controls=controls, pace=gate.wait), [])
+    first = solara.use_memo(lambda: first_model(scenario, controls, gate), [])
     model = solara.use_reactive(first)
     SolaraViz(
         model,
         components=[],  # ddsim lays out its own panels below (Mesa's grid is two half-width columns)
         model_params=model_params(scenario, controls, gate),
-        play_interval=int(os.environ.get("DDSIM_VIEW_PLAY_INTERVAL", "1")),
+        play_interval=PLAY_INTERVAL_MS,
         render_interval=default_render_interval(),
         name="ddsim view",
     )

@@ -9,6 +9,7 @@ installed `solara-assets` package, so the page works without internet.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import sys
@@ -51,6 +52,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
 def url_of(sock: socket.socket, host: str) -> str:
     """The address to open in a browser."""
     port = sock.getsockname()[1]
@@ -84,6 +94,11 @@ def serve(
     from solara.server import settings
 
     settings.main.mode = "production"
+    if is_loopback(host):
+        # Nothing crosses a network: compressing Solara's scripts (gzip level 9, about 5 MB
+        # of them) only costs the first page load about a second of server CPU on a busy
+        # machine (measured with py-spy). SSH tunnels can compress themselves (ssh -C).
+        settings.server.http_gzip = False
     config = uvicorn.Config("solara.server.starlette:app", log_level="warning")
     server = uvicorn.Server(config)
 
@@ -94,6 +109,9 @@ def serve(
             print(f"ddsim view: serving {scenario} at {url} (Ctrl-C to stop)", flush=True)
             if open_browser:
                 webbrowser.open(url)
+            from sim.view.app import prepare  # imported by the server already
+
+            prepare(scenario)
 
     threading.Thread(target=announce, daemon=True).start()
     try:
