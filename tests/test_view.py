@@ -120,6 +120,18 @@ def test_transparency_slider_reaches_the_model(page) -> None:
     page.get_by_role("button", name="Step", exact=True).click()
     wait_for_step(page, 1)
     expect(readout).to_contain_text("transparency 0.60")  # the step did not undo it
+    page.get_by_role("button", name="Back to the scenario's values").click()
+    expect(readout).to_contain_text("transparency 0.35")
+    expect(handle).to_have_attribute("aria-valuenow", "0.35")
+
+
+def test_a_seed_that_is_not_a_number_is_reported(page) -> None:
+    seed = page.get_by_label("Seed (blank: the scenario's)")
+    seed.fill("abc")
+    seed.press("Enter")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    expect(page.locator(".ddsim-notice")).to_contain_text("seed 'abc' is not a whole number")
+    expect(page.locator(".ddsim-status").first).to_contain_text(f"seed {MINIMAL.seed}")
 
 
 def test_switching_the_scenario_shows_its_states(page) -> None:

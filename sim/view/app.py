@@ -164,26 +164,31 @@ def LiveControlsCard(model: solara.Reactive[ViewModel]) -> None:
     """Sliders for the five governance levers and the key parameters, applied to the
     running model at once (and kept for the next Reset)."""
     m = model.value  # re-rendered for a new model (Reset), not every frame: see ModelReadout
-    revision, set_revision = solara.use_state(0)
+    # Re-rendered after every change too, so that each slider's value is the model's: a
+    # slider whose value did not change since the last render would not move back.
+    _, set_revision = solara.use_state(0)
+
+    def changed() -> None:
+        set_revision(lambda r: r + 1)
+        force_update()
 
     def on_lever(lever: str):
         def change(value: float) -> None:
             model.value.set_lever(lever, value)
-            force_update()
+            changed()
 
         return change
 
     def on_parameter(name: str):
         def change(value: float) -> None:
             model.value.set_parameter(name, value)
-            force_update()
+            changed()
 
         return change
 
     def back_to_scenario() -> None:
         model.value.restore_scenario_controls()
-        set_revision(revision + 1)  # the sliders show the scenario's values again
-        force_update()
+        changed()
 
     with solara.Card("Levers and parameters (live)"):
         solara.Text(
