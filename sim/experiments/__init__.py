@@ -1,0 +1,1 @@
+"""Experiments: experiment files and designs, sweeps and their store, executors, analysis."""

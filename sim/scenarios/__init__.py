@@ -1,0 +1,2 @@
+"""Scenario files: the line-tracking YAML reader, the schema, ``extends``, ``--set`` overrides,
+and serialization of resolved scenarios."""
