@@ -37,6 +37,7 @@ __all__ = [
     "bundled_scenarios_dir",
     "file_problem",
     "load_tree",
+    "path_exists",
     "resolve_extends",
     "resolve_scenario_path",
 ]
@@ -95,7 +96,7 @@ def file_problem(path: Path) -> str | None:
     return None
 
 
-def _exists(path: Path) -> bool:
+def path_exists(path: Path) -> bool:
     """True if something is at `path`, a broken link or a symlink loop included."""
     try:
         return os.path.lexists(path)
@@ -107,7 +108,7 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A scenario path as given if something is there, else a bundled scenario name
     (e.g. indo_pacific)."""
     path = Path(name_or_path)
-    if _exists(path):
+    if path_exists(path):
         return path
     bundled = _bundled_path(str(name_or_path))
     if bundled is not None:
@@ -168,7 +169,7 @@ def resolve_extends(tree: LocDict, base_dir: Path, chain: Chain) -> LocDict:
         hint = "YAML reads yes/no/on/off/true/false as booleans; quote the value"
         fail(loc, "extends", expected, describe_value(ref), hint if isinstance(ref, bool) else "")
     candidate = base_dir / ref
-    if _exists(candidate):
+    if path_exists(candidate):
         problem = file_problem(candidate)
         if problem is not None:
             fail(

@@ -32,7 +32,7 @@ from sim.scenarios.errors import (
     join_path,
     range_text,
 )
-from sim.scenarios.yaml_reader import ExpFloat, Loc, loc_of
+from sim.scenarios.yaml_reader import ExpFloat, Loc, LocDict, LocList, loc_of
 
 __all__ = [
     "MAX_INT",
@@ -42,8 +42,10 @@ __all__ = [
     "Number",
     "Schema",
     "Text",
+    "locate",
     "problem",
     "validate",
+    "without_nulls",
 ]
 
 MAX_INT = 2**63 - 1  # every integer must fit in 64 bits (numpy arrays downstream)
@@ -394,6 +396,35 @@ def _value_at(site: _Site, value: Any, ctx: Mapping[str, Any]) -> Any:
     """The value an error with a ``sub`` path points at (the file's), else the input."""
     if ctx.get("sub") and site.node is not _MISSING:
         return site.node
+    return value
+
+
+def locate(tree: Any, root: Loc, loc: Sequence[Any]) -> tuple[str, Loc]:
+    """(key path, (file, line)) of a location in a tree read with line numbers."""
+    path, where, node = "", root, tree
+    for elem in loc:
+        where = loc_of(node, elem, where)
+        node = _child_value(node, elem)
+        path = join_path(path, elem)
+    return path, where
+
+
+def without_nulls(value: Any, keep: Sequence[str] = ()) -> Any:
+    """A copy without mapping entries set to null (null means "the default"); the lines of the
+    dropped keys are kept for messages. Entries of the top-level keys in `keep` keep their
+    nulls (e.g. an experiment's overrides, where null restores a scenario default)."""
+    if isinstance(value, LocDict):
+        out = LocDict()
+        out.locs = value.locs
+        for key, item in value.items():
+            if item is None:
+                continue
+            out[key] = item if key in keep else without_nulls(item)
+        return out
+    if isinstance(value, LocList):
+        out_list = LocList(without_nulls(item) for item in value)
+        out_list.locs = value.locs
+        return out_list
     return value
 
 

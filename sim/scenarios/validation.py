@@ -1,6 +1,7 @@
 """Resolved scenario tree -> typed `sim.core.scenario.Scenario`, through the schema.
 
-A key set to null counts as absent (its default applies); then `sim.scenarios.schema`
+A key set to null counts as absent (its default applies; an alliance set to null has no
+members); then `sim.scenarios.schema`
 checks every key and value at once, and every problem found is raised together as one
 `ScenarioError` (one line per problem). A valid file becomes the typed objects the model
 runs: states in file order, pairs in state order, events sorted by step.
@@ -15,38 +16,12 @@ from sim.core.events import EVENT_SCHEMA
 from sim.core.params import LEVERS, Parameters
 from sim.core.scenario import Event, Relations, Scenario, StateSpec
 from sim.scenarios.errors import ScenarioError
-from sim.scenarios.fields import validate
+from sim.scenarios.fields import validate, without_nulls
 from sim.scenarios.pairs import pair_parts
 from sim.scenarios.schema import ScenarioFile, State, validation_context
-from sim.scenarios.yaml_reader import Loc, LocDict, LocList, fail
+from sim.scenarios.yaml_reader import Loc, LocDict, fail
 
 __all__ = ["build_scenario"]
-
-
-def _without_nulls(value: Any, keep_null: bool = False) -> Any:
-    """A copy without mapping entries set to null (their line is kept, for messages).
-    An alliance set to null is an alliance without members."""
-    if isinstance(value, LocDict):
-        out = LocDict()
-        out.locs = value.locs
-        for key, item in value.items():
-            if item is None and not keep_null:
-                continue
-            out[key] = [] if item is None else _without_nulls(item, keep_null=False)
-        return out
-    if isinstance(value, LocList):
-        out_list = LocList(_without_nulls(item) for item in value)
-        out_list.locs = value.locs
-        return out_list
-    return value
-
-
-def _prepared(tree: LocDict) -> LocDict:
-    clean = _without_nulls(tree)
-    alliances = tree.get("alliances")
-    if isinstance(alliances, LocDict):
-        clean["alliances"] = _without_nulls(alliances, keep_null=True)
-    return clean
 
 
 def build_scenario(tree: LocDict, source: str) -> Scenario:
@@ -54,7 +29,7 @@ def build_scenario(tree: LocDict, source: str) -> Scenario:
     root: Loc = (source, None)
     if not isinstance(tree, Mapping):
         fail(root, "", "a mapping of scenario keys (name, states, ...)", "something else")
-    tree = _prepared(tree)
+    tree = without_nulls(tree, keep=("alliances",))
     model = validate(ScenarioFile, tree, root, ScenarioError, validation_context(tree))
     return _scenario(model, tree)
 
