@@ -24,8 +24,11 @@ from sim.experiments.experiment import (
     run_id,
     run_seed,
 )
+from sim.experiments.schema import DesignFile, ExperimentFile, OutcomeFile, ParameterFile
+from sim.scenarios.docs import block, key_table, replace_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "sweeps.md"
 HERE = Path(__file__).resolve().parent / "bad_experiments"
 CASES: dict[str, dict] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
 
@@ -192,3 +195,26 @@ def test_series_stats_skip_undefined_steps() -> None:
     assert stat("first", threshold=0.3) == 2.0
     assert stat("final") == 0.8 and stat("initial") == 0.2
     assert np.isnan(_series_stat(OutcomeSpec("o", "x", "mean"), steps, np.full(5, np.nan), 4, 12))
+
+
+# --------------------------------------------------------------------------------------------
+# Generated documentation tables (docs/sweeps.md shows the experiment schema's keys)
+# --------------------------------------------------------------------------------------------
+
+GENERATED = {
+    "experiment-keys": lambda: key_table(ExperimentFile),
+    "parameter-keys": lambda: key_table(ParameterFile),
+    "design-keys": lambda: key_table(DesignFile),
+    "outcome-keys": lambda: key_table(OutcomeFile),
+}
+
+
+@pytest.mark.parametrize("name", list(GENERATED))
+def test_generated_doc_tables_are_current(name: str) -> None:
+    match = block(DOC.read_text(encoding="utf-8"), name)
+    assert match, f"docs/sweeps.md lacks the BEGIN/END {name} markers"
+    assert match[2].strip() == GENERATED[name]().strip(), "run: python tests/test_experiment.py"
+
+
+if __name__ == "__main__":
+    DOC.write_text(replace_blocks(DOC.read_text(encoding="utf-8"), GENERATED), encoding="utf-8")

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 
 import sim.scenarios.loader as loader
 from sim.cli import main
-from sim.core.events import EVENT_SCHEMA, KIND_CHOICES, FieldSpec
-from sim.core.params import LEVERS, Parameters, describe_range, parameter_fields
+from sim.core.events import EVENT_SCHEMA, KIND_CHOICES
+from sim.core.params import LEVERS, Parameters
 from sim.core.scenario import Event, Relations, Scenario, StateSpec
 from sim.scenarios import extends
+from sim.scenarios.docs import block, key_table, replace_blocks
 from sim.scenarios.loader import (
     DEFAULT_GOVERNANCE,
     EVENT_KEYS,
@@ -47,82 +48,63 @@ from sim.scenarios.loader import (
     scenario_hash,
     scenario_to_dict,
 )
+from sim.scenarios.schema import (
+    EVENT_MODELS,
+    Governance,
+    ParametersFile,
+    Richardson,
+    ScenarioFile,
+    State,
+)
+from sim.scenarios.schema import (
+    Relations as RelationsFile,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scenarios.md"
 
 # --------------------------------------------------------------------------------------------
-# Generated documentation tables (the doc must contain exactly these)
+# Generated documentation tables (the doc must contain exactly these, made from the schema)
 # --------------------------------------------------------------------------------------------
-
-KIND_TEXT = {
-    "state": "state id",
-    "states": "list of state ids",
-    "alliance": "alliance name",
-    "step": "step or date",
-    "fraction": "number in [0, 1]",
-    "positive": "number in [0, 1e6]",
-    "count": "integer in [1, 100000]",
-    "kind": "one of " + ", ".join(f"`{k}`" for k in KIND_CHOICES["kind"]),
-    "lever": "one of " + ", ".join(f"`{k}`" for k in KIND_CHOICES["lever"]),
-    "text": "string",
-}
-
-
-def parameters_table() -> str:
-    """Markdown table of every model parameter: type, range, default and meaning."""
-    rows = ["| parameter | type | range | default | meaning |", "|---|---|---|---|---|"]
-    for name, f in parameter_fields().items():
-        kind = "int" if f.type in ("int", int) else "float"
-        rows.append(
-            f"| `{name}` | {kind} | {describe_range(name)} | {f.default:g} | {f.metadata['doc']} |"
-        )
-    return "\n".join(rows)
-
-
-def _default_text(spec: FieldSpec) -> str:
-    if spec.required:
-        return "required"
-    if spec.default is None:
-        return "none"
-    return '`""`' if spec.default == "" else f"`{spec.default}`"
 
 
 def events_tables() -> str:
     """One markdown table per event type: its fields, values, defaults and meanings."""
     parts = []
-    for kind, fields in EVENT_SCHEMA.items():
-        rows = [f"### `{kind}`", "", "| field | value | default | meaning |", "|---|---|---|---|"]
-        for name, spec in fields.items():
-            rows.append(
-                f"| `{name}` | {KIND_TEXT[spec.kind]} | {_default_text(spec)} | {spec.doc} |"
-            )
-        parts.append("\n".join(rows))
+    for kind, model in EVENT_MODELS.items():
+        table = key_table(model, key="field", skip=EVENT_KEYS)
+        parts.append(f"### `{kind}`\n\n{table}")
     return "\n\n".join(parts)
 
 
-GENERATED = {"events": events_tables, "parameters": parameters_table}
+def event_keys_table() -> str:
+    """The keys every event has."""
+    rows = key_table(EVENT_MODELS["coup"], skip=("state", "severity")).splitlines()
+    return "\n".join(rows[:2] + [r for r in rows[2:] if "`type`" not in r])
 
 
-def _block(text: str, name: str) -> re.Match:
-    match = re.search(rf"(<!-- BEGIN {name} [^\n]*-->\n)(.*?)(<!-- END {name} -->)", text, re.S)
-    assert match, f"docs/scenarios.md lacks the BEGIN/END {name} markers"
-    return match
+GENERATED = {
+    "top-keys": lambda: key_table(ScenarioFile),
+    "state-keys": lambda: key_table(State),
+    "richardson": lambda: key_table(Richardson),
+    "governance": lambda: key_table(Governance, key="lever"),
+    "relation-keys": lambda: key_table(RelationsFile),
+    "event-keys": event_keys_table,
+    "events": events_tables,
+    "parameters": lambda: key_table(ParametersFile, key="parameter"),
+}
 
 
 def write_docs() -> None:
     """Rewrite the generated blocks of docs/scenarios.md."""
-    text = DOC.read_text(encoding="utf-8")
-    for name, make in GENERATED.items():
-        match = _block(text, name)
-        text = text[: match.start(2)] + "\n" + make() + "\n\n" + text[match.end(2) :]
-    DOC.write_text(text, encoding="utf-8")
+    DOC.write_text(replace_blocks(DOC.read_text(encoding="utf-8"), GENERATED), encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", list(GENERATED))
 def test_generated_doc_tables_are_current(name: str) -> None:
-    content = _block(DOC.read_text(encoding="utf-8"), name)[2].strip()
-    assert content == GENERATED[name]().strip(), "run: python tests/test_loader.py"
+    match = block(DOC.read_text(encoding="utf-8"), name)
+    assert match, f"docs/scenarios.md lacks the BEGIN/END {name} markers"
+    assert match[2].strip() == GENERATED[name]().strip(), "run: python tests/test_loader.py"
 
 
 def test_docs_mention_every_accepted_key() -> None:

@@ -231,8 +231,8 @@ class ParameterFile(Schema):
     range: (
         Annotated[
             list[float],
-            BeforeValidator(_range),
             Field(min_length=2, max_length=2),
+            BeforeValidator(_range),
             Expect("[low, high], two numbers with low < high"),
         ]
         | None
@@ -528,10 +528,10 @@ class ExperimentFile(Schema):
     name: (
         Annotated[
             str,
+            Field(pattern=_NAME_RE.pattern, max_length=MAX_NAME),
             BeforeValidator(
                 lambda v: _folder_name(check_text(v, MAX_NAME, True, False, "a non-empty string"))
             ),
-            Field(pattern=_NAME_RE.pattern, max_length=MAX_NAME),
             Expect("a name of letters, digits, '_', '-' or '.' (used as a folder name)"),
         ]
         | None
@@ -562,9 +562,9 @@ class ExperimentFile(Schema):
     )
     parameters: Annotated[
         list[ParameterFile],
+        Field(min_length=1),
         BeforeValidator(_parameters),
         AfterValidator(_unique_parameters),
-        Field(min_length=1),
         Expect(
             "a list of parameters to vary (path, values or range)",
             missing="a list of parameters to vary (path, values or range)",
@@ -573,9 +573,9 @@ class ExperimentFile(Schema):
     outcomes: (
         Annotated[
             list[OutcomeFile],
+            Field(min_length=1),
             BeforeValidator(_outcomes),
             AfterValidator(_unique_outcomes),
-            Field(min_length=1),
             Expect("a non-empty list of outcomes (name, metric, stat)"),
         ]
         | None

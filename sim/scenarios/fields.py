@@ -147,7 +147,7 @@ def Number(  # noqa: N802 - a type factory, used like a type
     text = expected or range_text(lo, hi, integer)
     check = partial(check_number, lo=lo, hi=hi, integer=integer, expected=text)
     return Annotated[
-        int if integer else float, BeforeValidator(check), Field(ge=lo, le=hi), Expect(text)
+        int if integer else float, Field(ge=lo, le=hi), BeforeValidator(check), Expect(text)
     ]
 
 
@@ -190,10 +190,12 @@ def Text(  # noqa: N802 - a type factory, used like a type
     pattern = (_CONTROL_MULTILINE if multiline else _CONTROL).pattern
     return Annotated[
         str,
-        BeforeValidator(check),
         Field(
-            min_length=1 if nonempty else None, max_length=max_len, pattern=f"^[^{pattern[1:-1]}]*$"
+            min_length=1 if nonempty else None,
+            max_length=max_len,
+            pattern=f"^[^{pattern[1:-1]}]*$",
         ),
+        BeforeValidator(check),
         Expect(text, missing=missing),
     ]
 
@@ -450,7 +452,10 @@ def field_docs(model: type[BaseModel]) -> dict[str, tuple[Any, Any]]:
     """Name -> (FieldInfo, Expect or None) of a schema's fields, in order (for docs)."""
     out = {}
     for name, info in model.model_fields.items():
-        expect = next((m for m in reversed(info.metadata) if isinstance(m, Expect)), None)
+        meta = list(info.metadata)
+        if not any(isinstance(m, Expect) for m in meta):
+            meta += _unwrap(info.annotation)[1]
+        expect = next((m for m in reversed(meta) if isinstance(m, Expect)), None)
         out[info.alias or name] = (info, expect)
     return out
 

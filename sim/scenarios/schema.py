@@ -160,7 +160,7 @@ def _known(value: Any, info: ValidationInfo) -> str:
     return value
 
 
-StateRef = Annotated[str, BeforeValidator(_known), Field(max_length=MAX_NAME), Expect("a state id")]
+StateRef = Annotated[str, Field(max_length=MAX_NAME), BeforeValidator(_known), Expect("a state id")]
 
 
 def _state_list(lo: int, hi: int | None, expected: str) -> Any:
@@ -175,9 +175,9 @@ def _state_list(lo: int, hi: int | None, expected: str) -> Any:
 
     return Annotated[
         list[StateRef],
+        Field(min_length=lo, max_length=hi),
         BeforeValidator(sized),
         AfterValidator(_distinct),
-        Field(min_length=lo, max_length=hi),
         Expect(expected),
     ]
 
@@ -288,7 +288,7 @@ def _until(value: Any, info: ValidationInfo) -> int:
 
 
 _DATE_SCHEMA = {"type": "string", "pattern": _MONTH_PATTERN}
-EventStep = Annotated[int, BeforeValidator(_event_step), Field(ge=0), Expect("a step >= 0")]
+EventStep = Annotated[int, Field(ge=0), BeforeValidator(_event_step), Expect("a step >= 0")]
 EventDate = Annotated[
     int,
     BeforeValidator(_event_date),
@@ -421,8 +421,8 @@ def _state_id(value: Any) -> str:
 
 StateId = Annotated[
     str,
-    BeforeValidator(_state_id),
     Field(pattern=_ID_RE.pattern, max_length=MAX_NAME),
+    BeforeValidator(_state_id),
     Expect(
         "an id of letters, digits and _ starting with a letter", missing="a state id (required)"
     ),
@@ -463,8 +463,8 @@ class State(Schema):
     position: (
         Annotated[
             list[Number(-1, 1)],
-            BeforeValidator(_position),
             Field(min_length=1, max_length=MAX_POSITION_DIM),
+            BeforeValidator(_position),
             Expect(f"a list of 1 to {MAX_POSITION_DIM} numbers in [-1, 1]"),
         ]
         | None
@@ -650,10 +650,12 @@ def _event_field_type(event_type: str, name: str, spec: FieldSpec) -> Any:
         return Annotated[StateRef, Expect("a state id", missing=missing)]
     if spec.kind == "states":
         lo, hi = _GROUP_SIZES.get((event_type, name), (1, None))
-        return Annotated[
-            _state_list(lo, hi, f"a list of {count_text(lo, hi)}state ids"),
-            Expect(f"a list of {count_text(lo, hi)}state ids", missing=missing),
-        ]
+        text = (
+            "a non-empty list of state ids"
+            if (lo, hi) == (1, None)
+            else f"a list of {count_text(lo, hi)}state ids"
+        )
+        return Annotated[_state_list(lo, hi, text), Expect(text, missing=missing)]
     if spec.kind == "alliance":
         return Annotated[
             Text(MAX_NAME, nonempty=True), Expect("a non-empty string", missing=missing)
@@ -712,8 +714,8 @@ def _alliance_name(value: Any) -> str:
 
 AllianceName = Annotated[
     str,
-    BeforeValidator(_alliance_name),
     Field(max_length=MAX_NAME),
+    BeforeValidator(_alliance_name),
     Expect("an alliance name (a non-empty string)"),
 ]
 Members = Annotated[
@@ -841,8 +843,31 @@ PARAMETER_KEYS = tuple(parameter_fields())
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of scenario files, for editors and other tools."""
+    """JSON Schema (draft 2020-12) of scenario files, for editors and other tools.
+
+    A file with ``extends:`` is a patch on its parent: then no key is required, and a state
+    needs only its id (the merged result is checked when the scenario is loaded)."""
     schema = ScenarioFile.model_json_schema()
+    required = schema.pop("required", [])
+    defs = schema["$defs"]
+    defs["StatePatch"] = {
+        **defs["State"],
+        "title": "StatePatch",
+        "description": "A state in a file with extends: an id updates that state, or adds one.",
+        "required": ["id"],
+    }
+    states = schema["properties"]["states"]
+    states.pop("items")
+    schema["allOf"] = [
+        {
+            "if": {"required": ["extends"]},
+            "then": {"properties": {"states": {"items": {"$ref": "#/$defs/StatePatch"}}}},
+            "else": {
+                "required": required,
+                "properties": {"states": {"items": {"$ref": "#/$defs/State"}}},
+            },
+        }
+    ]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://ddsim.invalid/schema/scenario.json",
