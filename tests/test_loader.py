@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import importlib.util
+import json
 import pickle
 import re
 import sys
@@ -982,6 +984,197 @@ YAML_CHARS = st.sampled_from(
 def test_random_bytes_load_or_raise_scenario_error(scratch: Path, data: bytes) -> None:
     scratch.write_bytes(data)
     _loads_or_scenario_error(load_scenario, scratch)
+
+
+# --------------------------------------------------------------------------------------------
+# Every error at once; limits on text; numbers as the docs write them; sources of values
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path, cli) -> None:
+    data = tiny()
+    data["steps"] = 0
+    data["states"][1]["stability"] = 2
+    data["relations"]["hostility"] = {"C-Q": 0.5}
+    data["events"][0]["state"] = "Z"
+    path = _write(tmp_path / "bad.yaml", data)
+    result = cli("validate", path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "steps",
+        "states[1].stability",
+        "relations.hostility.C-Q",
+        "events[0].state",
+    ]
+    assert all(line.startswith(f"{path}:") for line in lines)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert str(again) == str(info.value) and len(again.errors) == 4
+
+
+def test_at_most_twenty_errors_are_shown() -> None:
+    states = [{"id": f"S{i}", "capability": -1} for i in range(30)]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"name": "many", "states": states}, source="many")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 21 and len(info.value.errors) == 20
+    assert lines[-1] == "many: ... and 10 more errors (first fix those above)"
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            {"name": "x" * 100_000},
+            "name: expected a non-empty string of at most 200 characters, got 100,000 characters",
+        ),
+        (
+            {"description": "d" * 10_001},
+            "description: expected a string of at most 10,000 characters",
+        ),
+        ({"sources": ["s" * 10_001]}, "sources[0]: expected a string of at most 10,000 characters"),
+        (
+            {"alliances": {"P" * 201: ["A"]}},
+            "expected an alliance name (a non-empty string) of at most 200 characters",
+        ),
+        (
+            {"states": [{"id": "A" * 201, "capability": 1}]},
+            "states[0].id: expected an id of at most 200 characters",
+        ),
+        (
+            {"name": "red \x1b[31malert"},
+            "name: expected a non-empty string without control characters, got '\\x1b' at character 5",
+        ),
+        ({"description": "two\nlines\tand a tab"}, None),
+        ({"description": "bell\x07"}, "description: expected a string without control characters"),
+    ],
+)
+def test_text_is_bounded_and_free_of_control_characters(change: dict, fragment: str | None) -> None:
+    data = {**tiny(), **change}
+    if fragment is None:
+        assert scenario_from_dict(data).description == change["description"]
+        return
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="tiny")
+    assert fragment in str(info.value)
+    assert all(len(line) < 1000 for line in str(info.value).splitlines())
+
+
+def test_exponent_numbers_are_numbers(tmp_path: Path) -> None:
+    """1e9 (the docs' notation) is a string to YAML 1.1; here it is a number, and a text
+    field written like a number keeps its text (a saved scenario loads back equal)."""
+    path = _write(
+        tmp_path / "e.yaml",
+        "name: 1e9\nstates: [{id: A, capability: 1E-3, name: 2.5e3}]\n"
+        "parameters: {capability_ceiling: 1e9, temperature: 5.0e-1}\n",
+    )
+    s = load_scenario(path)
+    assert s.parameters.capability_ceiling == 1e9 and s.parameters.temperature == 0.5
+    assert s.states[0].capability == 0.001 and (s.name, s.states[0].name) == ("1e9", "2.5e3")
+    assert (
+        scenario_from_dict(tiny(), overrides={"steps": parse_set_option("steps=2.4e1")[1]}).steps
+        == 24
+    )
+    again = load_scenario(_write(tmp_path / "saved.yaml", loader.saved_scenario_text(s)))
+    assert dataclasses.replace(again, path=None) == dataclasses.replace(s, path=None)
+
+
+def test_empty_set_value_is_an_error(tmp_path: Path, cli) -> None:
+    good = _write(tmp_path / "good.yaml", tiny())
+    result = cli("validate", good, "--set", "steps=")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "--set: steps: expected a value after '=', got nothing; write steps=null to use the default\n"
+    )
+    assert cli("validate", good, "--set", "steps=null").stdout.endswith(
+        "(3 states, 120 steps, 4 events)\n"
+    )
+
+
+def test_a_bad_value_names_its_real_source(tmp_path: Path) -> None:
+    """A seed above 2^63 from --seed is not reported as coming from --set (nor a file's)."""
+    path = _write(tmp_path / "s.yaml", tiny())
+    expected = "seed: expected an integer in [0, 9.22337e+18], got a 20-digit integer"
+    for overrides, source in (
+        ({"seed": loader.Sourced(2**64, "--seed")}, "--seed"),
+        ({"seed": 2**64}, "--set"),
+    ):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(path, overrides)
+        assert str(info.value) == f"{source}: {expected}"
+    _write(path, {**tiny(), "seed": 2**64})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, {"description": "from --set"})
+    assert str(info.value) == f"{path}:7: {expected}"
+
+
+def test_bundled_scenarios_match_the_data_tables() -> None:
+    """What scripts/check_scenarios.py checks beyond the schema: numbers come from data/."""
+    spec = importlib.util.spec_from_file_location("check", ROOT / "scripts" / "check_scenarios.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    tables = check.data_tables()
+    for path in BUNDLED:
+        assert check.data_mismatches(load_scenario(path), tables) == [], path.name
+    moved = scenario_from_dict(
+        resolved_scenario_dict("minimal"), overrides={"states.USA.budget": 9}
+    )
+    assert check.data_mismatches(moved, tables) == [
+        "USA.budget: 9.0 differs from the data tables ("
+        + str(round(float(tables[0].loc["USA"].budget), 3))
+        + ")"
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema for editors
+# --------------------------------------------------------------------------------------------
+
+
+def _json_data(value: Any) -> Any:
+    """YAML data as JSON sees it (a YAML 1.2 editor reads dates as strings)."""
+    if isinstance(value, dict):
+        return {str(k): _json_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_data(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kind", "files", "bad"),
+    [
+        (
+            "scenario",
+            "scenarios/*.yaml",
+            ["unknown_top_key", "state_stability_range", "event_unknown_type", "time_unit_year"],
+        ),
+        (
+            "experiment",
+            "experiments/*.yaml",
+            ["unknown_top_key", "replicates_zero", "steps_not_int"],
+        ),
+    ],
+)
+def test_json_schema_accepts_every_shipped_file(cli, kind: str, files: str, bad: list[str]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    result = cli("schema", kind)
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    shipped = sorted(ROOT.glob(files))
+    assert shipped
+    for path in shipped:
+        errors = list(validator.iter_errors(_json_data(yaml.safe_load(path.read_text()))))
+        assert errors == [], (path.name, errors[:1])
+    folder = ROOT / "tests" / ("bad_inputs" if kind == "scenario" else "bad_experiments")
+    for name in bad:
+        data = _json_data(yaml.safe_load((folder / f"{name}.yaml").read_text()))
+        assert not validator.is_valid(data), name
 
 
 if __name__ == "__main__":

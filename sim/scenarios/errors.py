@@ -175,9 +175,14 @@ def choice_hint(word: Any, choices: Any, label: str = "allowed") -> str:
     """'did you mean X? allowed: a, b, c' (the list cut short when long)."""
     choices = list(choices)
     suggestion = suggest(word, choices)
-    shown = ", ".join(str(c) for c in choices[:30]) + (", ..." if len(choices) > 30 else "")
-    prefix = f"did you mean {suggestion!r}? " if suggestion else ""
+    shown = ", ".join(_short(c) for c in choices[:30]) + (", ..." if len(choices) > 30 else "")
+    prefix = f"did you mean {_short(suggestion)!r}? " if suggestion else ""
     return f"{prefix}{label}: {shown or '(none)'}"
+
+
+def _short(choice: Any, limit: int = 40) -> str:
+    text = str(choice)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def bool_hint(value: Any) -> str:

@@ -150,7 +150,7 @@ def _display(path: Path, given: str | Path) -> str:
 
 def _loaded_via(error: ScenarioError, display: str) -> ScenarioError:
     """Errors in a parent file of an extends chain say which file was loaded."""
-    if error.file in (display, "--set") or display in error.line_text():
+    if error.file == display or error.file.startswith("--") or display in error.line_text():
         return error
     hint = "; ".join(filter(None, [error.hint, f"loaded via {display}"]))
     return ScenarioError.of(error, hint=hint)
