@@ -84,7 +84,7 @@ class Schema(BaseModel):
     """Base of every file schema: unknown keys are errors. ``what`` names a key of this
     mapping in messages ("a state key"); ``expect`` describes the whole mapping."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     what: ClassVar[str] = "key"
     expect: ClassVar[str] = "a mapping"
     required_text: ClassVar[str] = "required"
