@@ -43,6 +43,8 @@ def plain(value: Any) -> Any:
     """numpy scalars -> Python numbers; containers recursively (for JSON, YAML and overrides)."""
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, float) and type(value) is not float:  # e.g. a YAML 1e9 (ExpFloat)
+        return float(value)
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

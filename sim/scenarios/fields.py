@@ -16,7 +16,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any, ClassVar, Literal, NoReturn, get_args, get_origin
 
@@ -200,7 +200,7 @@ def Text(  # noqa: N802 - a type factory, used like a type
     ]
 
 
-def Choice(values: Sequence[str], expected: str, label: str = "allowed") -> Any:  # noqa: N802
+def Choice(values: Sequence[str], expected: str) -> Any:  # noqa: N802
     """One of a fixed set of strings."""
     return Annotated[Literal[tuple(values)], Expect(expected, choices=values)]
 
@@ -263,15 +263,13 @@ class _Site:
         self.path = ""
         self.where = root
         self.node: Any = tree
-        self.key_error = False
         for elem in loc:
             base, _ = _unwrap(tp)
             origin = get_origin(base)
             if origin in (typing.Union, types.UnionType) and _tagged(base, elem) is not None:
                 tp = _tagged(base, elem)  # a discriminated union's tag: not a key of the file
                 continue
-            if elem == "[key]":
-                self.key_error = True
+            if elem == "[key]":  # the key itself is wrong: the path already names it
                 continue
             tp = self._child(base, origin, elem)
             self.where = loc_of(self.node, elem, self.where)
@@ -367,10 +365,10 @@ def _translate(
         file, line = loc_of(site.node, "type", site.where)
         path = join_path(site.path, "type")
         if kind == "union_tag_not_found":
-            hint = choice_hint(None, tags, f"{label}s")
+            hint = choice_hint(None, tags, "types")
             return error_class(file, line, path, f"a {label} (required)", "nothing", hint)
         tag = value.get("type") if isinstance(value, Mapping) else None
-        hint = choice_hint(tag, tags, f"{label}s")
+        hint = choice_hint(tag, tags, "types")
         return error_class(file, line, path, f"a known {label}", describe_value(tag), hint)
     expect = site.expect()
     expected = site.expected_text()
@@ -458,6 +456,3 @@ def field_docs(model: type[BaseModel]) -> dict[str, tuple[Any, Any]]:
         expect = next((m for m in reversed(meta) if isinstance(m, Expect)), None)
         out[info.alias or name] = (info, expect)
     return out
-
-
-Validator = Callable[..., Any]

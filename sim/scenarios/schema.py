@@ -369,7 +369,7 @@ class Richardson(Schema):
     )
 
 
-def _parameter_type(name: str, f: dataclasses.Field) -> Any:
+def _parameter_type(f: dataclasses.Field) -> Any:
     lo, hi = f.metadata["min"], f.metadata["max"]
     return Number(lo, hi, integer=f.type in ("int", int))
 
@@ -384,7 +384,7 @@ ParametersFile = create_model(
     __base__=_Parameters,
     __doc__="Model parameters (sim/core/params.py); unset ones keep their defaults.",
     **{
-        name: (_parameter_type(name, f), Field(f.default, description=f.metadata["doc"]))
+        name: (_parameter_type(f), Field(f.default, description=f.metadata["doc"]))
         for name, f in parameter_fields().items()
     },
 )
