@@ -275,6 +275,32 @@ def test_experiment_scenario_never_reads_other_files(tmp_path: Path) -> None:
         assert "hunter2" not in str(info.value) and "root:" not in str(info.value)
 
 
+def test_experiment_file_must_be_a_regular_file(tmp_path: Path, cli) -> None:
+    """A FIFO is refused at once (no hang); a directory is named as such."""
+    import os
+    import threading
+
+    fifo, folder = tmp_path / "pipe.yaml", tmp_path / "dir.yaml"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    results = {}
+    worker = threading.Thread(
+        target=lambda: results.update(fifo=cli("sweep", fifo, "--workers", "1")), daemon=True
+    )
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "ddsim sweep hung on a FIFO"
+    assert results["fifo"].returncode == 2
+    assert results["fifo"].stderr == (
+        f"{fifo}: expected an experiment file (a regular file), got a FIFO (named pipe)\n"
+    )
+    result = cli("sweep", folder, "--workers", "1")
+    assert (
+        result.stderr
+        == f"{folder}: expected an experiment file (a regular file), got a directory\n"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Generated documentation tables (docs/sweeps.md shows the experiment schema's keys)
 # --------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from sim.experiments.outcomes import (
     default_outcomes,
 )
 from sim.experiments.schema import (
+    FOLDER_NAME,
     MAX_REPLICATES,
     MEASUREMENT_PATHS,
     RUN_COLUMNS,
@@ -220,6 +221,10 @@ def load_experiment(
         ExperimentFile, tree, (display, None), ExperimentError, experiment_context(tree)
     )
     checks = _Checks(tree, display)
+    name = model.name or Path(path).stem
+    if model.name is None and not FOLDER_NAME.match(name):
+        expected = "a name of letters, digits, '_', '-' or '.' (used as a folder name)"
+        checks.add(("name",), expected, f"{name!r} (the file's name; set name:)")
     scenario_path = _scenario_path(checks, model.scenario, Path(path).parent)
     checks.problems.raise_if_any()
     base = _base_scenario(checks, model, scenario_path)
@@ -233,7 +238,7 @@ def load_experiment(
     _check_outcomes(checks, outcomes, base)
     design = model.design
     exp = Experiment(
-        name=model.name or Path(path).stem,
+        name=name,
         path=display,
         scenario=model.scenario,
         scenario_path=str(scenario_path),

@@ -66,7 +66,7 @@ MEASUREMENT_PATHS = {
     "parameters.record_every": "it changes which steps are recorded, so the outcome "
     "statistics, not the model; outcomes need every step",
 }
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+FOLDER_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")  # an experiment's name: its store folder
 _COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-\[\]]*$")
 _OUTCOME_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -528,7 +528,7 @@ class ExperimentFile(Schema):
     name: (
         Annotated[
             str,
-            Field(pattern=_NAME_RE.pattern, max_length=MAX_NAME),
+            Field(pattern=FOLDER_NAME.pattern, max_length=MAX_NAME),
             BeforeValidator(
                 lambda v: _folder_name(check_text(v, MAX_NAME, True, False, "a non-empty string"))
             ),
@@ -601,7 +601,7 @@ class ExperimentFile(Schema):
 
 def _folder_name(text: str) -> str:
     text = text.strip()
-    if not _NAME_RE.match(text):
+    if not FOLDER_NAME.match(text):
         problem(
             "a name of letters, digits, '_', '-' or '.' (used as a folder name)",
             describe_value(text),

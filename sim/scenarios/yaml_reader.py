@@ -15,6 +15,7 @@ YAML 1.1 but numbers to YAML 1.2 and to the docs, are read as numbers (`ExpFloat
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -367,20 +368,22 @@ def read_text_file(path: Path, display: str, what: str = "scenario file") -> str
     """The UTF-8 text of a regular file of at most `MAX_FILE_BYTES`; a directory, FIFO, device
     or symlink loop is refused before anything is read (so nothing can block)."""
     loc: Loc = (display, None)
+    article = "an" if what[:1] in "aeiou" else "a"
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         fail(loc, "", f"an existing {what}", "no such file")
     except IsADirectoryError:
-        fail(loc, "", f"a {what}", "a directory")
+        fail(loc, "", f"{article} {what}", "a directory")
     except OSError as exc:
-        got = "a symlink loop" if exc.errno == 40 else exc.strerror or type(exc).__name__
+        got = "a symlink loop" if exc.errno == errno.ELOOP else exc.strerror or type(exc).__name__
         fail(loc, "", f"a readable {what}", got)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        fail(loc, "", f"{article} {what} (a regular file)", kind)
     with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-            fail(loc, "", f"a {what} (a regular file)", kind)
         data = fh.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         fail(loc, "", f"a file of at most {MAX_FILE_BYTES // 2**20} MiB", "a larger file")
