@@ -110,7 +110,7 @@ def _check_saved_size(scenario: Scenario, source: str) -> None:
     """Refuse a scenario whose resolved form would not fit in a file ddsim reads back
     (`MAX_FILE_BYTES`): a run saves it, and ``run --replay`` must be able to load it.
     Block YAML of the resolved form is 1.05-1.18 times its compact JSON on the bundled
-    scenarios and about 1.4 for lists of short ids (indents, dashes); so the JSON (C-fast,
+    scenarios, 1.19 on long lists of short ids (indents, dashes); so the JSON (C-fast,
     about 10 ms for world.yaml) decides alone unless it is over 40% of the limit, and only
     then is the YAML made (pure-Python dumper, as a run directory writes it)."""
     limit = MAX_FILE_BYTES - SAVED_HEADER_BYTES
