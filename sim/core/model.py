@@ -36,7 +36,7 @@ from sim.core.agents import StateAgent
 from sim.core.crises import run_crises, war_shock
 from sim.core.events import apply_event
 from sim.core.metrics import Recorder, Results, check_invariants
-from sim.core.params import EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.params import DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
     great_circle_km,
@@ -47,15 +47,6 @@ from sim.core.relations import (
     trust_baseline,
 )
 from sim.core.scenario import Scenario
-
-DEFAULT_LEVERS = {
-    "transparency": 0.3,
-    "oversight": 0.5,
-    "co_creation": 0.5,
-    "exit_strategy": 0.5,
-    "cbm_investment": 0.2,
-}
-
 
 PHASES = ("decisions", "effects", "relaxation", "crises", "alignment", "recording")
 

@@ -14,6 +14,15 @@ from typing import Any
 EXERCISE_KINDS = ("command_post", "live", "naval", "humanitarian", "cyber")
 ACTIVITY_KINDS = ("exercise", "arms_transfer", "advisory", "dialogue")
 LEVERS = ("transparency", "oversight", "co_creation", "exit_strategy", "cbm_investment")
+# Scenario-wide governance levers of a scenario that sets none (each in [0, 1]); the one home
+# of these defaults: the model, the scenario schema and the scenario scripts import them.
+DEFAULT_LEVERS = {
+    "transparency": 0.3,
+    "oversight": 0.5,
+    "co_creation": 0.5,
+    "exit_strategy": 0.5,
+    "cbm_investment": 0.2,
+}
 
 
 def _p(default: float | int, lo: float | None, hi: float | None, doc: str) -> Any:

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments.design import salib_problem
+from sim.experiments.outcomes import OutcomeSpec
 from sim.experiments.sweep import SweepResults, load_sweep
 
 __all__ = ["AnalysisReport", "SweepResults", "analyze", "load_sweep", "sensitivity_table"]
@@ -176,7 +178,7 @@ def _sobol(
     design = res.manifest["design"]
     params = res.parameters
     n_points = int(res.manifest["n_points"])
-    problem = {"num_vars": len(params), "names": params, "bounds": [[0.0, 1.0]] * len(params)}
+    problem = salib_problem(params)
     second = bool(design.get("second_order"))
     rows, pairs = [], []
     for o in outcomes:
@@ -233,7 +235,7 @@ def _morris(
     design = res.manifest["design"]
     params = res.parameters
     n_points = int(res.manifest["n_points"])
-    problem = {"num_vars": len(params), "names": params, "bounds": [[0.0, 1.0]] * len(params)}
+    problem = salib_problem(params)
     unit = res.design.sort_values("point")[[f"u:{p}" for p in params]].to_numpy(dtype=float)
     rows = []
     for o in outcomes:
@@ -291,23 +293,14 @@ def _heatmaps(tab: pd.DataFrame, params: Sequence[str], outcomes: Sequence[str])
 
 
 def target_text(outcome: dict) -> str | None:
-    if outcome.get("below") is not None:
-        return f"< {outcome['below']:g}"
-    if outcome.get("above") is not None:
-        return f"> {outcome['above']:g}"
-    return None
+    """'< 1' / '> 0.5' for an outcome (as the manifest describes it) with a target, else None."""
+    return OutcomeSpec.from_dict(outcome).target_text()
 
 
 def meets_target(outcome: dict, values: np.ndarray) -> np.ndarray | None:
-    if outcome.get("below") is None and outcome.get("above") is None:
-        return None
-    ok = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
-        if outcome.get("below") is not None:
-            ok &= values < outcome["below"]
-        if outcome.get("above") is not None:
-            ok &= values > outcome["above"]
-    return ok
+    """Which values meet the outcome's target (`OutcomeSpec.meets`); None without a target."""
+    spec = OutcomeSpec.from_dict(outcome)
+    return spec.meets(values) if spec.has_target else None
 
 
 def _fmt(v: Any) -> str:
