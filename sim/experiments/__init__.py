@@ -1,0 +1,1 @@
+"""Experiments on the model: designs, sweeps, analysis, comparison and hindcasts."""
