@@ -199,7 +199,7 @@ def _state_table(year: int, ids: list[str], system: list[str], src: Sources) -> 
     return df.loc[ids]
 
 
-def _pacts(year: int, src: Sources) -> tuple[pd.DataFrame, int]:
+def pacts_at(year: int, src: Sources) -> tuple[pd.DataFrame, int]:
     """ATOP pairs with any obligation at min(year - 1, last ATOP year), with `level`."""
     atop_year = min(year - 1, src.coverage.atop[1])
     a = src.atop[src.atop.year == atop_year]
@@ -258,7 +258,7 @@ def _exercises(year: int, src: Sources) -> pd.DataFrame:
     return g
 
 
-def _agreements(year: int, src: Sources) -> tuple[pd.DataFrame, str]:
+def agreements_in_force(year: int, src: Sources) -> tuple[pd.DataFrame, str]:
     """DCAD agreements in force on 1 January of `year`, counted per pair."""
     d = src.dcad
     last = src.coverage.dcad[1]
@@ -286,23 +286,18 @@ def _arms_shares(year: int, src: Sources) -> pd.DataFrame:
     return g.sort_values(["recipient", "share"], ascending=[True, False]).reset_index(drop=True)
 
 
-def year_inputs(
+def _select(
     year: int,
-    *,
-    region: str | None = None,
-    states: list[str] | None = None,
-    source_dir: str | Path | None = None,
-    data_dir: str | Path | None = None,
-) -> YearInputs:
-    """The rule inputs of the year-Y scenario (what `build_scenario` turns into a dict)."""
-    data_dir = Path(data_dir) if data_dir is not None else PROJECT_DATA
-    src = load_sources(source_dir, data_dir)
-    year = int(year) if isinstance(year, np.integer) else year
-    _check_year(year, src)
+    region: str | None,
+    states: list[str] | None,
+    src: Sources,
+    data_dir: Path,
+    judged: set[str],
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """(ids in the scenario, requested ids left out -> why, all system members with data)."""
     if region is not None and states is not None:
         raise DataError("region/states: expected one of them, got both")
     system = states_in_system(year, src)
-    judgement = judgement_at(year, data_dir)
     if states is not None:
         wanted = list(dict.fromkeys(states))
         unknown = [s for s in wanted if s not in set(src.states.id)]
@@ -318,14 +313,48 @@ def year_inputs(
             dropped[s] = f"not in the COW state system on 1 January {year}"
         elif s not in has_cinc:
             dropped[s] = f"no COW NMC CINC for {nmc_year}"
-        elif s not in judgement.index:
+        elif s not in judged:
             dropped[s] = "no row in data/judgement.csv"
     ids = [s for s in wanted if s not in dropped]
     if not ids:
         raise DataError(f"states: expected at least one state in the system in {year}, got none")
-    system = [s for s in system if s in has_cinc]
-    pacts, atop_year = _pacts(year, src)
-    dcad, dcad_used = _agreements(year, src)
+    return ids, dropped, [s for s in system if s in has_cinc]
+
+
+def scenario_ids(
+    year: int,
+    *,
+    region: str | None = None,
+    states: list[str] | None = None,
+    source_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+) -> list[str]:
+    """The ids `build_scenario` would put in the year-`year` scenario, in its order."""
+    data_dir = Path(data_dir) if data_dir is not None else PROJECT_DATA
+    src = load_sources(source_dir, data_dir)
+    _check_year(year, src)
+    judged = set(judgement_at(year, data_dir).index)
+    return _select(year, region, states, src, data_dir, judged)[0]
+
+
+def year_inputs(
+    year: int,
+    *,
+    region: str | None = None,
+    states: list[str] | None = None,
+    source_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+) -> YearInputs:
+    """The rule inputs of the year-Y scenario (what `build_scenario` turns into a dict)."""
+    data_dir = Path(data_dir) if data_dir is not None else PROJECT_DATA
+    src = load_sources(source_dir, data_dir)
+    year = int(year) if isinstance(year, np.integer) else year
+    _check_year(year, src)
+    judgement = judgement_at(year, data_dir)
+    ids, dropped, system = _select(year, region, states, src, data_dir, set(judgement.index))
+    nmc_year = min(year - 1, src.coverage.nmc[1])
+    pacts, atop_year = pacts_at(year, src)
+    dcad, dcad_used = agreements_in_force(year, src)
     alliances = {
         name: [s for s in members if s in ids]
         for name, members in alliances_at(year, data_dir).items()

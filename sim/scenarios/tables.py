@@ -46,6 +46,24 @@ def rivalry_hostility(n_types: int) -> float:
     return round(min(0.9, 0.5 + 0.2 * max(0, n_types - 1)), 2)
 
 
+def _per_version(fn):
+    """Cache `fn(data_dir, *args)` per data directory and per version of its CSV files, so
+    a table is read and checked once however often the builder asks. Callers get a copy."""
+
+    @functools.lru_cache(maxsize=64)
+    def cached(data_dir: str, _versions: tuple, *args):
+        return fn(Path(data_dir), *args)
+
+    @functools.wraps(fn)
+    def wrapper(data_dir: Path = PROJECT_DATA, *args):
+        d = Path(data_dir).resolve()
+        versions = tuple(_fingerprint(p) for p in sorted(d.glob("*.csv")))
+        out = cached(str(d), versions, *args)
+        return out.copy() if isinstance(out, pd.DataFrame) else out
+
+    return wrapper
+
+
 def _fingerprint(path: Path) -> tuple:
     st = path.stat() if path.is_file() else None
     return (str(path), st.st_mtime_ns if st else None, st.st_size if st else None)
@@ -102,6 +120,7 @@ def _check_events(path: Path, frame: pd.DataFrame) -> None:
             _fail(path, i, "kind", "'judgement'", r["kind"])
 
 
+@_per_version
 def read_names(data_dir: Path = PROJECT_DATA) -> tuple[dict[str, str], dict[str, str]]:
     """The name -> COW id crosswalk of data/country_names.csv, and name -> why dropped."""
     path = Path(data_dir) / "country_names.csv"
@@ -116,6 +135,7 @@ def read_names(data_dir: Path = PROJECT_DATA) -> tuple[dict[str, str], dict[str,
 # ---- judgement -----------------------------------------------------------------------------
 
 
+@_per_version
 def code_values(data_dir: Path = PROJECT_DATA) -> dict[str, dict[str, float]]:
     """The code -> value tables, read from data/judgement.csv (one value per code)."""
     path = Path(data_dir) / "judgement.csv"
@@ -133,6 +153,7 @@ def code_values(data_dir: Path = PROJECT_DATA) -> dict[str, dict[str, float]]:
     return out
 
 
+@_per_version
 def judgement_changes(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
     """data/judgement_changes.csv, checked: id, from_year, attribute, value, event_date,
     reason, kind."""
@@ -168,6 +189,11 @@ def judgement_at(year: int, data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
     code; without such a row the base applies. Returns data/judgement.csv's columns (index
     id) with the codes and values of that year; `changes` lists the rows applied.
     """
+    return _judgement_at(data_dir, year)
+
+
+@_per_version
+def _judgement_at(data_dir: Path, year: int) -> pd.DataFrame:
     data_dir = Path(data_dir)
     base = _csv(data_dir / "judgement.csv").set_index("id")
     values = code_values(data_dir)
@@ -190,6 +216,7 @@ def judgement_at(year: int, data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
 # ---- judged rivalries ------------------------------------------------------------------------
 
 
+@_per_version
 def judged_rivalries(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
     """data/rivalries_judgement.csv, checked: a, b (a < b), from_year, to_year (empty =
     ongoing), types (joined by '+'), event_date, reason, kind; adds n_types and hostility."""
@@ -224,6 +251,7 @@ def judged_rivalries(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
 # ---- alliances -------------------------------------------------------------------------------
 
 
+@_per_version
 def alliance_members(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
     """data/alliance_members.csv, checked: alliance, id, joined, left (dates YYYY-MM-DD,
     left empty while a member), source."""
@@ -263,6 +291,7 @@ def alliances_at(year: int, data_dir: Path = PROJECT_DATA) -> dict[str, list[str
 # ---- regions ---------------------------------------------------------------------------------
 
 
+@_per_version
 def read_regions(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
     """data/regions.csv, checked: region, kind (all, state, region, rule), value, note."""
     path = Path(data_dir) / "regions.csv"
