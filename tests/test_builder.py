@@ -106,6 +106,19 @@ def test_judgement_changes_with_time() -> None:
     assert sc["states"][0]["position"][0] == 0.0
 
 
+def test_judgement_changes_reproduce_the_base_table_in_2020() -> None:
+    """The base table describes about 2018-2022: in 2020 the year-aware table differs
+    from it only where data/README.md says so (the Philippines under Duterte)."""
+    base = pd.read_csv(PROJECT_DATA / "judgement.csv", dtype=str, keep_default_na=False)
+    base = base.set_index("id")
+    now = judgement_at(2020)
+    codes = ["align", "regime", "stab", "gov", "aut"]
+    differ = {
+        (i, c) for i in base.index for c in codes if str(base.loc[i, c]) != str(now.loc[i, c])
+    }
+    assert differ == {("PHI", "align"), ("PHI", "aut")}
+
+
 def test_judged_rivalries_start_in_their_year() -> None:
     ids = ["POL", "RUS", "CHN", "DRV"]
     early, late = (build_scenario(y, states=ids) for y in (2014, 2016))

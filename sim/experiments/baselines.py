@@ -360,7 +360,9 @@ def _fit(start: int, source_dir: Path | None, data_dir: Path | None) -> Structur
     }
     models, years = {}, {}
     for kind, (lo, hi) in spans.items():
-        ts = _training_years(start, lo, hi)
+        # a family is predicted only while its data reach the year before the window, so
+        # the features of `start` are as current as those it was trained on
+        ts = _training_years(start, lo, hi) if hi == start - 1 else []
         if not ts:
             continue
         parts = []
