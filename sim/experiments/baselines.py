@@ -103,7 +103,11 @@ def persistence(
     src = load_sources(source_dir, data_dir)
     cov = src.coverage
     before = start - (end - start)
-    ids = tuple(ids) if ids is not None else tuple(scenario_ids(start, source_dir=source_dir))
+    ids = (
+        tuple(ids)
+        if ids is not None
+        else tuple(scenario_ids(start, source_dir=source_dir, data_dir=data_dir))
+    )
     exercise = agreements = arms = alliance = blocs = None
     if cov.mme[0] <= before and start - 1 <= cov.mme[1]:
         ex = exercise_ties(src, before, start)
