@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.analysis import analyze
-from sim.sweep import run_sweep
+from sim import analyze
+from sim.experiments.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.yaml"

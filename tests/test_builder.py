@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-# The scenario loader and the model: the only imports that move with the restructure.
-from sim.loader import load_scenario, scenario_from_dict, scenario_to_dict
-from sim.model import DiplomacyModel
-from sim.scenarios import builder
+from sim.core.model import DiplomacyModel
 from sim.scenarios.builder import build_scenario, region_members, scenario_yaml, write_scenario_yaml
+from sim.scenarios.loader import load_scenario, scenario_from_dict, scenario_to_dict
 from sim.scenarios.rules import PROJECT_DATA
 from sim.scenarios.sources import FILES, SOURCE_DIR
 from sim.scenarios.tables import DataError, judgement_at
@@ -174,12 +172,16 @@ def test_judgement_row_dated_before_its_event_is_refused(tmp_path: Path) -> None
         build_scenario(2010, states=["USA"], data_dir=data)
 
 
-def test_command_line_writes_a_loadable_file(tmp_path: Path, capsys) -> None:
+def test_ddsim_build_writes_a_loadable_file(tmp_path: Path, cli) -> None:
     out = tmp_path / "ip.yaml"
-    assert builder.main(["--year", "2010", "--region", "indo_pacific", "--out", str(out)]) == 0
+    done = cli("build", "--year", "2010", "--region", "indo_pacific", "--out", out)
+    assert done.returncode == 0, done.stderr
     assert len(load_scenario(str(out)).states) == 22
-    assert builder.main(["--year", "2010", "--region", "asia"]) == 2
-    assert "region: expected one of" in capsys.readouterr().err
+    printed = cli("build", "--year", "2005", "--states", "USA,CHN")
+    assert printed.returncode == 0 and 'start: "2005-01"' in printed.stdout
+    bad = cli("build", "--year", "2010", "--region", "asia")
+    assert bad.returncode == 2 and bad.stderr.startswith("region: expected one of")
+    assert bad.stderr.count("\n") == 1
 
 
 # ---- no look-ahead ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Experiment files: validation messages (through the real CLI), designs and seeds.
 
-Every case of ``bad_experiments/cases.yaml`` runs through ``python -m sim.cli sweep FILE``
-in a subprocess: exit status 2, a one-line message naming the file and the key path on
+Every case of ``bad_experiments/cases.yaml`` runs through ``ddsim sweep FILE`` (in-process,
+one case also as a real subprocess): exit status 2, a one-line message naming the file and the key path on
 stderr, no traceback, and no output directory created. The designs (grid, random, lhs,
 sobol, morris) give the documented number of points, inside the declared ranges, the same
 for the same seed.
@@ -9,17 +9,13 @@ for the same seed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from sim.experiment import (
+from sim.experiments.experiment import (
     ExperimentError,
     OutcomeSpec,
     _series_stat,
@@ -35,21 +31,15 @@ CASES: dict[str, dict] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding
 
 
 @pytest.fixture(scope="module")
-def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    """`python -m sim.cli sweep FILE --out DIR` for every case (concurrently)."""
+def cli_runs(tmp_path_factory: pytest.TempPathFactory, cli) -> dict[str, tuple]:
+    """`ddsim sweep FILE --out DIR` for every case, in-process."""
     out_root = tmp_path_factory.mktemp("bad_sweeps")
-
-    def run(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    runs = {}
+    for name in CASES:
         out = out_root / name
-        command = [
-            sys.executable, "-m", "sim.cli", "sweep", str(HERE / name),
-            "--out", str(out), "--workers", "1", "--quiet",
-        ]  # fmt: skip
-        proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
-        return proc, out
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(CASES, pool.map(run, CASES), strict=True))
+        args = ("sweep", HERE / name, "--out", out, "--workers", "1", "--quiet")
+        runs[name] = (cli(*args, cwd=ROOT), out)
+    return runs
 
 
 def test_corpus_lists_every_file() -> None:
@@ -74,6 +64,16 @@ def test_cli_rejects_bad_experiment(name: str, cli_runs: dict[str, tuple]) -> No
     for fragment in case["expect"]:
         assert fragment in err, (fragment, err)
     assert not (out / "sweep.json").exists()
+
+
+def test_real_process_rejects_a_bad_experiment(tmp_path, ddsim_process) -> None:
+    name = "unknown_design.yaml"
+    out = tmp_path / "out"
+    proc = ddsim_process("sweep", HERE / name, "--out", out, "--workers", "1", "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not out.exists() or not (out / "sweep.json").exists()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -1,4 +1,4 @@
-"""Tests for sim.loader: validation, extends, overrides, dates, round trips, docs and fuzzing.
+"""Tests for sim.scenarios.loader: validation, extends, overrides, dates, round trips, docs and fuzzing.
 
 Run ``python tests/test_loader.py`` to rewrite the generated tables in docs/scenarios.md
 after changing sim/params.py or sim/events.py.
@@ -21,10 +21,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sim.loader as loader
+import sim.scenarios.loader as loader
 from sim.cli import main
-from sim.events import EVENT_SCHEMA, KIND_CHOICES, FieldSpec
-from sim.loader import (
+from sim.core.events import EVENT_SCHEMA, KIND_CHOICES, FieldSpec
+from sim.core.params import LEVERS, Parameters, describe_range, parameter_fields
+from sim.core.scenario import Event, Relations, Scenario, StateSpec
+from sim.scenarios.loader import (
     DEFAULT_GOVERNANCE,
     EVENT_KEYS,
     PARAMETER_KEYS,
@@ -44,8 +46,6 @@ from sim.loader import (
     scenario_hash,
     scenario_to_dict,
 )
-from sim.params import LEVERS, Parameters, describe_range, parameter_fields
-from sim.scenario import Event, Relations, Scenario, StateSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scenarios.md"

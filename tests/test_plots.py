@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from sim.plots import draw_all, network_snapshots, plot_network  # noqa: E402
-from sim.runner import run_scenario  # noqa: E402
+from sim.reports.figures import draw_all, network_snapshots, plot_network  # noqa: E402
+from sim.running.simulate import run_scenario  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = ("relations", "network", "blocs", "activities", "crises", "market")
@@ -84,7 +84,7 @@ def test_no_crises_no_exports_no_activities_one_bloc(results, tmp_path):
 
 
 def test_one_state_world(tmp_path):
-    from sim.scenario import Scenario, StateSpec
+    from sim.core.scenario import Scenario, StateSpec
 
     solo = Scenario(name="Solo", states=(StateSpec(id="AAA", capability=1.0),), steps=6)
     res = run_scenario(solo)
@@ -93,7 +93,7 @@ def test_one_state_world(tmp_path):
 
 
 def test_every_state_alone_is_grey(results):
-    from sim.plots import GREY, bloc_style, plot_blocs
+    from sim.reports.figures import GREY, bloc_style, plot_blocs
 
     lonely = results.states.assign(bloc=results.states.groupby("step").cumcount())
     style = bloc_style(lonely, _names(results))
@@ -102,7 +102,13 @@ def test_every_state_alone_is_grey(results):
 
 
 def test_figure_functions_label_their_axes(results):
-    from sim.plots import TimeAxis, plot_activities, plot_crises, plot_market, plot_relations
+    from sim.reports.figures import (
+        TimeAxis,
+        plot_activities,
+        plot_crises,
+        plot_market,
+        plot_relations,
+    )
 
     time = TimeAxis.from_scenario("2018-01", "month")
     figs = [
@@ -125,7 +131,7 @@ def test_figure_functions_label_their_axes(results):
 def test_time_axis():
     import numpy as np
 
-    from sim.plots import TimeAxis
+    from sim.reports.figures import TimeAxis
 
     monthly = TimeAxis.from_scenario("2018-01", "month")
     assert monthly.dated
@@ -142,7 +148,7 @@ def test_time_axis():
 def test_network_layout_is_deterministic_and_spread(results):
     import numpy as np
 
-    from sim.plots import network_layout
+    from sim.reports.figures import network_layout
 
     ids = results.meta["states"]
     for locations in (results.meta["locations"], None):
@@ -161,8 +167,8 @@ def test_network_layout_is_deterministic_and_spread(results):
 
 
 def test_plot_run_redraws_a_saved_run(results, tmp_path):
-    from sim.plots import plot_run
-    from sim.runner import save_run
+    from sim import save_run
+    from sim.reports.figures import plot_run
 
     run = save_run(results, tmp_path / "r", plots=False)
     written = plot_run(run, svg=True)

@@ -1,1 +1,2 @@
-"""Experiments on the model: designs, sweeps, analysis, comparison and hindcasts."""
+"""Experiments: experiment files and designs, sweeps and their store, executors, analysis;
+hindcasts: observations of a window (``observed``), scores (``scoring``) and baselines."""

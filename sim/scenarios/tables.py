@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.loader import InputError
+from sim.errors import InputError
 from sim.scenarios.rules import PROJECT_DATA
 
 JUDGEMENT_CODES = ("align", "regime", "stab", "gov", "aut")

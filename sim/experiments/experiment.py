@@ -2,7 +2,7 @@
 
 An experiment (``experiments/*.yaml``, format in ``docs/sweeps.md``) names a base
 scenario, overrides applied to it, the parameters to vary (dotted paths into the
-scenario, as accepted by `sim.loader.apply_overrides`), a design (full factorial
+scenario, as accepted by `sim.scenarios.loader.apply_overrides`), a design (full factorial
 grid, random, Latin hypercube, Sobol or Morris), replicates per design point, a root
 seed and named outcomes (summary statistics per run, optional per-step series).
 
@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import loader
-from sim.loader import InputError, ScenarioError
-from sim.metrics import ACTIVITY_COUNTS, STATE_COLUMNS, WORLD_REPORTERS
+from sim.core.metrics import ACTIVITY_COUNTS, STATE_COLUMNS, WORLD_REPORTERS
+from sim.errors import InputError
+from sim.scenarios import loader
+from sim.scenarios.loader import ScenarioError
 
 __all__ = [
     "DESIGNS",
@@ -147,7 +148,7 @@ _MISSING = object()
 class ExperimentError(InputError):
     """An experiment file is wrong; ``str()`` is one line: ``file:line: key.path: expected X, got Y``.
 
-    Attributes as `sim.loader.ScenarioError`: ``file``, ``line``, ``key_path``, ``expected``,
+    Attributes as `sim.scenarios.loader.ScenarioError`: ``file``, ``line``, ``key_path``, ``expected``,
     ``got``, ``hint``.
     """
 
@@ -451,7 +452,7 @@ class OutcomeSpec:
 
 
 def default_outcomes() -> tuple[OutcomeSpec, ...]:
-    """Outcomes recorded when an experiment names none (and by `sim.sweep.run_one`)."""
+    """Outcomes recorded when an experiment names none (and by `sim.experiments.sweep.run_one`)."""
     return (
         OutcomeSpec("crises_per_year", "crises", "sum", per_year=True),
         OutcomeSpec("incidents_per_year", "incidents", "sum", per_year=True),
@@ -1383,7 +1384,7 @@ def _series_stat(
 def compute_outcomes(
     results: Any, outcomes: Sequence[OutcomeSpec], *, total_steps: int, steps_per_year: float
 ) -> dict[str, float]:
-    """Reduce one run's `sim.metrics.Results` to {outcome name: value}."""
+    """Reduce one run's `sim.core.metrics.Results` to {outcome name: value}."""
     out: dict[str, float] = {}
     world = results.world
     wsteps = world["step"].to_numpy()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.params import Parameters
-from sim.scenario import Relations, Scenario, StateSpec
+from sim.core.params import Parameters
+from sim.core.scenario import Relations, Scenario, StateSpec
 
 
 def synthetic_world(

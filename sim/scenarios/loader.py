@@ -1,4 +1,4 @@
-"""Scenario loading: YAML file (or dict) -> validated, typed `sim.scenario.Scenario`.
+"""Scenario loading: YAML file (or dict) -> validated, typed `sim.core.scenario.Scenario`.
 
 Every scenario the model sees passes through here, so bad input stops with a
 `ScenarioError` that names the file, the line, the key path, what was expected and
@@ -30,9 +30,10 @@ import numpy as np
 import yaml
 
 import sim
-from sim.events import EVENT_SCHEMA, KIND_CHOICES
-from sim.params import LEVERS, Parameters, describe_range, parameter_fields
-from sim.scenario import Event, Relations, Scenario, StateSpec
+from sim.core.events import EVENT_SCHEMA, KIND_CHOICES
+from sim.core.params import LEVERS, Parameters, describe_range, parameter_fields
+from sim.core.scenario import Event, Relations, Scenario, StateSpec
+from sim.errors import InputError
 
 __all__ = [
     "DEFAULT_GOVERNANCE",
@@ -139,10 +140,6 @@ Loc = tuple[str, int | None]  # (file or "--set", 1-based line or None)
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
-
-
-class InputError(Exception):
-    """A user input file (scenario, experiment) is wrong; the CLI prints it and exits 2."""
 
 
 class ScenarioError(InputError):

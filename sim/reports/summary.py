@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from sim.metrics import Results
+from sim.core.metrics import Results
 
 
 @dataclass

@@ -1100,7 +1100,7 @@ def draw_all(
 
 def plot_run(run_dir: str | Path, svg: bool = False) -> list[Path]:
     """Redraw all figures of a saved run into `RUN_DIR/figures` from its tables; returns the files."""
-    from sim.runner import FIGURES_DIR, load_run
+    from sim.running.rundir import FIGURES_DIR, load_run
 
     run_dir = Path(run_dir)
     results = load_run(run_dir)

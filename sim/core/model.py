@@ -3,10 +3,10 @@
 One step (one month by default):
  1. scheduled events and standing programs (exercise series, arms programs);
  2. every state banks effort and chooses activities (`StateAgent.step`, random order);
- 3. the activities' effects are applied in bulk (`sim.activities`);
+ 3. the activities' effects are applied in bulk (`sim.core.activities`);
  4. relations relax toward their baselines, stocks decay, dependency is recomputed;
  5. capabilities follow a discrete Richardson process driven by rivals;
- 6. crises are drawn and resolved (`sim.crises`);
+ 6. crises are drawn and resolved (`sim.core.crises`);
  7. agreements form or lapse; every `alignment_interval` steps blocs are recomputed;
  8. metrics are recorded every `record_every` steps.
 """
@@ -19,8 +19,8 @@ from time import perf_counter
 import mesa
 import numpy as np
 
-from sim import alignment
-from sim.activities import (
+from sim.core import alignment
+from sim.core.activities import (
     ActivityBook,
     UtilityWorkspace,
     apply_advisory,
@@ -32,12 +32,12 @@ from sim.activities import (
     option_utilities,
     shortlist,
 )
-from sim.agents import StateAgent
-from sim.crises import run_crises, war_shock
-from sim.events import apply_event
-from sim.metrics import Recorder, Results, check_invariants
-from sim.params import EXERCISE_KINDS, LEVERS, Parameters
-from sim.relations import (
+from sim.core.agents import StateAgent
+from sim.core.crises import run_crises, war_shock
+from sim.core.events import apply_event
+from sim.core.metrics import Recorder, Results, check_invariants
+from sim.core.params import EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.relations import (
     dependency_from_stock,
     great_circle_km,
     initial_relations,
@@ -46,7 +46,7 @@ from sim.relations import (
     structural_risk,
     trust_baseline,
 )
-from sim.scenario import Scenario
+from sim.core.scenario import Scenario
 
 DEFAULT_LEVERS = {
     "transparency": 0.3,
@@ -90,7 +90,7 @@ class DiplomacyModel(mesa.Model):
     """A world of states practising defense diplomacy.
 
     Args:
-        world: the validated scenario (see `sim.loader.load_scenario`).
+        world: the validated scenario (see `sim.scenarios.loader.load_scenario`).
         rng: seed for every random draw; defaults to the scenario's seed.
         record_dyads: record dyad snapshots every this many steps (0 = never).
     """
@@ -287,7 +287,7 @@ class DiplomacyModel(mesa.Model):
         np.fill_diagonal(self.embargo, False)
 
     def war_shock(self, i: int, j: int, severity: float) -> None:
-        """Open war between i and j (see `sim.crises.war_shock`)."""
+        """Open war between i and j (see `sim.core.crises.war_shock`)."""
         war_shock(self, i, j, severity)
 
     def log_crisis(self, i: int, j: int, outcome: str, risk: float) -> None:

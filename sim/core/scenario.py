@@ -1,6 +1,6 @@
 """Typed scenario objects: what the model is built from.
 
-A `Scenario` is produced by `sim.loader` from a YAML file (or a plain dict) after
+A `Scenario` is produced by `sim.scenarios.loader` from a YAML file (or a plain dict) after
 validation; the model never sees unvalidated input. Relations are sparse: only
 the pairs a scenario names; the model fills the rest from attributes.
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.params import Parameters
+from sim.core.params import Parameters
 
 Pair = tuple[str, str]
 
@@ -55,7 +55,7 @@ class Relations:
 
 @dataclass(frozen=True)
 class Event:
-    """A scheduled change to the world at a step; `args` follow `sim.events.EVENT_SCHEMA`."""
+    """A scheduled change to the world at a step; `args` follow `sim.core.events.EVENT_SCHEMA`."""
 
     step: int
     type: str

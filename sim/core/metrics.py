@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.params import EXERCISE_KINDS
+from sim.core.params import EXERCISE_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
 
 
 def _offdiag_mean(m: np.ndarray) -> float:

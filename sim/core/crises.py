@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.activities import CBM
+from sim.core.activities import CBM
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
 
 DEESCALATED, INCIDENT, WAR = "deescalated", "incident", "war"
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.params import EXERCISE_KINDS, LEVERS
+from sim.core.params import EXERCISE_KINDS, LEVERS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import DiplomacyModel
-    from sim.scenario import Event
+    from sim.core.model import DiplomacyModel
+    from sim.core.scenario import Event
 
 
 @dataclass(frozen=True)

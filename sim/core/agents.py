@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.activities import ADVISORY, ARMS, EXERCISE, plan_exercise
-from sim.scenario import StateSpec
+from sim.core.activities import ADVISORY, ARMS, EXERCISE, plan_exercise
+from sim.core.scenario import StateSpec
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
 
 
 def _array_attribute(name: str, doc: str) -> property:

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.params import ACTIVITY_KINDS, EXERCISE_EFFECTS, EXERCISE_KINDS, LEVERS, Parameters
-from sim.relations import IMPORT_STOCK, pair_sums, saturating_gain
+from sim.core.params import ACTIVITY_KINDS, EXERCISE_EFFECTS, EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.relations import IMPORT_STOCK, pair_sums, saturating_gain
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
 
 EXERCISE, ARMS, ADVISORY, DIALOGUE = range(4)
 TRANSPARENCY, OVERSIGHT, CO_CREATION, EXIT_STRATEGY, CBM = (LEVERS.index(x) for x in LEVERS)

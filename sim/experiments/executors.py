@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
-from sim.loader import InputError
+from sim.errors import InputError
 
 __all__ = [
     "DaskExecutor",
@@ -113,7 +113,7 @@ def _call_with_shared(fn: Callable[[Any, Any], Any], batch: Any) -> Any:
     return fn(_WORKER_SHARED, batch)
 
 
-PRELOAD = ("sim.sweep", "sim.model")
+PRELOAD = ("sim.experiments.sweep", "sim.core.model")
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:

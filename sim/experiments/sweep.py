@@ -1,8 +1,8 @@
 """Parameter sweeps: run an experiment's design, stream results to a resumable Parquet store.
 
-``ddsim sweep FILE`` expands the experiment's design (`sim.experiment`), gives every run a
+``ddsim sweep FILE`` expands the experiment's design (`sim.experiments.experiment`), gives every run a
 seed that depends only on (root seed, design point, replicate), and runs the runs in
-batches on an executor (`sim.executors`: in-process, a local process pool, or Dask).
+batches on an executor (`sim.experiments.executors`: in-process, a local process pool, or Dask).
 Finished batches are committed to the output directory every `--commit-every` seconds
 (default 10) as Parquet part files (outcomes and time series first, then the runs part
 that makes them count; each written under a temporary name, fsynced and renamed), so the
@@ -26,7 +26,6 @@ configuration and returns its outcomes (for benchmarks and notebooks).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import hashlib
@@ -53,15 +52,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import loader
-from sim.executors import (
+from sim.errors import InputError
+from sim.experiments.executors import (
     Executor,
     default_workers,
     make_executor,
     start_fork_server,
     uses_process_pool,
 )
-from sim.experiment import (
+from sim.experiments.experiment import (
     DesignPoints,
     Experiment,
     OutcomeSpec,
@@ -72,7 +71,7 @@ from sim.experiment import (
     run_id,
     run_seed,
 )
-from sim.loader import InputError
+from sim.scenarios import loader
 
 __all__ = [
     "RunContext",
@@ -80,7 +79,6 @@ __all__ = [
     "SweepResults",
     "SweepSummary",
     "load_sweep",
-    "register_commands",
     "run_batch",
     "run_one",
     "run_sweep",
@@ -154,7 +152,7 @@ class BatchResult:
 
 
 def _simulate(ctx: RunContext, overrides: Mapping[str, Any], seed: int) -> Any:
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
 
     tree = loader.apply_overrides(ctx.base, overrides, source=ctx.source)
     scenario = loader.scenario_from_dict(tree, ctx.source)
@@ -218,16 +216,16 @@ def run_one(
 ) -> dict[str, float]:
     """Run one configuration of a scenario dict and return its outcomes.
 
-    ``base_dict``: a scenario as a plain dict (e.g. `sim.loader.resolved_scenario_dict`);
+    ``base_dict``: a scenario as a plain dict (e.g. `sim.scenarios.loader.resolved_scenario_dict`);
     ``overrides``: dotted path -> value; ``steps`` overrides the scenario's run length;
-    ``outcomes``: specs (default `sim.experiment.default_outcomes`).
+    ``outcomes``: specs (default `sim.experiments.experiment.default_outcomes`).
     """
     over = dict(overrides or {})
     if steps is not None:
         over["steps"] = int(steps)
     tree = loader.apply_overrides(base_dict, over, source=source)
     scenario = loader.scenario_from_dict(tree, source)
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
 
     results = DiplomacyModel(scenario, rng=int(seed)).run()
     spy = 12.0 / loader.TIME_UNITS.get(scenario.time_unit, 1)
@@ -1061,149 +1059,3 @@ def load_sweep(path: str | Path) -> SweepResults:
             }
         )
     return SweepResults(Path(path), manifest, design, runs, outcomes)
-
-
-# --------------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------------
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """``ddsim sweep``: run or resume a sweep; 0 all ok, 1 some runs failed, 2 bad input."""
-    summary = run_sweep(
-        args.experiment,
-        args.out,
-        workers=args.workers,
-        replicates=args.replicates,
-        scheduler=args.scheduler,
-        dask_local=args.dask_local,
-        quiet=args.quiet,
-        force_new=args.force_new,
-        retry_failed=args.retry_failed,
-        batch_size=args.batch_size,
-        commit_every=args.commit_every,
-    )
-    return summary.exit_code
-
-
-def cmd_analyze(args: argparse.Namespace) -> int:
-    """``ddsim analyze``: figures, tables and a summary of a sweep."""
-    from sim.analysis import analyze
-
-    report = analyze(args.sweep_dir, args.out, figures=not args.no_figures)
-    if not args.quiet:
-        print(report.summary)
-        print(f"wrote {len(report.files)} files to {report.out}", file=sys.stderr)
-    return 0 if report.ok_runs else 1
-
-
-def register_commands(subparsers: Any) -> None:
-    """Add the ``sweep`` and ``analyze`` subcommands to an argparse subparsers object."""
-    p = subparsers.add_parser(
-        "sweep",
-        help="run an experiment's parameter sweep (resumable)",
-        description="Run every (design point, replicate) of an experiment file and stream the "
-        "results to a Parquet store. Rerunning the same command resumes: finished runs are "
-        "skipped. Exit status: 0 all runs ok, 1 some runs failed, 2 bad input.",
-    )
-    p.add_argument("experiment", metavar="FILE", help="experiment file (experiments/*.yaml)")
-    p.add_argument(
-        "--out", metavar="DIR", help="output directory (default: sweeps/<experiment name>)"
-    )
-    p.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="N",
-        help="worker processes (default: all cores; 1 = in this process)",
-    )
-    p.add_argument(
-        "--replicates",
-        type=_positive_int,
-        metavar="R",
-        help="replicates per design point (overrides the file)",
-    )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on a Dask cluster, e.g. tcp://host:8786 (needs ddsim[dask])",
-    )
-    where.add_argument(
-        "--dask-local",
-        action="store_true",
-        help="run on a local Dask cluster of --workers processes",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=_positive_int,
-        metavar="N",
-        help="runs per task (default: automatic, ~1.5 s per task)",
-    )
-    p.add_argument(
-        "--commit-every",
-        type=_seconds,
-        default=COMMIT_SECONDS,
-        metavar="SECONDS",
-        help=f"write finished runs to the store at least this often (default: "
-        f"{COMMIT_SECONDS:g}; a crash costs at most this much work; 0: every batch)",
-    )
-    p.add_argument(
-        "--force-new",
-        action="store_true",
-        help="discard a stored sweep of a different design in --out and start afresh",
-    )
-    p.add_argument("--retry-failed", action="store_true", help="run failed runs again")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=cmd_sweep)
-
-    a = subparsers.add_parser(
-        "analyze",
-        help="plots, sensitivity tables and a summary of a sweep",
-        description="Response plots with 95%% confidence bands, heatmaps for two-parameter grids, "
-        "Sobol or Morris indices when the design supports them (regression-based indices "
-        "otherwise), tables as CSV and Parquet, and summary.md.",
-    )
-    a.add_argument("sweep_dir", metavar="SWEEP_DIR", help="a sweep output directory")
-    a.add_argument("--out", metavar="DIR", help="where to write (default: SWEEP_DIR/analysis)")
-    a.add_argument("--no-figures", action="store_true", help="tables and summary only")
-    a.add_argument("--quiet", action="store_true", help="do not print the summary")
-    a.set_defaults(func=cmd_analyze)
-
-
-def _cli_main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry for the two commands (until sim.cli registers them)."""
-    parser = argparse.ArgumentParser(prog="ddsim")
-    register_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_cli_main())

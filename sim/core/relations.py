@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import Parameters
-from sim.scenario import Scenario
+from sim.core.params import Parameters
+from sim.core.scenario import Scenario
 
 EARTH_RADIUS_KM = 6371.0
 IMPORT_STOCK = 12.0  # arms-import stock (volume units) that a scenario's dependency shares describe

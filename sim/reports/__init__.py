@@ -1,0 +1,1 @@
+"""Figures and reports: run figures, summaries, analysis figures."""

@@ -1,0 +1,41 @@
+"""What a run directory gets besides its tables: figures and the plain-text summary.
+
+`run_writers` gives the output writers (`sim.running.rundir.OutputWriter`) that ``ddsim run``
+and `sim.save_run` pass to the run directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim.core.metrics import Results
+from sim.running.rundir import FIGURES_DIR, SUMMARY_FILE, OutputWriter, listing
+
+
+def write_figures(results: Results, directory: Path, manifest: dict[str, Any], svg: bool) -> None:
+    """Draw every run figure into ``figures/``; failures are recorded, not raised."""
+    from sim.reports.figures import draw_all
+
+    written, failed = draw_all(results, svg=svg, out_dir=directory / FIGURES_DIR, strict=False)
+    manifest["figures"] = [str(p.relative_to(directory)) for p in written]
+    if failed:
+        manifest["figure_errors"] = failed
+
+
+def write_summary(results: Results, directory: Path, manifest: dict[str, Any]) -> None:
+    """The plain-text summary (summary.txt), listing the run directory's files."""
+    from sim.reports import summary
+
+    manifest["summary"] = SUMMARY_FILE
+    text = summary.render_plain(summary.build_summary(results, files=listing(manifest)))
+    (directory / SUMMARY_FILE).write_text(text, encoding="utf-8")
+
+
+def run_writers(*, plots: bool = True, svg: bool = False) -> list[OutputWriter]:
+    """The writers of a run directory: figures (unless `plots` is False), then the summary."""
+    writers: list[OutputWriter] = []
+    if plots:
+        writers.append(lambda res, d, m: write_figures(res, d, m, svg))
+    writers.append(write_summary)
+    return writers
