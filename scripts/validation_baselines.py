@@ -12,6 +12,7 @@ score run, and prints everything it writes.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -219,8 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     w("")
     w("## Timings")
     w("")
-    w(f"Machine: {platform.machine()}, Python {platform.python_version()}, shared 2-core host;")
-    w("figures from one run of this script (wall clock, seconds).")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    w(f"Machine: {platform.machine()}, Python {platform.python_version()}, shared 2-core host")
+    w(f"(load average {load} at the end of the run, i.e. busy with other work); figures from")
+    w("one run of this script (wall clock, seconds).")
     w("")
     w("| step | seconds |")
     w("|---|---|")
