@@ -1,0 +1,108 @@
+"""The time axis of run figures: step numbers shown as dates when the scenario has a start."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+_UNIT_OFFSETS = {
+    "day": lambda k: pd.DateOffset(days=k),
+    "week": lambda k: pd.DateOffset(weeks=k),
+    "month": lambda k: pd.DateOffset(months=k),
+    "quarter": lambda k: pd.DateOffset(months=3 * k),
+    "year": lambda k: pd.DateOffset(years=k),
+}
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """Maps step numbers to what the x axis shows: calendar dates when the scenario has a
+    start date and a calendar time unit, else step numbers."""
+
+    start: pd.Timestamp | None = None
+    unit: str = "month"
+
+    @classmethod
+    def from_scenario(cls, start: object | None, unit: str | None) -> TimeAxis:
+        """Build from a scenario's `start` and `time_unit` (bad or missing start -> steps)."""
+        unit = str(unit or "month").lower().rstrip("s")
+        if start in (None, "") or unit not in _UNIT_OFFSETS:
+            return cls(None, unit)
+        try:
+            ts = pd.Timestamp(str(start))
+        except (ValueError, TypeError):
+            return cls(None, unit)
+        return cls(None if pd.isna(ts) else ts, unit)
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> TimeAxis:
+        """Build from a run's `meta` (start, time_unit)."""
+        return cls.from_scenario(meta.get("start"), meta.get("time_unit"))
+
+    @property
+    def dated(self) -> bool:
+        """Whether the axis shows dates."""
+        return self.start is not None
+
+    def x(self, steps: Sequence[int] | np.ndarray | pd.Series) -> np.ndarray:
+        """x values for these steps (datetime64 when dated)."""
+        arr = np.asarray(steps, dtype=np.int64)
+        if not self.dated:
+            return arr
+        start = self.start
+        if self.unit in ("day", "week"):
+            scale = 7 if self.unit == "week" else 1
+            return (start + pd.to_timedelta(arr * scale, unit="D")).to_numpy()
+        months = _MONTHS[self.unit]
+        if start == start.normalize() and start.day == 1:
+            # Calendar months by integer arithmetic (the common case: a start month).
+            base = np.datetime64(start.to_datetime64(), "M")
+            return (base + arr * months).astype("datetime64[ns]")
+        offset = _UNIT_OFFSETS[self.unit]
+        unique, inverse = np.unique(arr, return_inverse=True)
+        dates = pd.DatetimeIndex([start + offset(int(k)) for k in unique]).to_numpy()
+        return dates[inverse]
+
+    @property
+    def label(self) -> str:
+        """Axis label with units."""
+        if self.dated:
+            return f"date (1 step = 1 {self.unit})"
+        return f"step ({self.unit}s since start)"
+
+    def when(self, step: int) -> str:
+        """'Jan 2030' (dated) or 'step 60'."""
+        if not self.dated:
+            return f"step {step}"
+        stamp = pd.Timestamp(self.x([step])[0])
+        if self.unit == "year":
+            return stamp.strftime("%Y")
+        return stamp.strftime("%b %Y" if self.unit in ("month", "quarter") else "%d %b %Y")
+
+    def step_label(self, step: int) -> str:
+        """A short label for one step, e.g. 'step 60 (Jan 2030)'."""
+        if not self.dated:
+            return f"step {step}"
+        return f"step {step} ({self.when(step)})"
+
+    def steps_per_year(self) -> float | None:
+        """Steps in a calendar year for this unit (None for unknown units)."""
+        return {"day": 365.25, "week": 52.18, "month": 12, "quarter": 4, "year": 1}.get(self.unit)
+
+    def format(self, ax: Axes, label: bool = True) -> None:
+        """Label the x axis (and use concise date ticks when dated)."""
+        if label:
+            ax.set_xlabel(self.label)
+        if self.dated:
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+__all__ = ["TimeAxis"]
