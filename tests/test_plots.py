@@ -278,8 +278,12 @@ def test_network_thresholds_are_fixed_and_the_same_in_every_run(results, indo_pa
     # A threshold never moves with the data: a world where every pair trusts at 0.95 still
     # draws every pair as a close partner.
     snap = pd.DataFrame(
-        {"trust_ab": [0.95] * 3, "trust_ba": [0.95] * 3, "interoperability": [0.7] * 3,
-         "risk": [0.0, 0.1, 0.3]}
+        {
+            "trust_ab": [0.95] * 3,
+            "trust_ba": [0.95] * 3,
+            "interoperability": [0.7] * 3,
+            "risk": [0.0, 0.1, 0.3],
+        }
     )
     tie, close, risky = edge_flags(snap)
     assert close.all() and tie.all() and risky.tolist() == [False, False, True]
@@ -316,11 +320,17 @@ def test_equal_earth_projection():
         x0, y0 = equal_earth(np.array([10.0]), np.array([lat]))
         x1, y1 = equal_earth(np.array([10.0 + d]), np.array([lat]))
         x2, y2 = equal_earth(np.array([10.0]), np.array([lat + d]))
-        return abs((x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0))[0] / d**2 / np.cos(np.radians(lat))
+        return (
+            abs((x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0))[0] / d**2 / np.cos(np.radians(lat))
+        )
 
     assert area(60.0) == pytest.approx(area(0.0), rel=1e-3)  # equal area
-    locations = {"DEL": (28.6, 77.2), "BEI": (39.9, 116.4), "TOK": (35.7, 139.7),
-                 "CAN": (-35.3, 149.1)}
+    locations = {
+        "DEL": (28.6, 77.2),
+        "BEI": (39.9, 116.4),
+        "TOK": (35.7, 139.7),
+        "CAN": (-35.3, 149.1),
+    }
     pos = network_layout(list(locations), locations, projection="map")
     assert pos["DEL"][0] < pos["BEI"][0] < pos["TOK"][0]
     assert pos["CAN"][1] < pos["TOK"][1] < pos["BEI"][1]
@@ -360,14 +370,19 @@ def test_scripted_activities_are_the_programs_iterations():
 
     world = Scenario(
         name="programs",
-        states=tuple(StateSpec(id=s, capability=c, budget=1.0, arms_industry=0.5)
-                     for s, c in (("AAA", 1.0), ("BBB", 0.5), ("CCC", 0.3))),
+        states=tuple(
+            StateSpec(id=s, capability=c, budget=1.0, arms_industry=0.5)
+            for s, c in (("AAA", 1.0), ("BBB", 0.5), ("CCC", 0.3))
+        ),
         steps=30,
         seed=1,
         events=(
             Event(2, "exercise_program", {"participants": ("AAA", "BBB"), "every": 6}),
-            Event(0, "arms_program", {"suppliers": ("AAA",), "recipient": "CCC", "volume": 0.37,
-                                      "every": 5}),
+            Event(
+                0,
+                "arms_program",
+                {"suppliers": ("AAA",), "recipient": "CCC", "volume": 0.37, "every": 5},
+            ),
         ),
     )
     res = run_scenario(world)
@@ -413,8 +428,11 @@ def test_crisis_markers_do_not_overlap(indo_pacific):
     renderer = _draw(fig)
     top = fig.axes[0]
     pts = np.vstack(
-        [c.get_offset_transform().transform(c.get_offsets()) for c in top.collections
-         if len(c.get_offsets()) and c.get_label() and "\n" in c.get_label()]
+        [
+            c.get_offset_transform().transform(c.get_offsets())
+            for c in top.collections
+            if len(c.get_offsets()) and c.get_label() and "\n" in c.get_label()
+        ]
     )
     diameter = np.sqrt(MARKER_SIZE) * fig.dpi / 72 * 0.99
     d = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1)) + np.eye(len(pts)) * 1e9

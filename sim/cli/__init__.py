@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sim
 from sim.errors import InputError
 
-COMMANDS = ("run", "plot", "validate", "sweep", "analyze")
+COMMANDS = ("run", "plot", "report", "validate", "sweep", "analyze")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""What a run directory gets besides its tables: figures and the plain-text summary.
+"""What a run directory gets besides its tables: figures, the plain-text summary and the
+report page.
 
 `run_writers` gives the output writers (`sim.running.rundir.OutputWriter`) that ``ddsim run``
 and `sim.save_run` pass to the run directory.
@@ -32,10 +33,20 @@ def write_summary(results: Results, directory: Path, manifest: dict[str, Any]) -
     (directory / SUMMARY_FILE).write_text(text, encoding="utf-8")
 
 
+def write_report(results: Results, directory: Path, manifest: dict[str, Any]) -> None:
+    """The self-contained report page (report.html: summary, scripted inputs, figures)."""
+    from sim.reports.report import REPORT_FILE, write_run_report
+
+    manifest["report"] = REPORT_FILE
+    write_run_report(results, directory, manifest)
+
+
 def run_writers(*, plots: bool = True, svg: bool = False) -> list[OutputWriter]:
-    """The writers of a run directory: figures (unless `plots` is False), then the summary."""
+    """The writers of a run directory: figures (unless `plots` is False), the summary, then
+    the report page (which inlines the figures)."""
     writers: list[OutputWriter] = []
     if plots:
         writers.append(lambda res, d, m: write_figures(res, d, m, svg))
     writers.append(write_summary)
+    writers.append(write_report)
     return writers

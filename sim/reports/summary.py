@@ -183,9 +183,7 @@ def _risk_section(results: Results, names: Mapping[str, str], top: int) -> Secti
     )
 
 
-def _crisis_section(
-    results: Results, names: Mapping[str, str], inputs: ScenarioInputs
-) -> Section:
+def _crisis_section(results: Results, names: Mapping[str, str], inputs: ScenarioInputs) -> Section:
     crises = results.crises
     counts = crises["outcome"].value_counts() if not crises.empty else pd.Series(dtype=int)
     wars = int(counts.get("war", 0))
@@ -234,7 +232,7 @@ def _crisis_section(
     return Section("Crises, incidents and activities", ["", "count"], rows, note)
 
 
-def _inputs_section(inputs: ScenarioInputs) -> Section | None:
+def inputs_section(inputs: ScenarioInputs) -> Section | None:
     """What the scenario scripted: one row per kind of input, with the first few."""
     if not inputs.known:
         return None
@@ -329,7 +327,7 @@ def build_summary(
         sections.append(risk)
     inputs = scenario_inputs(results, names)
     sections.append(_crisis_section(results, names, inputs))
-    scripted = _inputs_section(inputs)
+    scripted = inputs_section(inputs)
     if scripted is not None:
         sections.append(scripted)
     trend = _trend_section(results.world, results.states)
