@@ -55,6 +55,70 @@ def test_draw_all_writes_every_figure(results, tmp_path):
         assert path.stat().st_size > 5_000, path.name
 
 
+def test_two_processes_draw_the_same_files(results, tmp_path):
+    from sim.reports.figures import parallel_ok
+
+    if not parallel_ok():
+        pytest.skip("drawing in a second process needs Linux (fork) and two cores")
+    serial, _ = draw_all(results, out_dir=tmp_path / "one")
+    parallel, failed = draw_all(results, out_dir=tmp_path / "two", processes=2)
+    assert failed == {} and [p.name for p in parallel] == [p.name for p in serial]
+    for a, b in zip(serial, parallel, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_two_processes_report_a_failure_in_the_child(results, tmp_path, monkeypatch):
+    import sim.reports.figures as figures
+
+    if not figures.parallel_ok():
+        pytest.skip("drawing in a second process needs Linux (fork) and two cores")
+    _, theirs = figures._split(FIGURES)
+    broken = theirs[0]
+    function = {"market": "plot_market", "activities": "plot_activities",
+                "crises": "plot_crises", "relations": "plot_relations", "blocs": "plot_blocs",
+                "network": "plot_network"}[broken]  # fmt: skip
+
+    def fail(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(figures, function, fail)
+    written, failed = draw_all(results, out_dir=tmp_path, processes=2, strict=False)
+    assert failed == {broken: "ValueError: boom"}
+    assert len(written) == len(FIGURES) - 1
+    with pytest.raises(RuntimeError, match="boom"):
+        draw_all(results, out_dir=tmp_path, processes=2, strict=True)
+
+
+def test_a_silent_drawing_process_is_replaced(results, tmp_path, monkeypatch):
+    """A child that hangs (say, on a lock another thread held at the fork) is killed after
+    the timeout and its figures are drawn in the parent."""
+    import os
+    import time
+
+    import sim.reports.figures as figures
+
+    if not figures.parallel_ok():
+        pytest.skip("drawing in a second process needs Linux (fork) and two cores")
+    _, theirs = figures._split(FIGURES)
+    function = {"market": "plot_market", "activities": "plot_activities",
+                "crises": "plot_crises", "relations": "plot_relations", "blocs": "plot_blocs",
+                "network": "plot_network"}[theirs[0]]  # fmt: skip
+    real = getattr(figures, function)
+    parent = os.getpid()
+
+    def hang_in_child(*args, **kwargs):
+        if os.getpid() != parent:
+            time.sleep(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(figures, function, hang_in_child)
+    monkeypatch.setattr(figures, "CHILD_TIMEOUT_S", 2.0)
+    start = time.perf_counter()
+    written, failed = draw_all(results, out_dir=tmp_path, processes=2, strict=True)
+    assert failed == {} and sorted(p.stem for p in written) == sorted(FIGURES)
+    assert time.perf_counter() - start < 40
+
+
 def test_draw_all_svg(results, tmp_path):
     written, _ = draw_all(results, out_dir=tmp_path, svg=True)
     assert {p.suffix for p in written} == {".png", ".svg"}

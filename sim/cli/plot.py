@@ -83,7 +83,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         print(f"ddsim plot: {exc}", file=sys.stderr)
         return 2
     try:
-        written, _ = draw_all(results, svg=args.svg, out_dir=target, projection=args.network_layout)
+        written, _ = draw_all(
+            results, svg=args.svg, out_dir=target, projection=args.network_layout, processes=2
+        )
     except OSError as exc:
         hint = "" if args.out is not None else "; use --out DIR to write them elsewhere"
         print(

@@ -289,7 +289,7 @@ def execute_run(plan: RunPlan) -> int:
                     run_dir.path,
                     manifest,
                     fmt=plan.fmt,
-                    writers=run_writers(plots=plan.plots, svg=plan.svg),
+                    writers=run_writers(plots=plan.plots, svg=plan.svg, processes=2),
                     wall_start=wall_start,
                 )
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ and colours), `sim.reports.timeaxis`, `sim.reports.scripted` (what the scenario 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,24 +157,17 @@ class RunFigures:
         }
 
 
-def draw_all(
-    results: Any,
-    *,
-    svg: bool = False,
+def _draw(
+    makers: Mapping[str, Callable[[], Figure]],
+    names: Sequence[str],
     out_dir: Path,
-    strict: bool = True,
-    projection: str = "schematic",
-    only: tuple[str, ...] = FIGURES,
+    svg: bool,
+    strict: bool,
 ) -> tuple[list[Path], dict[str, str]]:
-    """Draw every figure of `results` (a `Results` with `meta`) into `out_dir` as PNG (and
-    SVG with `svg`). Returns the files written and, when `strict` is false, the figures that
-    failed (name -> error message) instead of raising."""
-    shared = RunFigures.of(results, projection)
-    makers = shared.makers()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Draw and save the named figures; failures are collected unless `strict`."""
     written: list[Path] = []
     failed: dict[str, str] = {}
-    for name in only:
+    for name in names:
         try:
             with style():
                 fig = makers[name]()
@@ -188,6 +181,133 @@ def draw_all(
             save(fig, path)
             written.append(path)
     return written, failed
+
+
+# Relative drawing cost of each figure (world run, measured), to split the work evenly.
+_COST = {
+    "network": 3,
+    "blocs": 2.5,
+    "relations": 2.5,
+    "crises": 2,
+    "activities": 1.5,
+    "market": 1.5,
+}
+
+
+def _split(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Two groups of figures of about equal drawing cost (largest first, greedy)."""
+    mine: list[str] = []
+    theirs: list[str] = []
+    for name in sorted(names, key=lambda n: -_COST.get(n, 1)):
+        smaller = (
+            mine
+            if sum(_COST.get(n, 1) for n in mine) <= sum(_COST.get(n, 1) for n in theirs)
+            else theirs
+        )
+        smaller.append(name)
+    return mine, theirs
+
+
+CHILD_TIMEOUT_S = 60.0  # a drawing process silent this long is killed; its figures drawn here
+
+
+def _draw_in_two_processes(
+    makers: Mapping[str, Callable[[], Figure]],
+    names: Sequence[str],
+    out_dir: Path,
+    svg: bool,
+    strict: bool,
+) -> tuple[list[Path], dict[str, str]]:
+    """Half of the figures in a forked child, half here (Linux): matplotlib draws in Python
+    under the GIL, so a second core needs a second process. The child inherits the prepared
+    tables by fork (nothing is pickled) and sends back file names and errors. It writes
+    nothing to the console (a lock another thread held at the fork could block it), and if
+    it stays silent for `CHILD_TIMEOUT_S` it is killed and its figures are drawn here."""
+    import multiprocessing as mp
+    import traceback
+    import warnings
+
+    mine, theirs = _split(names)
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        warnings.simplefilter("ignore")
+        try:
+            written, failed = _draw(makers, theirs, out_dir, svg, strict=False)
+            send.send(([str(p) for p in written], failed))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            send.send(([], {"(worker)": "".join(traceback.format_exception_only(exc)).strip()}))
+
+    with warnings.catch_warnings():
+        # Python warns about fork() in a process with threads (arrow's pool, a progress
+        # spinner): the child takes none of their locks and is watched by a timeout.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        proc = ctx.Process(target=child, daemon=True)
+        proc.start()
+    send.close()
+    try:
+        written, failed = _draw(makers, mine, out_dir, svg, strict)
+        answer = receive.recv() if receive.poll(CHILD_TIMEOUT_S) else None
+    except EOFError:  # the child died without a word
+        answer = None
+    finally:
+        if proc.is_alive() and not receive.closed and not receive.poll(0):
+            proc.kill()
+        proc.join()
+        receive.close()
+    if answer is None:
+        theirs_written, theirs_failed = _draw(makers, theirs, out_dir, svg, strict)
+        theirs_written = [str(p) for p in theirs_written]
+    else:
+        theirs_written, theirs_failed = answer
+    if theirs_failed and strict:
+        raise RuntimeError("; ".join(f"{k}: {v}" for k, v in theirs_failed.items()))
+    order = {n: k for k, n in enumerate(names)}
+    written = sorted(
+        written + [Path(p) for p in theirs_written], key=lambda p: order.get(p.stem, 99)
+    )
+    return written, {**failed, **theirs_failed}
+
+
+def draw_all(
+    results: Any,
+    *,
+    svg: bool = False,
+    out_dir: Path,
+    strict: bool = True,
+    projection: str = "schematic",
+    only: tuple[str, ...] = FIGURES,
+    processes: int = 1,
+) -> tuple[list[Path], dict[str, str]]:
+    """Draw every figure of `results` (a `Results` with `meta`) into `out_dir` as PNG (and
+    SVG with `svg`). Returns the files written and, when `strict` is false, the figures that
+    failed (name -> error message) instead of raising.
+
+    `processes=2` draws half of the figures in a forked process (where the platform forks;
+    the command line does this on machines with two cores or more, see `parallel_ok`); the
+    default draws in this process only, which is what notebooks want."""
+    shared = RunFigures.of(results, projection)
+    makers = shared.makers()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if processes > 1 and len(only) > 1 and parallel_ok():
+        return _draw_in_two_processes(makers, only, out_dir, svg, strict)
+    return _draw(makers, only, out_dir, svg, strict)
+
+
+def parallel_ok() -> bool:
+    """Whether drawing in a second, forked process is possible and worth it here: Linux
+    (fork is safe there for this code), two usable cores or more."""
+    import multiprocessing as mp
+    import os
+    import sys
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in mp.get_all_start_methods()
+        and ((cores or 1) >= 2)
+    )
 
 
 def plot_run(
@@ -217,6 +337,7 @@ __all__ = [
     "category_colors",
     "draw_all",
     "names_of",
+    "parallel_ok",
     "network_snapshots",
     "plot_activities",
     "plot_blocs",

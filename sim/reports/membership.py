@@ -161,7 +161,8 @@ def plot_blocs(
     cores: np.ndarray | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Bloc membership over time (see the module docstring); `cores` are
+    """Bloc membership over time, states grouped by their final bloc (see the module
+    docstring); `cores` are
     `bloc_cores(states)` when already computed."""
     time = time or TimeAxis()
     ids = [str(s) for s in states["state"].unique()] if not states.empty else []
@@ -228,8 +229,6 @@ def plot_blocs(
         if time.dated:
             ax.xaxis_date()
         time.format(ax)
-        if not many:
-            ax.set_ylabel("state (grouped by final bloc)")
         input_handles = _mark_inputs(ax, chosen, inputs, time)
         shown = set(pd.unique(cores))
         handles = [

@@ -208,8 +208,8 @@ def _draw_states_panel(
                 LineCollection(
                     _segments(pos, a[within], b[within]),
                     colors=[palette.color(c) for c in ca[within]],
-                    linewidths=0.4 + 1.6 * inter[within],
-                    alpha=0.6,
+                    linewidths=0.3 + 1.0 * inter[within],
+                    alpha=0.4,
                     zorder=1,
                     capstyle="round",
                 )

@@ -14,11 +14,15 @@ from sim.core.metrics import Results
 from sim.running.rundir import FIGURES_DIR, SUMMARY_FILE, OutputWriter, listing
 
 
-def write_figures(results: Results, directory: Path, manifest: dict[str, Any], svg: bool) -> None:
+def write_figures(
+    results: Results, directory: Path, manifest: dict[str, Any], svg: bool, processes: int = 1
+) -> None:
     """Draw every run figure into ``figures/``; failures are recorded, not raised."""
     from sim.reports.figures import draw_all
 
-    written, failed = draw_all(results, svg=svg, out_dir=directory / FIGURES_DIR, strict=False)
+    written, failed = draw_all(
+        results, svg=svg, out_dir=directory / FIGURES_DIR, strict=False, processes=processes
+    )
     manifest["figures"] = [str(p.relative_to(directory)) for p in written]
     if failed:
         manifest["figure_errors"] = failed
@@ -41,12 +45,13 @@ def write_report(results: Results, directory: Path, manifest: dict[str, Any]) ->
     write_run_report(results, directory, manifest)
 
 
-def run_writers(*, plots: bool = True, svg: bool = False) -> list[OutputWriter]:
+def run_writers(*, plots: bool = True, svg: bool = False, processes: int = 1) -> list[OutputWriter]:
     """The writers of a run directory: figures (unless `plots` is False), the summary, then
-    the report page (which inlines the figures)."""
+    the report page (which inlines the figures). `processes=2` draws the figures in two
+    processes where that is possible (``ddsim run``; notebooks keep the default 1)."""
     writers: list[OutputWriter] = []
     if plots:
-        writers.append(lambda res, d, m: write_figures(res, d, m, svg))
+        writers.append(lambda res, d, m: write_figures(res, d, m, svg, processes))
     writers.append(write_summary)
     writers.append(write_report)
     return writers

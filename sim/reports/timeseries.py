@@ -177,7 +177,7 @@ def plot_activities(
     arms programs) as a black dashed line, and scripted events marked above."""
     time = time or TimeAxis()
     counts = activity_counts(activities, last_step)
-    grid = _layout(1, 3.6, inputs, right=2.5)
+    grid = _layout(1, 3.6, inputs, right=2.75)
     with style():
         fig = grid.figure()
         (ax,) = grid.axes(fig)
@@ -193,7 +193,7 @@ def plot_activities(
             x,
             [smooth[k].to_numpy() for k in kinds],
             [ACTIVITY_COLORS[k] for k in kinds],
-            [f"{ACTIVITY_LABELS[k]} ({int(counts[k].sum())} total)" for k in kinds],
+            [f"{ACTIVITY_LABELS[k]} ({int(counts[k].sum())})" for k in kinds],
             alpha=0.85,
         )
         if inputs is not None and inputs.programs:
@@ -208,12 +208,19 @@ def plot_activities(
                     color="black",
                     lw=1.4,
                     ls="--",
-                    label=f"of which scripted: exercise\nand arms programs ({int(mask.sum())} total)",
+                    label=f"of which scripted: exercise\nand arms programs ({int(mask.sum())})",
                 )
                 handles.append(line)
         ax.set_ylim(bottom=0)
         ax.set_xlim(numeric_x(x[[0, -1]]))
-        ax.legend(handles=handles[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(
+            handles=handles[::-1],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            title="(number in the run)",
+            title_fontsize=7.5,
+            alignment="left",
+        )
         ax.set_ylabel(f"activities started per step\n({window}-step centred rolling mean)")
         time.format(ax)
         _add_strip(fig, [ax], time, inputs)
