@@ -205,7 +205,8 @@ def figures_row(quick: bool, attempts: int, log) -> dict:
     args = ["--scenario", "minimal", "--steps", "24", "--repeats", "1"] if quick else []
     r = run_quiet("figures.py", args, attempts=attempts)
     log(
-        f"  figures {r['label']}: {r['total_s'] * 1000:.0f} ms ("
+        f"  figures {r['label']}: {r['total_s'] * 1000:.0f} ms, two processes "
+        f"{(r.get('two_processes_s') or float('nan')) * 1000:.0f} ms ("
         + ", ".join(f"{k} {v * 1000:.0f}" for k, v in r["per_figure_s"].items())
         + f" ms), other load {r.get('other_load') or 0:.2f} cores"
     )
