@@ -428,6 +428,12 @@ def test_scripted_war_is_drawn_as_an_input(indo_pacific):
     assert any("scripted" in t for t in texts)
 
 
+def test_every_figure_marks_scripted_inputs(indo_pacific):
+    for name, make in RunFigures.of(indo_pacific).makers().items():
+        texts = " ".join(_texts(make()))
+        assert "scripted" in texts or "input" in texts, name
+
+
 def test_scripted_activities_are_the_programs_iterations():
     from sim.core.scenario import Event, Scenario, StateSpec
     from sim.reports.scripted import scenario_inputs, scripted_activities

@@ -115,8 +115,7 @@ def run_report(
     sections = [
         Section(
             "Summary",
-            [Paragraph(summary.headline)]
-            + [_table(s) for s in summary.sections if not s.title.startswith("Scenario inputs")],
+            [_table(s) for s in summary.sections if not s.title.startswith("Scenario inputs")],
             "summary",
         ),
         *_inputs_sections(results),
