@@ -67,16 +67,6 @@ def _lonlat(locations: Mapping[str, Sequence[float]], ids: Sequence[str]) -> np.
     return np.column_stack([lon, lat])
 
 
-def centre_longitude(locations: Mapping[str, Sequence[float]], ids: Sequence[str]) -> float:
-    """Circular mean longitude of the capitals (0 when unknown)."""
-    try:
-        lon = np.array([float(locations[s][1]) for s in ids])
-    except (KeyError, TypeError, ValueError, IndexError):
-        return 0.0
-    rad = np.deg2rad(lon)
-    return float(np.rad2deg(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
-
-
 def _schematic(ll: np.ndarray) -> np.ndarray:
     out = np.empty_like(ll)
     for k in range(2):
@@ -201,7 +191,6 @@ def graticule(
 
 __all__ = [
     "PROJECTIONS",
-    "centre_longitude",
     "equal_earth",
     "graticule",
     "layout_kind",

@@ -40,7 +40,6 @@ OKABE_ITO = {
 # Categories (suppliers, blocs): strongest contrasts first, yellow last.
 CATEGORY_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 GREY = "#BBBBBB"
-LIGHT_GREY = "#E6E6E6"
 DARK_GREY = "#555555"
 RISK_COLOR = OKABE_ITO["vermillion"]
 TIE_COLOR = "#3A5A78"
@@ -130,21 +129,6 @@ def suptitle(fig: Figure, grid: Grid, text: str) -> None:
     fig.suptitle(text, x=grid.left / grid.width, y=1 - 0.12 / grid.height, ha="left", va="top")
 
 
-def footnote(fig: Figure, grid: Grid, text: str) -> None:
-    """A one- or two-line grey note at the bottom left of the figure."""
-    if text:
-        fig.text(
-            grid.left / grid.width,
-            0.06 / grid.height,
-            text,
-            ha="left",
-            va="bottom",
-            fontsize=7.5,
-            color=DARK_GREY,
-            wrap=True,
-        )
-
-
 def note(ax: Axes, text: str) -> None:
     """Write a centred message on an empty panel."""
     ax.text(
@@ -153,12 +137,6 @@ def note(ax: Axes, text: str) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
-
-
-def reversed_legend(ax: Axes, **kw: Any) -> None:
-    """Legend beside the axes, listed top-down in the visual order of a stack plot."""
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), **kw)
 
 
 def category_colors(k: int) -> list[str]:
