@@ -59,6 +59,14 @@ def test_run_writes_a_self_contained_report(project):
     assert manifest["report"] == "report.html"
 
 
+def test_no_plots_run_has_a_report_without_figures(tmp_path, cli):
+    result = cli("run", MINIMAL, "--steps", "6", "--no-plots", "--out", tmp_path / "r", "--quiet")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert not _images(page) and "--no-plots" in page
+    assert not (tmp_path / "r" / "figures").exists()
+
+
 def test_latest_is_the_newest_complete_run(project):
     from sim.cli.options import resolve_run_dir
     from sim.errors import InputError

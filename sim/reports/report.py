@@ -103,9 +103,13 @@ def _inputs_sections(results: Any) -> list[Section]:
 
 
 def run_report(
-    results: Any, run_dir: Path | None = None, manifest: Mapping[str, Any] | None = None
+    results: Any,
+    run_dir: Path | None = None,
+    manifest: Mapping[str, Any] | None = None,
+    figures: bool = True,
 ) -> Report:
-    """The report page of a run (see the module docstring)."""
+    """The report page of a run (see the module docstring); `figures=False` leaves them out
+    (``ddsim run --no-plots``)."""
     manifest = dict(manifest or {})
     meta = getattr(results, "meta", {}) or {}
     summary = summary_mod.build_summary(
@@ -120,11 +124,21 @@ def run_report(
         ),
         *_inputs_sections(results),
     ]
-    images = _figures(results, run_dir, manifest)
+    images = _figures(results, run_dir, manifest) if figures else []
     if images:
         sections.append(Section("Figures", list(images), "figures"))
-    elif manifest.get("options", {}).get("plots") is False:
-        sections.append(Section("Figures", [Paragraph("Figures were not drawn (--no-plots).")]))
+    else:
+        sections.append(
+            Section(
+                "Figures",
+                [
+                    Paragraph(
+                        "Figures were not drawn (--no-plots); "
+                        "ddsim report RUN_DIR draws them into the page."
+                    )
+                ],
+            )
+        )
     files = _files(manifest)
     provenance = [
         ["scenario", str(manifest.get("scenario", {}).get("path") or scenario)],
@@ -159,10 +173,11 @@ def write_run_report(
     run_dir: Path | None,
     manifest: Mapping[str, Any] | None = None,
     out: Path | None = None,
+    figures: bool = True,
 ) -> Path:
     """Write the run's report page (default RUN_DIR/report.html) and return its path."""
     target = Path(out) if out is not None else Path(run_dir) / REPORT_FILE
-    return write_html(run_report(results, run_dir, manifest), target)
+    return write_html(run_report(results, run_dir, manifest, figures), target)
 
 
 # ----------------------------------------------------------------------------------------------

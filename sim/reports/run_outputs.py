@@ -37,12 +37,14 @@ def write_summary(results: Results, directory: Path, manifest: dict[str, Any]) -
     (directory / SUMMARY_FILE).write_text(text, encoding="utf-8")
 
 
-def write_report(results: Results, directory: Path, manifest: dict[str, Any]) -> None:
+def write_report(
+    results: Results, directory: Path, manifest: dict[str, Any], figures: bool = True
+) -> None:
     """The self-contained report page (report.html: summary, scripted inputs, figures)."""
     from sim.reports.report import REPORT_FILE, write_run_report
 
     manifest["report"] = REPORT_FILE
-    write_run_report(results, directory, manifest)
+    write_run_report(results, directory, manifest, figures=figures)
 
 
 def run_writers(*, plots: bool = True, svg: bool = False, processes: int = 1) -> list[OutputWriter]:
@@ -53,5 +55,5 @@ def run_writers(*, plots: bool = True, svg: bool = False, processes: int = 1) ->
     if plots:
         writers.append(lambda res, d, m: write_figures(res, d, m, svg, processes))
     writers.append(write_summary)
-    writers.append(write_report)
+    writers.append(lambda res, d, m: write_report(res, d, m, figures=plots))
     return writers
