@@ -142,13 +142,10 @@ def _timeline(
     ax.set_ylim(len(labels) - 0.5, -0.5)
     row_labels(ax, labels, 8)
     ax.grid(axis="y", visible=False)
-    x = time.x(crises["step"])
+    x = time.num(crises["step"])
     last = int(world["step"].max()) if not world.empty else int(crises["step"].max())
-    ax.set_xlim(time.x([0])[0], time.x([last])[0])
-    import matplotlib.dates as mdates
-
-    x_num = mdates.date2num(x) if time.dated else np.asarray(x, dtype=float)
-    x_px = ax.transData.transform(np.column_stack([x_num, np.zeros(len(x_num))]))[:, 0]
+    ax.set_xlim(time.num([0])[0], time.num([last])[0])
+    x_px = ax.transData.transform(np.column_stack([x, np.zeros(len(x))]))[:, 0]
     diameter_px = np.sqrt(MARKER_SIZE) * ax.figure.dpi / 72.0
     pooled = row_of == len(shown)  # the 'other dyads' row: a rug of thin ticks
     y = row_of + dodge(x_px, np.where(pooled, -1, row_of), diameter_px * 1.05) * ~pooled
@@ -207,7 +204,7 @@ def _cumulative(ax: Axes, crises: pd.DataFrame, world: pd.DataFrame, time: TimeA
     if world.empty:
         return
     steps = np.sort(world["step"].to_numpy())
-    xw = time.x(steps)
+    xw = time.num(steps)
     outcome = crises["outcome"].astype(str).to_numpy() if not crises.empty else np.array([])
     cstep = crises["step"].to_numpy() if not crises.empty else np.array([], dtype=int)
 

@@ -29,10 +29,7 @@ LANE_HEIGHT_IN = 0.15
 
 
 def _x(time: TimeAxis, steps: Sequence[int]) -> np.ndarray:
-    import matplotlib.dates as mdates
-
-    x = time.x(np.asarray(steps, dtype=np.int64))
-    return mdates.date2num(x) if time.dated else np.asarray(x, dtype=float)
+    return time.num(np.asarray(steps, dtype=np.int64))
 
 
 def _grouped(events: list[ScriptedEvent]) -> list[tuple[int, str, int]]:

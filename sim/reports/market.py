@@ -25,7 +25,6 @@ from sim.reports.style import (
     category_colors,
     name_of,
     note,
-    numeric_x,
     stack_areas,
     style,
     suptitle,
@@ -113,10 +112,10 @@ def plot_market(
             series.append(other)
             labels.append(f"others ({len(rest)} states)")
             colors.append(GREY)
-        x = time.x(shares.index)
+        x = time.num(shares.index)
         handles = stack_areas(ax, x, series, colors, labels)
         ax.set_ylim(0, 1.0)
-        ax.set_xlim(numeric_x(x[[0, -1]]))
+        ax.set_xlim(x[0], x[-1])
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_ylabel(f"share of arms deliveries\n({memory_text(time)}, recent ones count more)")
         ax.legend(handles=handles[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0))

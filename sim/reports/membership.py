@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -32,7 +31,7 @@ from sim.reports.blocs import (
     bloc_palette,
 )
 from sim.reports.scripted import ScenarioInputs
-from sim.reports.style import Grid, name_of, note, numeric_x, row_labels, stack_areas, style
+from sim.reports.style import Grid, name_of, note, row_labels, stack_areas, style
 from sim.reports.timeaxis import TimeAxis
 
 ROWS_UP_TO = 40
@@ -50,7 +49,7 @@ def _x_edges(steps: np.ndarray, time: TimeAxis) -> np.ndarray:
         edges = np.array([st[0] - 0.5, st[0] + 0.5])
     if not time.dated:
         return edges
-    xs = mdates.date2num(time.x(steps))
+    xs = time.num(steps)
     if len(st) == 1:
         return np.array([xs[0] - 15, xs[0] + 15])
     out = np.interp(edges, st, xs)
@@ -72,7 +71,7 @@ def _codes(core_table: np.ndarray, colored: list[str]) -> np.ndarray:
 
 
 def _x_num(time: TimeAxis, steps: np.ndarray) -> np.ndarray:
-    return numeric_x(time.x(steps))
+    return time.num(steps)
 
 
 def _rows_panel(
@@ -228,8 +227,6 @@ def plot_blocs(
             fontsize=8 if len(chosen) <= 25 else 7,
         )
         ax.set_xlim(x_edges[0], x_edges[-1])
-        if time.dated:
-            ax.xaxis_date()
         time.format(ax)
         input_handles = _mark_inputs(ax, chosen, inputs, time)
         shown = set(pd.unique(cores))
@@ -280,14 +277,14 @@ def _stacked_sizes(
     labels = [*(palette.label(c) for c in colored), OTHER_LABEL, ALONE_LABEL]
     stack_areas(
         ax,
-        time.x(steps),
+        time.num(steps),
         [counts[:, k] for k in keep],
         [colors[k] for k in keep],
         [labels[k] for k in keep],
         alpha=1.0,
         linewidth=0.3,
     )
-    ax.set_xlim(numeric_x(time.x(steps[[0, -1]])))
+    ax.set_xlim(time.num(steps[[0, -1]]))
     ax.set_ylim(0, counts.sum(axis=1).max())
     ax.set_ylabel("states in the bloc")
     ax.set_title("Size of each bloc", loc="left", fontsize=9.5)

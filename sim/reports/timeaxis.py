@@ -51,6 +51,13 @@ class TimeAxis:
         """Whether the axis shows dates."""
         return self.start is not None
 
+    def num(self, steps: Sequence[int] | np.ndarray | pd.Series) -> np.ndarray:
+        """x values as plotted: matplotlib date numbers (days since its epoch) when dated,
+        else the steps, as floats. Figures plot numbers with fixed date ticks
+        (`format`), so matplotlib's date converter never runs."""
+        x = self.x(steps)
+        return dates_to_num(x) if self.dated else np.asarray(x, dtype=float)
+
     def x(self, steps: Sequence[int] | np.ndarray | pd.Series) -> np.ndarray:
         """x values for these steps (datetime64 when dated)."""
         arr = np.asarray(steps, dtype=np.int64)
@@ -109,6 +116,24 @@ class TimeAxis:
             ax.xaxis.set_major_formatter(FixedFormatter(labels))
 
 
+def _epoch() -> np.datetime64:
+    return np.datetime64(mdates.get_epoch(), "s")
+
+
+def dates_to_num(dates: np.ndarray) -> np.ndarray:
+    """matplotlib date numbers (float days since its epoch) of datetime64 values. Done here
+    rather than with `matplotlib.dates.date2num`, which warns under numpy >= 2.3 (generic
+    NaT unit) in matplotlib 3.10."""
+    seconds = (np.asarray(dates).astype("datetime64[s]") - _epoch()).astype(np.float64)
+    return seconds / 86400.0
+
+
+def num_to_dates(nums: np.ndarray) -> np.ndarray:
+    """datetime64[s] values of matplotlib date numbers."""
+    seconds = np.round(np.asarray(nums, dtype=float) * 86400.0).astype(np.int64)
+    return _epoch() + seconds.astype("timedelta64[s]")
+
+
 _YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100)
 _MONTH_STEPS = (1, 2, 3, 6)
 
@@ -117,8 +142,8 @@ def date_ticks(lo: float, hi: float, most: int = 8) -> tuple[np.ndarray, list[st
     """Tick positions (matplotlib date numbers) and labels between `lo` and `hi`: every
     1, 2, 5, 10, ... years ('2030'), or every 1, 2, 3 or 6 months ('Mar 2030') when the span
     holds fewer than three years; at most `most` ticks."""
-    start = np.datetime64(mdates.num2date(lo).replace(tzinfo=None), "M")
-    end = np.datetime64(mdates.num2date(hi).replace(tzinfo=None), "M")
+    start = np.datetime64(num_to_dates(np.array([lo]))[0], "M")
+    end = np.datetime64(num_to_dates(np.array([hi]))[0], "M")
     months = int((end - start).astype(int)) + 1
     if months >= 36:
         first = int(str(np.datetime64(start, "Y")))
@@ -133,10 +158,10 @@ def date_ticks(lo: float, hi: float, most: int = 8) -> tuple[np.ndarray, list[st
         first = base + (-base) % step
         dates = np.arange(first, end.astype(int) + 2, step).astype("datetime64[M]")
         fmt = "%b %Y"
-    nums = mdates.date2num(dates.astype("datetime64[ns]"))
+    nums = dates_to_num(dates)
     keep = (nums >= lo - 1e-9) & (nums <= hi + 1e-9)
     labels = [pd.Timestamp(d).strftime(fmt) for d in dates[keep]]
     return nums[keep], labels
 
 
-__all__ = ["TimeAxis", "date_ticks"]
+__all__ = ["TimeAxis", "date_ticks", "dates_to_num", "num_to_dates"]

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from sim.reports.blocs import bloc_cores
 from sim.reports.markers import TITLE_ROOM_IN, event_strip, incident_ticks, strip_height, strip_rect
 from sim.reports.scripted import ScenarioInputs, scripted_activities
-from sim.reports.style import OKABE_ITO, Grid, note, numeric_x, stack_areas, style, suptitle
+from sim.reports.style import OKABE_ITO, Grid, note, stack_areas, style, suptitle
 from sim.reports.timeaxis import TimeAxis
 
 ACTIVITY_LABELS = {
@@ -110,7 +110,7 @@ def plot_relations(
                 note(ax, "no recorded steps")
             return fig
         world = world.sort_values("step")
-        x = time.x(world["step"])
+        x = time.num(world["step"])
         within_ok, across_ok = within_across_defined(world, states, cores)
         for ax, (mean_col, within_col, across_col, name, ylabel) in zip(axes, panels, strict=True):
             ax.plot(x, world[mean_col], color="#444444", lw=1.1, ls=":", label="all dyads")
@@ -186,7 +186,7 @@ def plot_activities(
             note(ax, "no activities were started in this run")
             return fig
         smooth = smoothed(counts, window)
-        x = time.x(smooth.index.to_numpy())
+        x = time.num(smooth.index.to_numpy())
         kinds = list(ACTIVITY_LABELS)
         handles = stack_areas(
             ax,
@@ -212,7 +212,7 @@ def plot_activities(
                 )
                 handles.append(line)
         ax.set_ylim(bottom=0)
-        ax.set_xlim(numeric_x(x[[0, -1]]))
+        ax.set_xlim(x[0], x[-1])
         ax.legend(
             handles=handles[::-1],
             loc="upper left",
