@@ -221,14 +221,16 @@ def figures_lines(f: dict | None) -> list[str]:
         "",
         f"## Figures ({f['label']}, {f['n_states']} states; median of {f['repeats']}, ms)",
         "",
-        "| " + " | ".join(cols) + " | all | all (CPU) | other load |",
-        "|" + "---:|" * (len(cols) + 3),
+        "| " + " | ".join(cols) + " | all | all (CPU) | all, 2 processes | other load |",
+        "|" + "---:|" * (len(cols) + 4),
         "| "
         + " | ".join(f"{f['per_figure_s'][c] * 1000:.0f}" for c in cols)
         + f" | {f['total_s'] * 1000:.0f} | {f['total_cpu_s'] * 1000:.0f} | "
-        f"{f.get('other_load') or 0:.2f} |",
+        + (f"{f['two_processes_s'] * 1000:.0f}" if f.get("two_processes_s") else "-")
+        + f" | {f.get('other_load') or 0:.2f} |",
         "",
-        "Drawing and saving every figure as PNG, after the imports (benchmarks/figures.py).",
+        "Drawing and saving every figure as PNG, after the imports (benchmarks/figures.py); "
+        "'2 processes': as ddsim run draws them on a machine with two cores.",
     ]
 
 
@@ -460,13 +462,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     f = res["figures"]
     if not quick and f:
-        res["targets"].append(
-            (
-                "all figures of a world run (600 steps) < 1 s",
-                f"{f['total_s']:.2f} s",
-                f["total_s"] < 1,
-            )
-        )
+        for label, key in (
+            ("one process", "total_s"),
+            ("two processes, as ddsim run", "two_processes_s"),
+        ):
+            if f.get(key) is not None:
+                res["targets"].append(
+                    (
+                        f"all figures of a world run (600 steps) < 1 s, {label}",
+                        f"{f[key]:.2f} s",
+                        f[key] < 1,
+                    )
+                )
     res["elapsed_s"] = time.perf_counter() - t0
 
     args.out.mkdir(parents=True, exist_ok=True)
