@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sim.scenarios.loader import parse_set_option
@@ -69,6 +71,57 @@ def os_reason(exc: OSError) -> str:
     return reason
 
 
+def paragraph(text: str, width: int = 88) -> str:
+    """A description reflowed to `width` (RawDescriptionHelpFormatter keeps line breaks)."""
+    import textwrap
+
+    return textwrap.fill(" ".join(text.split()), width)
+
+
 def examples(*lines: str) -> str:
     """An ``examples:`` epilog for a sub-command's --help (use with RawDescriptionHelpFormatter)."""
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+LATEST = "latest"
+RUNS_DIR = "runs"
+
+
+def resolve_run_dir(text: str | Path, base: Path | None = None) -> Path:
+    """A run directory argument: a path, or 'latest' for the newest complete run under
+    ./runs (by the manifest's finish time). Raises InputError when there is none."""
+    from sim.errors import InputError
+
+    if str(text) != LATEST:
+        return Path(text)
+    runs = (base or Path.cwd()) / RUNS_DIR
+    best: tuple[str, float, Path] | None = None
+    for candidate in runs.iterdir() if runs.is_dir() else ():
+        if candidate.name.startswith(".") or not candidate.is_dir():
+            continue
+        manifest = candidate / "manifest.json"
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("status") != "complete":
+            continue
+        key = (str(data.get("finished") or ""), manifest.stat().st_mtime, candidate)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        raise InputError(
+            f"latest: no complete run under {runs} (make one with: ddsim run SCENARIO)"
+        )
+    return best[2]
+
+
+def add_run_dir_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """The RUN_DIR positional argument that also accepts 'latest'."""
+    parser.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        nargs="?",
+        default=LATEST,
+        help=f"{what}, or 'latest' (default): the newest complete run under ./{RUNS_DIR}",
+    )

@@ -51,11 +51,13 @@ examples:
   ddsim run scenarios/europe_nato.yaml --steps 60 --seed 7
   ddsim run indo_pacific --set parameters.exercise_signal=0.08 --set states.IND.budget=2
   ddsim run minimal --dyads 6 --every 3 --format csv --out runs/test
+  ddsim report latest --pdf                   the newest run's report page, as PDF too
 
 The run directory holds the tables (world, states, activities, crises, start_dyads,
-final_dyads, and dyads with --dyads), scenario.yaml, manifest.json, summary.txt and
-figures/. Exit codes: 0 done, 1 the run crashed (directory renamed <name>.failed, see
-error.txt), 2 bad input (nothing written).
+final_dyads, and dyads with --dyads), scenario.yaml, manifest.json, summary.txt,
+figures/ and report.html (one self-contained page: summary, figures, scripted inputs).
+Exit codes: 0 done, 1 the run crashed (directory renamed <name>.failed, see error.txt),
+2 bad input (nothing written).
 """
 
 
@@ -287,7 +289,7 @@ def execute_run(plan: RunPlan) -> int:
                     run_dir.path,
                     manifest,
                     fmt=plan.fmt,
-                    writers=run_writers(plots=plan.plots, svg=plan.svg),
+                    writers=run_writers(plots=plan.plots, svg=plan.svg, processes=2),
                     wall_start=wall_start,
                 )
     except KeyboardInterrupt:
@@ -320,6 +322,8 @@ def execute_run(plan: RunPlan) -> int:
         results, run_dir=final, files=files, wall_time=manifest["wall_time_s"]
     )
     summary_mod.print_summary(summary)
+    if manifest.get("report"):
+        print(f"report: {final / manifest['report']}")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.options import positive_int, seconds
+from sim.cli.options import examples, paragraph, positive_int, seconds
 from sim.experiments.sweep import COMMIT_SECONDS, run_sweep
 
 
@@ -13,9 +13,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "sweep",
         help="run an experiment's parameter sweep (resumable)",
-        description="Run every (design point, replicate) of an experiment file and stream the "
-        "results to a Parquet store. Rerunning the same command resumes: finished runs are "
-        "skipped. Exit status: 0 all runs ok, 1 some runs failed, 2 bad input.",
+        description=paragraph(
+            "Run every (design point, replicate) of an experiment file and stream the "
+            "results to a Parquet store. Rerunning the same command resumes: finished runs are "
+            "skipped. Exit status: 0 all runs ok, 1 some runs failed, 2 bad input."
+        ),
+        epilog=examples(
+            "ddsim sweep experiments/smoke.yaml --out sweeps/smoke     then: ddsim analyze sweeps/smoke",
+            "ddsim sweep experiments/smoke.yaml --workers 1            in this process",
+            "ddsim sweep experiments/indo_pacific_tempo_transparency.yaml --replicates 4",
+            "ddsim sweep experiments/smoke.yaml --dask-local --workers 2",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("experiment", metavar="FILE", help="experiment file (experiments/*.yaml)")
     p.add_argument(

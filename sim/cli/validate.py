@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli.options import add_set_option, overrides_from
+from sim.cli.options import add_set_option, examples, overrides_from, paragraph
 from sim.scenarios.loader import ScenarioError, load_scenario
 
 
@@ -14,8 +14,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check scenario files (exit 2 if any is invalid)",
-        description="Load and check each scenario file (or bundled scenario name). Prints "
-        "'ok  FILE  (N states, S steps, E events)' or the error; exits 0 if all are valid, else 2.",
+        description=paragraph(
+            "Load and check each scenario file (or bundled scenario name). Prints "
+            "'ok  FILE  (N states, S steps, E events)' or the error; exits 0 if all are valid, else 2."
+        ),
+        epilog=examples(
+            "ddsim validate scenarios/indo_pacific.yaml",
+            "ddsim validate scenarios/*.yaml",
+            "ddsim validate world --set parameters.temperature=0.1",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="scenario file or bundled name")
     add_set_option(parser)

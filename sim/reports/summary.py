@@ -18,6 +18,8 @@ from typing import Any, TextIO
 import pandas as pd
 
 from sim.core.metrics import Results
+from sim.reports.blocs import BlocPalette
+from sim.reports.scripted import KIND_NAMES, ScenarioInputs, scenario_inputs, scripted_activities
 
 
 @dataclass
@@ -76,14 +78,15 @@ def _bloc_section(
     rows = []
     alone = []
     groups = sorted(last.groupby("bloc"), key=lambda kv: -float(kv[1]["capability"].sum()))
+    naming = BlocPalette(names, {})  # the one naming rule of figures and reports
     for bloc, members in groups:
-        members = members.sort_values("capability", ascending=False)
+        members = members.sort_values("capability", ascending=False, kind="stable")
         member_names = [names.get(s, s) for s in members["state"]]
         if len(members) < 2:
             alone.extend(member_names)
             labels[int(bloc)] = "alone"
             continue
-        label = f"{member_names[0]} bloc"
+        label = naming.label(str(members["state"].iloc[0]))
         labels[int(bloc)] = label
         rows.append(
             [label, str(len(members)), _fmt(members["capability"].sum()), ", ".join(member_names)]
@@ -180,15 +183,16 @@ def _risk_section(results: Results, names: Mapping[str, str], top: int) -> Secti
     )
 
 
-def _crisis_section(results: Results, names: Mapping[str, str]) -> Section:
+def _crisis_section(results: Results, names: Mapping[str, str], inputs: ScenarioInputs) -> Section:
     crises = results.crises
     counts = crises["outcome"].value_counts() if not crises.empty else pd.Series(dtype=int)
+    wars = int(counts.get("war", 0))
     total = len(crises)
     rows = [
-        ["crises", str(total)],
+        ["crises (model outcomes)", str(total - wars)],
         ["  defused", str(int(counts.get("deescalated", 0)))],
         ["  militarized incidents", str(int(counts.get("incident", 0)))],
-        ["  wars", str(int(counts.get("war", 0)))],
+        ["wars", f"{wars} (scripted: war_shock events)" if wars else "0"],
     ]
     world = results.world
     if not world.empty and "agreements" in world:
@@ -205,17 +209,18 @@ def _crisis_section(results: Results, names: Mapping[str, str]) -> Section:
     acts = results.activities
     if not acts.empty:
         kinds = acts["activity"].value_counts()
-        text = ", ".join(
-            f"{int(kinds.get(k, 0))} {label}"
-            for k, label in (
-                ("exercise", "exercises"),
-                ("arms_transfer", "arms transfers"),
-                ("advisory", "advisory missions"),
-                ("dialogue", "dialogues"),
-            )
-        )
-        rows.append(["activities", text])
-    note = ""
+        scripted = acts.loc[scripted_activities(acts, inputs), "activity"].value_counts()
+        parts = []
+        for k, label in (
+            ("exercise", "exercises"),
+            ("arms_transfer", "arms transfers"),
+            ("advisory", "advisory missions"),
+            ("dialogue", "dialogues"),
+        ):
+            n, m = int(kinds.get(k, 0)), int(scripted.get(k, 0))
+            parts.append(f"{n} {label}" + (f" ({m} scripted)" if m else ""))
+        rows.append(["activities", ", ".join(parts)])
+    note = "wars are inputs of the scenario, not outcomes of the model"
     if total:
         pairs = crises.apply(
             lambda r: _pair_key(str(r["state_a"]), str(r["state_b"])), axis=1
@@ -223,8 +228,30 @@ def _crisis_section(results: Results, names: Mapping[str, str]) -> Section:
         busiest = [
             f"{names.get(a, a)} - {names.get(b, b)} ({n})" for (a, b), n in pairs.head(3).items()
         ]
-        note = "most crises: " + ", ".join(busiest)
+        note = "most crises: " + ", ".join(busiest) + "; " + note
     return Section("Crises, incidents and activities", ["", "count"], rows, note)
+
+
+def inputs_section(inputs: ScenarioInputs) -> Section | None:
+    """What the scenario scripted: one row per kind of input, with the first few."""
+    if not inputs.known:
+        return None
+    rows = []
+    for kind, n in inputs.counts().items():
+        items = [p.text for p in inputs.programs if p.type == kind] + [
+            e.text for e in inputs.events if e.type == kind
+        ]
+        detail = "; ".join(items[:3]) + (f"; ... ({len(items) - 3} more)" if len(items) > 3 else "")
+        rows.append([KIND_NAMES[kind][1 if n != 1 else 0], str(n), detail])
+    if not rows:
+        return None
+    return Section(
+        "Scenario inputs (scripted, not model outcomes)",
+        ["input", "count", "details"],
+        rows,
+        "events at step 0 are starting conditions; the rest take effect at the step after "
+        "their own",
+    )
 
 
 def _defined(states: pd.DataFrame, step: int, col: str) -> bool:
@@ -298,7 +325,11 @@ def build_summary(
     risk = _risk_section(results, names, top)
     if risk is not None:
         sections.append(risk)
-    sections.append(_crisis_section(results, names))
+    inputs = scenario_inputs(results, names)
+    sections.append(_crisis_section(results, names, inputs))
+    scripted = inputs_section(inputs)
+    if scripted is not None:
+        sections.append(scripted)
     trend = _trend_section(results.world, results.states)
     if trend is not None:
         sections.append(trend)
