@@ -25,9 +25,9 @@ _RUN = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import sim  # first: pins BLAS threads
-from sim.loader import load_scenario
-from sim.model import DiplomacyModel
-from sim.synthetic import synthetic_world
+from sim.scenarios.loader import load_scenario
+from sim.core.model import DiplomacyModel
+from sim.core.synthetic import synthetic_world
 kind, n, steps = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if kind == "synthetic":
     world = synthetic_world(n, seed=1, steps=steps)

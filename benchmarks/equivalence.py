@@ -30,9 +30,14 @@ import pickle, sys
 sys.path.insert(0, sys.argv[1])
 import sim  # first: pins BLAS threads
 from pathlib import Path
-from sim.loader import load_scenario
-from sim.model import DiplomacyModel
-from sim.synthetic import synthetic_world
+try:  # the layered package (sim.core, sim.scenarios), or the flat one before it
+    from sim.scenarios.loader import load_scenario
+    from sim.core.model import DiplomacyModel
+    from sim.core.synthetic import synthetic_world
+except ImportError:
+    from sim.loader import load_scenario
+    from sim.model import DiplomacyModel
+    from sim.synthetic import synthetic_world
 quick = sys.argv[3] == "1"
 root = Path(sys.argv[1])
 out = {}

@@ -5,7 +5,7 @@
 whose model reporters expose, every step, the world metrics the experiment's outcomes are
 computed from. To run *the same design and seeds* as `ddsim sweep`, batch_run varies two
 parameters, the design point and the replicate; the adapter turns them into the point's
-scenario overrides and the run seed exactly as the sweep does (`sim.experiment`).
+scenario overrides and the run seed exactly as the sweep does (`sim.experiments.experiment`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 import mesa
 import pandas as pd
 
-from sim import loader
-from sim.experiment import compute_outcomes, expand_design, load_experiment, run_seed
-from sim.metrics import ACTIVITY_COUNTS, WORLD_REPORTERS
-from sim.model import DiplomacyModel
+from sim.core.metrics import ACTIVITY_COUNTS, WORLD_REPORTERS
+from sim.core.model import DiplomacyModel
+from sim.experiments.experiment import compute_outcomes, expand_design, load_experiment, run_seed
+from sim.scenarios import loader
 
-# Columns of the recorder's world rows (see sim.metrics.Recorder.record).
+# Columns of the recorder's world rows (see sim.core.metrics.Recorder.record).
 WORLD_COLUMNS = ["step", "crises", "incidents", *ACTIVITY_COUNTS, "arms_volume", *WORLD_REPORTERS]
 
 
@@ -85,7 +85,7 @@ def batch_run_outcomes(experiment: str, rows: list[dict[str, Any]]) -> pd.DataFr
 
 
 class _WorldOnly:
-    """Just enough of `sim.metrics.Results` for world-table outcomes."""
+    """Just enough of `sim.core.metrics.Results` for world-table outcomes."""
 
     def __init__(self, world: pd.DataFrame) -> None:
         self.world = world

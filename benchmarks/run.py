@@ -198,6 +198,42 @@ def sweep_ratios(rows: list[dict]) -> dict:
     return out
 
 
+# ------------------------------------------------------------------------------ figures
+def figures_row(quick: bool, attempts: int, log) -> dict:
+    """All figures of a world run (600 steps; quick: minimal, 24 steps) drawn in a fresh
+    process: benchmarks/figures.py."""
+    args = ["--scenario", "minimal", "--steps", "24", "--repeats", "1"] if quick else []
+    r = run_quiet("figures.py", args, attempts=attempts)
+    log(
+        f"  figures {r['label']}: {r['total_s'] * 1000:.0f} ms, two processes "
+        f"{(r.get('two_processes_s') or float('nan')) * 1000:.0f} ms ("
+        + ", ".join(f"{k} {v * 1000:.0f}" for k, v in r["per_figure_s"].items())
+        + f" ms), other load {r.get('other_load') or 0:.2f} cores"
+    )
+    return r
+
+
+def figures_lines(f: dict | None) -> list[str]:
+    if not f:
+        return []
+    cols = list(f["per_figure_s"])
+    return [
+        "",
+        f"## Figures ({f['label']}, {f['n_states']} states; median of {f['repeats']}, ms)",
+        "",
+        "| " + " | ".join(cols) + " | all | all (CPU) | all, 2 processes | other load |",
+        "|" + "---:|" * (len(cols) + 4),
+        "| "
+        + " | ".join(f"{f['per_figure_s'][c] * 1000:.0f}" for c in cols)
+        + f" | {f['total_s'] * 1000:.0f} | {f['total_cpu_s'] * 1000:.0f} | "
+        + (f"{f['two_processes_s'] * 1000:.0f}" if f.get("two_processes_s") else "-")
+        + f" | {f.get('other_load') or 0:.2f} |",
+        "",
+        "Drawing and saving every figure as PNG, after the imports (benchmarks/figures.py); "
+        "'2 processes': as ddsim run draws them on a machine with two cores.",
+    ]
+
+
 # ------------------------------------------------------------------------------ report
 def targets(single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict) -> list[tuple]:
     """(target, figure, met) for the issue's targets (full mode only)."""
@@ -322,6 +358,7 @@ def report(res: dict) -> str:
         ]
         for runs, d in res["sweep_ratios"].items():
             lines += [f"- {runs}: " + "; ".join(f"{k} = {v:.2f}" for k, v in d.items())]
+    lines += figures_lines(res.get("figures"))
     if res["targets"]:
         lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|---|"]
         lines += [f"| {t} | {v} | {'yes' if ok else 'NO'} |" for t, v, ok in res["targets"]]
@@ -403,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes, steps, repeats, 24 if quick else None, repeats, attempts, log
     )
     res["growth"] = growth(res["single"])
+    res["figures"] = figures_row(quick, attempts, log)
     log("growth exponents: " + ", ".join(f"{k} {v:.2f}" for k, v in res["growth"].items()))
 
     runs = [int(x) for x in args.sweep_runs.split(",") if int(x) > 0]
@@ -422,6 +460,20 @@ def main(argv: list[str] | None = None) -> int:
     res["targets"] = (
         [] if quick else targets(res["single"], res["growth"], res["sweeps"], res["sweep_ratios"])
     )
+    f = res["figures"]
+    if not quick and f:
+        for label, key in (
+            ("one process", "total_s"),
+            ("two processes, as ddsim run", "two_processes_s"),
+        ):
+            if f.get(key) is not None:
+                res["targets"].append(
+                    (
+                        f"all figures of a world run (600 steps) < 1 s, {label}",
+                        f"{f[key]:.2f} s",
+                        f[key] < 1,
+                    )
+                )
     res["elapsed_s"] = time.perf_counter() - t0
 
     args.out.mkdir(parents=True, exist_ok=True)

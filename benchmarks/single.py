@@ -26,9 +26,9 @@ import time
 
 from common import ROOT  # first: pins BLAS threads to 1 before numpy loads
 
-from sim.loader import load_scenario
-from sim.model import DiplomacyModel
-from sim.synthetic import synthetic_world
+from sim.core.model import DiplomacyModel
+from sim.core.synthetic import synthetic_world
+from sim.scenarios.loader import load_scenario
 
 
 def _rss_mb() -> float:

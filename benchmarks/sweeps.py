@@ -4,7 +4,7 @@
     python benchmarks/sweeps.py batch_run --replicates 10 --processes 2
     python benchmarks/sweeps.py bare --replicates 10
 
-`ddsim`: `sim.sweep.run_sweep` (what `ddsim sweep FILE --workers N` runs) writing its Parquet
+`ddsim`: `sim.experiments.sweep.run_sweep` (what `ddsim sweep FILE --workers N` runs) writing its Parquet
 store to a temporary directory. `batch_run`: `mesa.batch_run` on `BatchDiplomacyModel`
 (`mesa_adapter.py`), every step collected (`data_collection_period=1`, as the outcomes need
 whole series), then the same outcomes computed from its rows. `bare`: the same runs one
@@ -40,7 +40,7 @@ def digest(outcomes: pd.DataFrame) -> str:
 
 
 def run_ddsim(replicates: int, workers: int) -> tuple[int, pd.DataFrame, float]:
-    from sim.sweep import load_sweep, run_sweep
+    from sim.experiments.sweep import load_sweep, run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         summary = run_sweep(
@@ -53,7 +53,7 @@ def run_ddsim(replicates: int, workers: int) -> tuple[int, pd.DataFrame, float]:
 
 
 def summary_outcomes() -> list[str]:
-    from sim.experiment import load_experiment
+    from sim.experiments.experiment import load_experiment
 
     return [o.name for o in load_experiment(experiment_path()).outcomes]
 
@@ -61,7 +61,7 @@ def summary_outcomes() -> list[str]:
 def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame, None]:
     from mesa.batchrunner import batch_run
 
-    from sim.experiment import load_experiment
+    from sim.experiments.experiment import load_experiment
 
     exp = load_experiment(experiment_path())
     rows = batch_run(
@@ -82,9 +82,14 @@ def run_batch(replicates: int, processes: int) -> tuple[int, pd.DataFrame, None]
 
 
 def run_bare(replicates: int) -> tuple[int, pd.DataFrame, float]:
-    from sim import loader
-    from sim.experiment import compute_outcomes, expand_design, load_experiment, run_seed
-    from sim.model import DiplomacyModel
+    from sim.core.model import DiplomacyModel
+    from sim.experiments.experiment import (
+        compute_outcomes,
+        expand_design,
+        load_experiment,
+        run_seed,
+    )
+    from sim.scenarios import loader
 
     exp = load_experiment(experiment_path())
     points = expand_design(exp)

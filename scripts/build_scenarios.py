@@ -30,13 +30,9 @@ from scenario_lib import (
     state_entry,
 )
 
-GOVERNANCE_DEFAULT = {
-    "transparency": 0.3,
-    "oversight": 0.5,
-    "co_creation": 0.5,
-    "exit_strategy": 0.5,
-    "cbm_investment": 0.2,
-}
+from sim.core.params import DEFAULT_LEVERS
+
+GOVERNANCE_DEFAULT = dict(DEFAULT_LEVERS)  # the model's defaults (sim/core/params.py)
 SRC_GOVERNANCE = (
     "governance levers: common default of all scenarios (0.3/0.5/0.5/0.5/0.2), judgement; "
     "deviations are explained next to them"

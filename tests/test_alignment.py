@@ -1,4 +1,4 @@
-"""Tests for sim.alignment: landscape theory, bloc detection and bloc summaries."""
+"""Tests for sim.core.alignment: landscape theory, bloc detection and bloc summaries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.alignment import (
+from sim.core.alignment import (
     LandscapeMinimum,
     bloc_margin_and_hedging,
     cross_bloc_mean,

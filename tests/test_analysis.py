@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.analysis import analyze
-from sim.sweep import run_sweep
+from sim import analyze
+from sim.experiments.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.yaml"
@@ -54,9 +55,13 @@ def test_analyze_smoke_through_cli(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     folder = out / "analysis"
     names = {p.name for p in folder.iterdir()}
+    constant = json.loads((folder / "analysis_figures.json").read_text())["constant"]
+    assert set(constant) < set(SMOKE_OUTCOMES)  # outcomes that never vary are listed ...
     for o in SMOKE_OUTCOMES:
-        assert f"response_{o}.png" in names
-        assert f"heatmap_{o}__cost_exercise__transparency.png" in names
+        plotted = f"response_{o}.png" in names
+        assert plotted != (o in constant), o  # ... instead of plotted
+        assert plotted == (f"heatmap_{o}__cost_exercise__transparency.png" in names)
+    assert "report.html" in names
     for table in ("points", "response", "sensitivity", "heatmaps"):
         assert {f"{table}.csv", f"{table}.parquet"} <= names
     assert all((folder / n).stat().st_size > 0 for n in names)

@@ -1,7 +1,7 @@
 """Experiment files: validation messages (through the real CLI), designs and seeds.
 
-Every case of ``bad_experiments/cases.yaml`` runs through ``python -m sim.cli sweep FILE``
-in a subprocess: exit status 2, a one-line message naming the file and the key path on
+Every case of ``bad_experiments/cases.yaml`` runs through ``ddsim sweep FILE`` (in-process,
+one case also as a real subprocess): exit status 2, a one-line message naming the file and the key path on
 stderr, no traceback, and no output directory created. The designs (grid, random, lhs,
 sobol, morris) give the documented number of points, inside the declared ranges, the same
 for the same seed.
@@ -9,47 +9,47 @@ for the same seed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
-from sim.experiment import (
+from sim.core.model import DiplomacyModel
+from sim.experiments.analysis import meets_target, target_text
+from sim.experiments.experiment import (
     ExperimentError,
     OutcomeSpec,
     _series_stat,
+    compute_outcomes,
     expand_design,
     load_experiment,
     run_id,
     run_seed,
 )
+from sim.experiments.schema import DesignFile, ExperimentFile, OutcomeFile, ParameterFile
+from sim.experiments.sweep import load_sweep
+from sim.scenarios.docs import block, key_table, replace_blocks
+from sim.scenarios.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "sweeps.md"
 HERE = Path(__file__).resolve().parent / "bad_experiments"
 CASES: dict[str, dict] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    """`python -m sim.cli sweep FILE --out DIR` for every case (concurrently)."""
+def cli_runs(tmp_path_factory: pytest.TempPathFactory, cli) -> dict[str, tuple]:
+    """`ddsim sweep FILE --out DIR` for every case, in-process."""
     out_root = tmp_path_factory.mktemp("bad_sweeps")
-
-    def run(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    runs = {}
+    for name in CASES:
         out = out_root / name
-        command = [
-            sys.executable, "-m", "sim.cli", "sweep", str(HERE / name),
-            "--out", str(out), "--workers", "1", "--quiet",
-        ]  # fmt: skip
-        proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
-        return proc, out
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(CASES, pool.map(run, CASES), strict=True))
+        args = ("sweep", HERE / name, "--out", out, "--workers", "1", "--quiet")
+        runs[name] = (cli(*args, cwd=ROOT), out)
+    return runs
 
 
 def test_corpus_lists_every_file() -> None:
@@ -66,7 +66,7 @@ def test_cli_rejects_bad_experiment(name: str, cli_runs: dict[str, tuple]) -> No
     err = proc.stderr.strip()
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr
-    assert len(err.splitlines()) == 1, err
+    assert len(err.splitlines()) == case.get("lines", 1), err
     assert proc.stdout == ""
     assert err.startswith(f"{HERE / name}") or name in err.split(":")[0], err
     if case["key_path"]:
@@ -74,6 +74,16 @@ def test_cli_rejects_bad_experiment(name: str, cli_runs: dict[str, tuple]) -> No
     for fragment in case["expect"]:
         assert fragment in err, (fragment, err)
     assert not (out / "sweep.json").exists()
+
+
+def test_real_process_rejects_a_bad_experiment(tmp_path, ddsim_process) -> None:
+    name = "unknown_design.yaml"
+    out = tmp_path / "out"
+    proc = ddsim_process("sweep", HERE / name, "--out", out, "--workers", "1", "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not out.exists() or not (out / "sweep.json").exists()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -84,6 +94,8 @@ def test_load_experiment_raises_experiment_error(name: str) -> None:
     assert name in text
     for fragment in CASES[name]["expect"]:
         assert fragment in text
+    assert len(info.value.errors) == CASES[name].get("lines", 1)
+    assert info.value.key_path == CASES[name]["key_path"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,3 +204,121 @@ def test_series_stats_skip_undefined_steps() -> None:
     assert stat("first", threshold=0.3) == 2.0
     assert stat("final") == 0.8 and stat("initial") == 0.2
     assert np.isnan(_series_stat(OutcomeSpec("o", "x", "mean"), steps, np.full(5, np.nan), 4, 12))
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes of runs whose length varies; targets; files that are not scenarios
+# --------------------------------------------------------------------------------------------
+
+
+def test_per_year_outcomes_use_each_runs_own_steps(tmp_path: Path, cli) -> None:
+    """A sweep over steps: runs of 6 and 60 steps in an experiment of 12. Per-year rates
+    divide by each run's own years (0.5 and 5), not the experiment's (1)."""
+    exp = tmp_path / "steps.yaml"
+    outcomes = [
+        {"name": "per_year", "metric": "exercises", "stat": "sum", "per_year": True},
+        {"name": "total", "metric": "exercises", "stat": "sum"},
+        {"name": "late", "metric": "exercises", "stat": "sum", "window": 6},
+    ]
+    data = {"name": "steps", "scenario": "minimal", "steps": 12, "seed": 0, "outcomes": outcomes}
+    data["parameters"] = [{"path": "steps", "values": [6, 60]}]
+    exp.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    result = cli("sweep", exp, "--out", out, "--workers", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    res = load_sweep(out)
+    table = res.runs.merge(res.outcomes, on="run_id").set_index("steps")
+    for steps in (6, 60):
+        row = table.loc[steps]
+        assert row["total"] > 0
+        assert row["per_year"] == pytest.approx(row["total"] / (steps / 12))
+        world = (
+            DiplomacyModel(load_scenario("minimal", {"steps": steps}), rng=int(row["seed"]))
+            .run()
+            .world
+        )
+        assert row["late"] == world.loc[world["step"] > steps - 6, "exercises"].sum()
+
+
+def test_compute_outcomes_prefers_the_runs_own_length() -> None:
+    world = pd.DataFrame({"step": np.arange(7), "crises": [0, 1, 0, 2, 0, 0, 1]})
+    results = SimpleNamespace(world=world, meta={"steps": 6, "time_unit": "month"})
+    spec = OutcomeSpec("c", "crises", "sum", per_year=True)
+    assert compute_outcomes(results, [spec], total_steps=12, steps_per_year=12.0) == {"c": 8.0}
+    bare = SimpleNamespace(world=world)  # results without meta: the arguments decide
+    assert compute_outcomes(bare, [spec], total_steps=12, steps_per_year=12.0) == {"c": 4.0}
+
+
+def test_analysis_targets_are_the_outcome_spec_rule() -> None:
+    values = np.array([0.5, 1.5, np.nan, -np.inf, np.inf])
+    spec = OutcomeSpec("c", "crises", "sum", below=1.0)
+    assert spec.meets(values).tolist() == [True, False, False, False, False]
+    assert meets_target(spec.to_dict(), values).tolist() == spec.meets(values).tolist()
+    assert target_text(spec.to_dict()) == spec.target_text() == "< 1"
+    none = OutcomeSpec("c", "crises", "sum")
+    assert meets_target(none.to_dict(), values) is None and none.meets(values).all()
+
+
+def test_experiment_scenario_never_reads_other_files(tmp_path: Path) -> None:
+    secret = tmp_path / "notes.txt"
+    secret.write_text("password: hunter2\n")
+    for ref in ("/etc/passwd", "notes.txt", "../" * 12 + "etc/shadow"):
+        path = tmp_path / "exp.yaml"
+        params = [{"path": "parameters.cost_exercise", "values": [1, 2]}]
+        path.write_text(yaml.safe_dump({"scenario": ref, "parameters": params}))
+        with pytest.raises(ExperimentError) as info:
+            load_experiment(path)
+        assert (
+            f"scenario: expected a scenario file (.yaml or .yml) or a bundled scenario name, got '{ref}', not a scenario file"
+            in str(info.value)
+        )
+        assert "hunter2" not in str(info.value) and "root:" not in str(info.value)
+
+
+def test_experiment_file_must_be_a_regular_file(tmp_path: Path, cli) -> None:
+    """A FIFO is refused at once (no hang); a directory is named as such."""
+    import os
+    import threading
+
+    fifo, folder = tmp_path / "pipe.yaml", tmp_path / "dir.yaml"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    results = {}
+    worker = threading.Thread(
+        target=lambda: results.update(fifo=cli("sweep", fifo, "--workers", "1")), daemon=True
+    )
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "ddsim sweep hung on a FIFO"
+    assert results["fifo"].returncode == 2
+    assert results["fifo"].stderr == (
+        f"{fifo}: expected an experiment file (a regular file), got a FIFO (named pipe)\n"
+    )
+    result = cli("sweep", folder, "--workers", "1")
+    assert (
+        result.stderr
+        == f"{folder}: expected an experiment file (a regular file), got a directory\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Generated documentation tables (docs/sweeps.md shows the experiment schema's keys)
+# --------------------------------------------------------------------------------------------
+
+GENERATED = {
+    "experiment-keys": lambda: key_table(ExperimentFile),
+    "parameter-keys": lambda: key_table(ParameterFile),
+    "design-keys": lambda: key_table(DesignFile),
+    "outcome-keys": lambda: key_table(OutcomeFile),
+}
+
+
+@pytest.mark.parametrize("name", list(GENERATED))
+def test_generated_doc_tables_are_current(name: str) -> None:
+    match = block(DOC.read_text(encoding="utf-8"), name)
+    assert match, f"docs/sweeps.md lacks the BEGIN/END {name} markers"
+    assert match[2].strip() == GENERATED[name]().strip(), "run: python tests/test_experiment.py"
+
+
+if __name__ == "__main__":
+    DOC.write_text(replace_blocks(DOC.read_text(encoding="utf-8"), GENERATED), encoding="utf-8")

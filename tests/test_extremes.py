@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.loader import scenario_from_dict
-from sim.metrics import InvariantError, check_invariants
-from sim.model import DiplomacyModel
+from sim.core.metrics import InvariantError, check_invariants
+from sim.core.model import DiplomacyModel
+from sim.scenarios.loader import scenario_from_dict
 from tests.worlds import assert_finite_tables
 
 

@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim.activities import (
+from sim.core.activities import (
     KIND_EFFECTS,
     TRANSPARENCY,
     apply_exercises,
@@ -22,10 +22,10 @@ from sim.activities import (
     option_utilities,
     shortlist,
 )
-from sim.alignment import louvain
-from sim.model import DiplomacyModel
-from sim.relations import pair_sums, saturating_gain, zero_diagonal
-from sim.synthetic import synthetic_world
+from sim.core.alignment import louvain
+from sim.core.model import DiplomacyModel
+from sim.core.relations import pair_sums, saturating_gain, zero_diagonal
+from sim.core.synthetic import synthetic_world
 
 
 def _dense_exercises(m: DiplomacyModel) -> None:

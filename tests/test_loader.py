@@ -1,4 +1,4 @@
-"""Tests for sim.loader: validation, extends, overrides, dates, round trips, docs and fuzzing.
+"""Tests for sim.scenarios.loader: validation, extends, overrides, dates, round trips, docs and fuzzing.
 
 Run ``python tests/test_loader.py`` to rewrite the generated tables in docs/scenarios.md
 after changing sim/params.py or sim/events.py.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import importlib.util
+import json
 import pickle
 import re
 import sys
@@ -21,10 +23,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sim.loader as loader
+import sim.scenarios.loader as loader
 from sim.cli import main
-from sim.events import EVENT_SCHEMA, KIND_CHOICES, FieldSpec
-from sim.loader import (
+from sim.core.events import EVENT_SCHEMA, KIND_CHOICES
+from sim.core.params import LEVERS, Parameters
+from sim.core.scenario import Event, Relations, Scenario, StateSpec
+from sim.scenarios import extends
+from sim.scenarios.docs import block, key_table, replace_blocks
+from sim.scenarios.loader import (
     DEFAULT_GOVERNANCE,
     EVENT_KEYS,
     PARAMETER_KEYS,
@@ -44,84 +50,63 @@ from sim.loader import (
     scenario_hash,
     scenario_to_dict,
 )
-from sim.params import LEVERS, Parameters, describe_range, parameter_fields
-from sim.scenario import Event, Relations, Scenario, StateSpec
+from sim.scenarios.schema import (
+    EVENT_MODELS,
+    Governance,
+    ParametersFile,
+    Richardson,
+    ScenarioFile,
+    State,
+)
+from sim.scenarios.schema import (
+    Relations as RelationsFile,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scenarios.md"
 
 # --------------------------------------------------------------------------------------------
-# Generated documentation tables (the doc must contain exactly these)
+# Generated documentation tables (the doc must contain exactly these, made from the schema)
 # --------------------------------------------------------------------------------------------
-
-KIND_TEXT = {
-    "state": "state id",
-    "states": "list of state ids",
-    "alliance": "alliance name",
-    "step": "step or date",
-    "fraction": "number in [0, 1]",
-    "positive": "number in [0, 1e6]",
-    "count": "integer in [1, 100000]",
-    "kind": "one of " + ", ".join(f"`{k}`" for k in KIND_CHOICES["kind"]),
-    "lever": "one of " + ", ".join(f"`{k}`" for k in KIND_CHOICES["lever"]),
-    "text": "string",
-}
-
-
-def parameters_table() -> str:
-    """Markdown table of every model parameter: type, range, default and meaning."""
-    rows = ["| parameter | type | range | default | meaning |", "|---|---|---|---|---|"]
-    for name, f in parameter_fields().items():
-        kind = "int" if f.type in ("int", int) else "float"
-        rows.append(
-            f"| `{name}` | {kind} | {describe_range(name)} | {f.default:g} | {f.metadata['doc']} |"
-        )
-    return "\n".join(rows)
-
-
-def _default_text(spec: FieldSpec) -> str:
-    if spec.required:
-        return "required"
-    if spec.default is None:
-        return "none"
-    return '`""`' if spec.default == "" else f"`{spec.default}`"
 
 
 def events_tables() -> str:
     """One markdown table per event type: its fields, values, defaults and meanings."""
     parts = []
-    for kind, fields in EVENT_SCHEMA.items():
-        rows = [f"### `{kind}`", "", "| field | value | default | meaning |", "|---|---|---|---|"]
-        for name, spec in fields.items():
-            rows.append(
-                f"| `{name}` | {KIND_TEXT[spec.kind]} | {_default_text(spec)} | {spec.doc} |"
-            )
-        parts.append("\n".join(rows))
+    for kind, model in EVENT_MODELS.items():
+        table = key_table(model, key="field", skip=EVENT_KEYS)
+        parts.append(f"### `{kind}`\n\n{table}")
     return "\n\n".join(parts)
 
 
-GENERATED = {"events": events_tables, "parameters": parameters_table}
+def event_keys_table() -> str:
+    """The keys every event has."""
+    rows = key_table(EVENT_MODELS["coup"], skip=("state", "severity")).splitlines()
+    return "\n".join(rows[:2] + [r for r in rows[2:] if "`type`" not in r])
 
 
-def _block(text: str, name: str) -> re.Match:
-    match = re.search(rf"(<!-- BEGIN {name} [^\n]*-->\n)(.*?)(<!-- END {name} -->)", text, re.S)
-    assert match, f"docs/scenarios.md lacks the BEGIN/END {name} markers"
-    return match
+GENERATED = {
+    "top-keys": lambda: key_table(ScenarioFile),
+    "state-keys": lambda: key_table(State),
+    "richardson": lambda: key_table(Richardson),
+    "governance": lambda: key_table(Governance, key="lever"),
+    "relation-keys": lambda: key_table(RelationsFile),
+    "event-keys": event_keys_table,
+    "events": events_tables,
+    "parameters": lambda: key_table(ParametersFile, key="parameter"),
+}
 
 
 def write_docs() -> None:
     """Rewrite the generated blocks of docs/scenarios.md."""
-    text = DOC.read_text(encoding="utf-8")
-    for name, make in GENERATED.items():
-        match = _block(text, name)
-        text = text[: match.start(2)] + "\n" + make() + "\n\n" + text[match.end(2) :]
-    DOC.write_text(text, encoding="utf-8")
+    DOC.write_text(replace_blocks(DOC.read_text(encoding="utf-8"), GENERATED), encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", list(GENERATED))
 def test_generated_doc_tables_are_current(name: str) -> None:
-    content = _block(DOC.read_text(encoding="utf-8"), name)[2].strip()
-    assert content == GENERATED[name]().strip(), "run: python tests/test_loader.py"
+    match = block(DOC.read_text(encoding="utf-8"), name)
+    assert match, f"docs/scenarios.md lacks the BEGIN/END {name} markers"
+    assert match[2].strip() == GENERATED[name]().strip(), "run: python tests/test_loader.py"
 
 
 def test_docs_mention_every_accepted_key() -> None:
@@ -531,7 +516,7 @@ def test_extends_bundled_name_and_dict_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _write(tmp_path / "bundle" / "small.yaml", tiny())
-    monkeypatch.setattr(loader, "bundled_scenarios_dir", lambda: tmp_path / "bundle")
+    monkeypatch.setattr(extends, "bundled_scenarios_dir", lambda: tmp_path / "bundle")
     monkeypatch.chdir(tmp_path)
     s = scenario_from_dict({"extends": "small", "name": "from dict"})
     assert s.name == "from dict" and s.ids == ["A", "B", "C"]
@@ -652,7 +637,7 @@ def test_bad_overrides(path: str, value: Any, fragment: str) -> None:
         ("alliances.Quad=[USA, JPN]", ("alliances.Quad", ["USA", "JPN"])),
         ("states.A.levers={oversight: 0.2}", ("states.A.levers", {"oversight": 0.2})),
         ("name=a=b", ("name", "a=b")),
-        ("description=", ("description", None)),
+        ("description=null", ("description", None)),
         ("events[2].type=coup", ("events[2].type", "coup")),
     ],
 )
@@ -667,6 +652,8 @@ def test_parse_set_option(text: str, expected: tuple[str, Any]) -> None:
         ("=3", "a key path before '='"),
         ("x=[1", "valid YAML"),
         ("x=*a", "undefined alias"),
+        ("steps=", "--set: steps: expected a value after '=', got nothing; write steps=null"),
+        ("steps=  ", "expected a value after '='"),
     ],
 )
 def test_parse_set_option_errors(text: str, fragment: str) -> None:
@@ -679,22 +666,23 @@ def test_parse_set_option_errors(text: str, fragment: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("unit", "date", "step"),
-    [
-        ("month", "2020-01", 0),
-        ("month", "2021-03", 14),
-        ("quarter", "2020-03", 0),
-        ("quarter", "2020-04", 1),
-        ("quarter", "2022-12", 11),
-        ("year", "2029-06", 9),
-    ],
-)
-def test_date_to_step(unit: str, date: str, step: int) -> None:
+@pytest.mark.parametrize(("date", "step"), [("2020-01", 0), ("2021-03", 14)])
+def test_date_to_step(date: str, step: int) -> None:
     s = scenario_from_dict(
-        {**tiny(), "time_unit": unit, "events": [{"date": date, "type": "coup", "state": "A"}]}
+        {**tiny(), "time_unit": "month", "events": [{"date": date, "type": "coup", "state": "A"}]}
     )
     assert s.events[0].step == step
+
+
+@pytest.mark.parametrize("unit", ["quarter", "year", "week"])
+def test_only_monthly_steps(unit: str) -> None:
+    """The model's rates are per month: another time unit would silently change the model."""
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({**tiny(), "time_unit": unit}, source="tiny")
+    assert str(info.value) == (
+        "tiny: time_unit: expected month (the model's rates are per month; quarter and year "
+        f"are not supported), got {unit!r}; allowed: month"
+    )
 
 
 def test_yaml_dates_and_until_dates(tmp_path: Path) -> None:
@@ -996,6 +984,198 @@ YAML_CHARS = st.sampled_from(
 def test_random_bytes_load_or_raise_scenario_error(scratch: Path, data: bytes) -> None:
     scratch.write_bytes(data)
     _loads_or_scenario_error(load_scenario, scratch)
+
+
+# --------------------------------------------------------------------------------------------
+# Every error at once; limits on text; numbers as the docs write them; sources of values
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path, cli) -> None:
+    data = tiny()
+    data["steps"] = 0
+    data["states"][1]["stability"] = 2
+    data["relations"]["hostility"] = {"C-Q": 0.5}
+    data["events"][0]["state"] = "Z"
+    path = _write(tmp_path / "bad.yaml", data)
+    result = cli("validate", path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "steps",
+        "states[1].stability",
+        "relations.hostility.C-Q",
+        "events[0].state",
+    ]
+    assert all(line.startswith(f"{path}:") for line in lines)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert str(again) == str(info.value) and len(again.errors) == 4
+
+
+def test_at_most_twenty_errors_are_shown() -> None:
+    states = [{"id": f"S{i}", "capability": -1} for i in range(30)]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"name": "many", "states": states}, source="many")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 21 and len(info.value.errors) == 20
+    assert lines[-1] == "many: ... and 10 more errors (first fix those above)"
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            {"name": "x" * 100_000},
+            "name: expected a non-empty string of at most 200 characters, got 100,000 characters",
+        ),
+        (
+            {"description": "d" * 10_001},
+            "description: expected a string of at most 10,000 characters",
+        ),
+        ({"sources": ["s" * 10_001]}, "sources[0]: expected a string of at most 10,000 characters"),
+        (
+            {"alliances": {"P" * 201: ["A"]}},
+            "expected an alliance name (a non-empty string) of at most 200 characters",
+        ),
+        (
+            {"states": [{"id": "A" * 201, "capability": 1}]},
+            "states[0].id: expected an id of at most 200 characters",
+        ),
+        (
+            {"name": "red \x1b[31malert"},
+            "name: expected a non-empty string without control characters, got '\\x1b' at character 5",
+        ),
+        ({"description": "two\nlines\tand a tab"}, None),
+        ({"description": "bell\x07"}, "description: expected a string without control characters"),
+    ],
+)
+def test_text_is_bounded_and_free_of_control_characters(change: dict, fragment: str | None) -> None:
+    data = {**tiny(), **change}
+    if fragment is None:
+        assert scenario_from_dict(data).description == change["description"]
+        return
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="tiny")
+    assert fragment in str(info.value)
+    assert all(len(line) < 1000 for line in str(info.value).splitlines())
+
+
+def test_exponent_numbers_are_numbers(tmp_path: Path) -> None:
+    """1e9 (the docs' notation) is a string to YAML 1.1; here it is a number, and a text
+    field written like a number keeps its text (a saved scenario loads back equal)."""
+    path = _write(
+        tmp_path / "e.yaml",
+        "name: 1e9\nstates: [{id: A, capability: 1E-3, name: 2.5e3}]\n"
+        "parameters: {capability_ceiling: 1e9, temperature: 5.0e-1}\n",
+    )
+    s = load_scenario(path)
+    assert s.parameters.capability_ceiling == 1e9 and s.parameters.temperature == 0.5
+    assert s.states[0].capability == 0.001 and (s.name, s.states[0].name) == ("1e9", "2.5e3")
+    assert (
+        scenario_from_dict(tiny(), overrides={"steps": parse_set_option("steps=2.4e1")[1]}).steps
+        == 24
+    )
+    again = load_scenario(_write(tmp_path / "saved.yaml", loader.saved_scenario_text(s)))
+    assert dataclasses.replace(again, path=None) == dataclasses.replace(s, path=None)
+
+
+def test_empty_set_value_is_an_error(tmp_path: Path, cli) -> None:
+    good = _write(tmp_path / "good.yaml", tiny())
+    result = cli("validate", good, "--set", "steps=")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "--set: steps: expected a value after '=', got nothing; write steps=null to use the default\n"
+    )
+    assert cli("validate", good, "--set", "steps=null").stdout.endswith(
+        "(3 states, 120 steps, 4 events)\n"
+    )
+
+
+def test_a_bad_value_names_its_real_source(tmp_path: Path) -> None:
+    """A seed above 2^63 from --seed is not reported as coming from --set (nor a file's)."""
+    path = _write(tmp_path / "s.yaml", tiny())
+    expected = "seed: expected an integer in [0, 9.22337e+18], got a 20-digit integer"
+    for overrides, source in (
+        ({"seed": loader.Sourced(2**64, "--seed")}, "--seed"),
+        ({"seed": 2**64}, "--set"),
+    ):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(path, overrides)
+        assert str(info.value) == f"{source}: {expected}"
+    _write(path, {**tiny(), "seed": 2**64})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, {"description": "from --set"})
+    assert str(info.value) == f"{path}:7: {expected}"
+
+
+def test_bundled_scenarios_match_the_data_tables() -> None:
+    """What scripts/check_scenarios.py checks beyond the schema: numbers come from data/."""
+    spec = importlib.util.spec_from_file_location("check", ROOT / "scripts" / "check_scenarios.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    tables = check.data_tables()
+    for path in BUNDLED:
+        assert check.data_mismatches(load_scenario(path), tables) == [], path.name
+    moved = scenario_from_dict(
+        resolved_scenario_dict("minimal"), overrides={"states.USA.budget": 9}
+    )
+    assert check.data_mismatches(moved, tables) == [
+        "USA.budget: 9.0 differs from the data tables ("
+        + str(round(float(tables[0].loc["USA"].budget), 3))
+        + ")"
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema for editors
+# --------------------------------------------------------------------------------------------
+
+
+def _json_data(value: Any) -> Any:
+    """YAML data as JSON sees it (a YAML 1.2 editor reads dates as strings)."""
+    if isinstance(value, dict):
+        return {str(k): _json_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_data(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kind", "files", "bad"),
+    [
+        (
+            "scenario",
+            "scenarios/*.yaml",
+            ["unknown_top_key", "state_stability_range", "event_unknown_type", "time_unit_year"],
+        ),
+        (
+            "experiment",
+            "experiments/*.yaml",
+            ["unknown_top_key", "replicates_zero", "steps_not_int"],
+        ),
+    ],
+)
+def test_json_schema_accepts_every_shipped_file(cli, kind: str, files: str, bad: list[str]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    result = cli("schema", kind)
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    shipped = sorted(ROOT.glob(files))
+    assert shipped
+    for path in shipped:
+        data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+        errors = list(validator.iter_errors(_json_data(data)))
+        assert errors == [], (path.name, errors[:1])
+    folder = ROOT / "tests" / ("bad_inputs" if kind == "scenario" else "bad_experiments")
+    for name in bad:
+        data = _json_data(yaml.safe_load((folder / f"{name}.yaml").read_text()))
+        assert not validator.is_valid(data), name
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import StateAgent
-from sim.crises import militarized_incident
-from sim.metrics import check_invariants
-from sim.model import DiplomacyModel
-from sim.params import Parameters
-from sim.scenario import Event, StateSpec
-from sim.synthetic import synthetic_world
+from sim.core.agents import StateAgent
+from sim.core.crises import militarized_incident
+from sim.core.metrics import check_invariants
+from sim.core.model import DiplomacyModel
+from sim.core.params import Parameters
+from sim.core.scenario import Event, StateSpec
+from sim.core.synthetic import synthetic_world
 from tests.worlds import BASE_STATES, assert_finite_tables, exercise_program, world
 
 
@@ -56,8 +56,8 @@ def test_seed_argument_overrides_scenario_seed():
 def test_identical_across_processes():
     code = (
         "import hashlib, pandas as pd\n"
-        "from sim.model import DiplomacyModel\n"
-        "from sim.synthetic import synthetic_world\n"
+        "from sim.core.model import DiplomacyModel\n"
+        "from sim.core.synthetic import synthetic_world\n"
         "r = DiplomacyModel(synthetic_world(25, seed=5, steps=40)).run()\n"
         "h = hashlib.sha256()\n"
         "for t in r.tables().values(): h.update(pd.util.hash_pandas_object(t, index=True).values.tobytes())\n"

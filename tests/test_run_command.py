@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import run_cli_process as ddsim
 
 import sim.cli
-from sim.metrics import DYAD_COLUMNS, STATE_COLUMNS, WORLD_REPORTERS
+from sim.core.metrics import DYAD_COLUMNS, STATE_COLUMNS, WORLD_REPORTERS
 
 REPO = Path(__file__).resolve().parents[1]
 MINIMAL = str(REPO / "scenarios" / "minimal.yaml")
@@ -29,19 +27,6 @@ DYAD_EVERY = 6
 N_STATES = 4
 FIGURES = ("relations", "network", "blocs", "activities", "crises", "market")
 CORE_TABLES = ("world", "states", "activities", "crises", "start_dyads", "final_dyads")
-
-
-def ddsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``python -m sim.cli ARGS`` in `cwd` (no terminal, so no progress bar)."""
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def read_table(run_dir: Path, name: str) -> pd.DataFrame:
@@ -239,12 +224,12 @@ def _looks_complete(run_dir: Path) -> bool:
 
 
 def test_crash_leaves_failed_directory(tmp_path, monkeypatch, capsys):
-    import sim.model
+    import sim.core.model
 
     def boom(self):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(sim.model.DiplomacyModel, "step", boom)
+    monkeypatch.setattr(sim.core.model.DiplomacyModel, "step", boom)
     monkeypatch.chdir(tmp_path)
     code = sim.cli.main(["run", MINIMAL, "--steps", "24", "--no-plots", "--out", "r"])
     err = capsys.readouterr().err
@@ -324,7 +309,7 @@ def test_full_disk_is_a_clear_error_and_keeps_earlier_runs(tmp_path, monkeypatch
 
 @pytest.fixture(scope="module")
 def api_results():
-    from sim.runner import run_scenario
+    from sim.running.simulate import run_scenario
 
     return run_scenario(
         MINIMAL,
@@ -337,7 +322,7 @@ def api_results():
 
 
 def test_run_scenario_returns_all_tables(api_results):
-    from sim.metrics import Results
+    from sim.core.metrics import Results
 
     res = api_results
     assert isinstance(res, Results)
@@ -352,7 +337,7 @@ def test_run_scenario_returns_all_tables(api_results):
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_save_run_and_load_run_round_trip(api_results, tmp_path, fmt):
-    from sim.runner import load_run, save_run
+    from sim import load_run, save_run
 
     run = save_run(api_results, tmp_path / "api", fmt=fmt, plots=False)
     assert run == tmp_path / "api"
@@ -368,8 +353,8 @@ def test_save_run_and_load_run_round_trip(api_results, tmp_path, fmt):
 
 
 def test_run_scenario_accepts_a_scenario_object_and_set_strings():
-    from sim.loader import load_scenario
-    from sim.runner import run_scenario
+    from sim.running.simulate import run_scenario
+    from sim.scenarios.loader import load_scenario
 
     world = load_scenario(MINIMAL)
     res = run_scenario(world, steps=6, overrides=["states.CHN.budget=0", "seed=9"])
@@ -378,8 +363,8 @@ def test_run_scenario_accepts_a_scenario_object_and_set_strings():
 
 
 def test_run_scenario_bad_override_is_an_input_error():
-    from sim.loader import InputError
-    from sim.runner import run_scenario
+    from sim.errors import InputError
+    from sim.running.simulate import run_scenario
 
     with pytest.raises(InputError, match="no_such_key"):
         run_scenario(MINIMAL, steps=6, overrides={"parameters.no_such_key": 1})
@@ -402,7 +387,7 @@ def test_docs_outputs_describe_every_column():
     """docs/outputs.md has a row for every column of every table a run writes."""
     import re
 
-    from sim.runner import run_scenario
+    from sim.running.simulate import run_scenario
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "outputs.md").read_text()
     sections = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model import DiplomacyModel
-from sim.scenario import Event
+from sim.core.model import DiplomacyModel
+from sim.core.scenario import Event
 from tests.worlds import exercise_program, world
 
 SEEDS = range(6)

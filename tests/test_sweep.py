@@ -24,9 +24,9 @@ import pytest
 import yaml
 
 import sim.cli
-import sim.sweep
-from sim.experiment import load_experiment, run_id, run_seed
-from sim.sweep import FAIL_ENV, SweepError, load_sweep, run_one, run_sweep
+import sim.experiments.sweep
+from sim.experiments.experiment import load_experiment, run_id, run_seed
+from sim.experiments.sweep import FAIL_ENV, SweepError, load_sweep, run_one, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.yaml"
@@ -143,7 +143,7 @@ def test_changed_design_is_refused(tmp_path: Path, smoke_serial: Path) -> None:
     assert summary.ran == 8
 
 
-@pytest.mark.parametrize("mode", ["processes", "dask"])
+@pytest.mark.parametrize("mode", ["processes", pytest.param("dask", marks=pytest.mark.slow)])
 def test_same_results_on_every_executor(tmp_path: Path, smoke_serial: Path, mode: str) -> None:
     out = tmp_path / mode
     if mode == "dask":
@@ -165,6 +165,7 @@ def test_same_results_on_every_executor(tmp_path: Path, smoke_serial: Path, mode
         assert "processes" in proc.stderr
 
 
+@pytest.mark.slow
 def test_failed_run_is_recorded_and_exit_status_1(tmp_path: Path) -> None:
     out = tmp_path / "failing"
     proc = _cli(
@@ -275,6 +276,7 @@ def _check_complete(out: Path, n: int) -> pd.DataFrame:
     return res.outcomes.sort_values("run_id").reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume(tmp_path: Path) -> None:
     exp = _slow_experiment(tmp_path)  # 6 points x 4 replicates = 24 runs of 60 steps
     out = tmp_path / "out"
@@ -319,9 +321,10 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_dask_worker_killed_mid_sweep(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    from sim.executors import DaskExecutor
+    from sim.experiments.executors import DaskExecutor
 
     exp = _slow_experiment(tmp_path, runs_per_point=2)  # 12 runs
     executor = DaskExecutor(workers=2)
@@ -365,7 +368,7 @@ def test_dask_worker_killed_mid_sweep(tmp_path: Path) -> None:
 def test_broken_pool_stops_cleanly(tmp_path: Path) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
-    from sim.executors import SerialExecutor
+    from sim.experiments.executors import SerialExecutor
 
     inner = SerialExecutor()
 
@@ -419,7 +422,7 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "full"
-    real_write = sim.sweep.pq.write_table
+    real_write = sim.experiments.sweep.pq.write_table
     writes = {"n": 0}
 
     def fill_up(table: object, where: object, *args: object, **kwargs: object) -> None:
@@ -429,7 +432,7 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
                 raise OSError(errno.ENOSPC, "No space left on device")
         real_write(table, where, *args, **kwargs)
 
-    monkeypatch.setattr(sim.sweep.pq, "write_table", fill_up)
+    monkeypatch.setattr(sim.experiments.sweep.pq, "write_table", fill_up)
     args = ["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--batch-size", "2"]
     args += ["--commit-every", "0"]
     code = sim.cli.main([*args, "--quiet"])
@@ -441,7 +444,7 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
     assert len(res.runs) == 2 and set(res.runs["status"]) == {"ok"}
     assert sorted(res.outcomes["run_id"]) == sorted(res.runs["run_id"])
 
-    monkeypatch.setattr(sim.sweep.pq, "write_table", real_write)  # space freed: resume
+    monkeypatch.setattr(sim.experiments.sweep.pq, "write_table", real_write)  # space freed: resume
     assert sim.cli.main([*args, "--quiet"]) == 0
     res, ref = load_sweep(out), load_sweep(smoke_serial)
     assert len(res.runs) == 8 and res.runs["run_id"].is_unique

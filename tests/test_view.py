@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.loader import load_scenario
+from sim.scenarios.loader import load_scenario
 from sim.view.headless import (
     ViewServer,
     chromium_path,
@@ -28,7 +28,6 @@ from sim.view.headless import (
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.browser,
     pytest.mark.skipif(
         chromium_path() is None,
         reason="no chromium executable: apt-get install chromium (.ci/run installs it)",

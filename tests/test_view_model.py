@@ -3,19 +3,20 @@ the command line's errors. (The page itself is tested in a real browser in test_
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import socket
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-import sim.cli
-from sim.loader import load_scenario
-from sim.model import DiplomacyModel
-from sim.params import LEVERS
-from sim.plots import bloc_style
+from sim.core.model import DiplomacyModel
+from sim.core.params import LEVERS
+from sim.reports.blocs import bloc_cores, bloc_palette
+from sim.scenarios.loader import load_scenario
 from sim.view.charts import live_plots
 from sim.view.model import (
     VIEW_PARAMETERS,
@@ -44,23 +45,78 @@ def test_view_model_runs_the_same_model() -> None:
     """No slider moved: the view's run is the run `ddsim run` makes (same seed, same tables)."""
     view = run(ViewModel("indo_pacific", seed="3"), 40)
     plain = run(DiplomacyModel(load_scenario("indo_pacific"), rng=3), 40)
-    pd.testing.assert_frame_equal(view.results().world, plain.results().world)
-    pd.testing.assert_frame_equal(view.results().states, plain.results().states)
+    for table in ("world", "states", "activities", "crises"):
+        pd.testing.assert_frame_equal(
+            getattr(view.results(), table), getattr(plain.results(), table)
+        )
+
+
+def figure_palette(scenario: str, seed: int, steps: int):
+    """The palette and cores the figures of `ddsim run SCENARIO --steps STEPS` draw with."""
+    world = dataclasses.replace(load_scenario(scenario), steps=steps)
+    states = run(DiplomacyModel(world, rng=seed), steps).results().states
+    cores = bloc_cores(states)
+    return bloc_palette(states, dict(zip(world.ids, world.labels, strict=True))), cores[
+        states["step"].to_numpy() == steps
+    ]
+
+
+def assert_figures_blocs(model: ViewModel) -> None:
+    """The view's bloc names and colours now are those of the figures of the same run
+    stopped now, for every state."""
+    palette, cores = figure_palette(model.scenario_name, model.seed, model.steps)
+    got = model.palette()
+    assert dict(got.colors) == dict(palette.colors), f"step {model.steps}"
+    assert got.order == palette.order
+    assert model.cores().tolist() == cores.tolist()
+    details = model.state_details()
+    assert [d["bloc_name"] for d in details] == [palette.label(c) for c in cores]
+    assert [d["color"] for d in details] == [palette.color(c) for c in cores]
 
 
 @pytest.mark.parametrize(("scenario", "steps"), [("indo_pacific", 120), ("world", 96)])
 def test_bloc_colours_and_names_are_the_figures(scenario: str, steps: int) -> None:
-    """At every step the view names and colours blocs as `bloc_style` does for the figures of
-    the run so far (its reduced table gives the same answer as the full one)."""
+    """At every checked step the view names and colours blocs as `sim.reports.bloc_palette`
+    does for the figures of the run so far (its table reduced to one row per bloc and step
+    gives the same answer as the full one)."""
     model = ViewModel(scenario)
     for step in range(steps):
         model.step()
-        if step % 12 == 11 or step == steps - 1:
-            expected = bloc_style(model.results().states, model.names)
-            got = model.bloc_style()
-            assert dict(got.colors) == dict(expected.colors), f"step {model.steps}"
-            assert dict(got.labels) == dict(expected.labels), f"step {model.steps}"
-    assert len(model.bloc_style().labels) >= 2
+        if step in (0, steps // 2, steps - 1):
+            assert_figures_blocs(model)
+    assert len(model.palette().colors) >= 2
+    assert all(name.endswith(" bloc") for name in map(model.palette().label, model.cores()) if name)
+
+
+def test_bloc_colours_between_recorded_steps(tmp_path: Path) -> None:
+    """Recorded every 6 steps: at a step in between, the view's blocs are still those of the
+    figures of a run stopped there (which records its last step)."""
+    path = tmp_path / "sparse.yaml"
+    path.write_text("extends: indo_pacific\nname: sparse\nparameters:\n  record_every: 6\n")
+    model = run(ViewModel(str(path)), 61)
+    assert model.recorder.state_steps[-1] == 60
+    assert_figures_blocs(model)
+
+
+def test_a_bloc_move_is_logged_with_the_figures_names() -> None:
+    """A state whose bloc changes is logged with the blocs' names before and after, as the
+    figures name them at those steps; a bloc that only changed its id is not a move."""
+    model = ViewModel("indo_pacific")
+    moves = 0
+    for _ in range(120):
+        before = [model.palette().label(c) for c in model.cores()]
+        seen = len(model.event_log)
+        model.step()
+        after = [model.palette().label(c) for c in model.cores()]
+        logged = [e.text for e in model.event_log[seen:] if e.kind == "bloc"]
+        expected = [
+            f"{name} moves from {old} to {new}"
+            for name, old, new in zip(model.world.labels, before, after, strict=True)
+            if old != new
+        ]
+        assert set(logged) <= set(expected)
+        moves += len(logged)
+    assert moves > 0, "no state changed bloc in 120 steps"
 
 
 def test_levers_act_at_once_and_survive_a_reset() -> None:
@@ -232,22 +288,22 @@ def test_live_plots_change_and_blitting_draws_what_a_full_draw_draws() -> None:
 
 
 # ------------------------------------------------------------------ command line errors
-def test_unknown_scenario_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code = sim.cli.main(["view", "no_such_scenario", "--no-browser"])
-    err = capsys.readouterr().err.strip()
-    assert code == 2
-    assert len(err.splitlines()) == 1 and "no_such_scenario" in err
+def test_unknown_scenario_is_a_one_line_error(cli) -> None:
+    result = cli("view", "no_such_scenario", "--no-browser")
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "no_such_scenario" in result.stderr
 
 
-def test_busy_port_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_busy_port_is_a_one_line_error(cli) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        code = sim.cli.main(["view", "minimal", "--port", str(port), "--no-browser"])
-    err = capsys.readouterr().err.strip()
-    assert code == 2
-    assert err == f"port {port} on 127.0.0.1 is already in use; choose another with --port"
+        result = cli("view", "minimal", "--port", str(port), "--no-browser")
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"port {port} on 127.0.0.1 is already in use; choose another with --port\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,9 +314,7 @@ def test_busy_port_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> No
         (["--steps-per-frame", "0"], "--steps-per-frame"),
     ],
 )
-def test_other_bad_options_are_one_line_errors(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = sim.cli.main(["view", "minimal", "--no-browser", *args])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1 and message in err
+def test_other_bad_options_are_one_line_errors(cli, args: list[str], message: str) -> None:
+    result = cli("view", "minimal", "--no-browser", *args)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and message in result.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.params import Parameters
-from sim.scenario import Event, Relations, Scenario, StateSpec
+from sim.core.params import Parameters
+from sim.core.scenario import Event, Relations, Scenario, StateSpec
 
 # Three partners in the western Pacific and a nearby rival, plus a distant bystander.
 BASE_STATES = {

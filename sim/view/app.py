@@ -25,7 +25,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
-from sim.params import LEVERS
+from sim.core.params import LEVERS
 from sim.view.charts import live_plots
 from sim.view.model import (
     LEVER_LABELS,

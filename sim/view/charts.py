@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from sim.plots import GREY, OKABE_ITO, category_colors, style
+from sim.reports.style import GREY, OKABE_ITO, category_colors, style
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.lines import Line2D
@@ -81,11 +81,10 @@ class LivePlots:
             axes[1, 2].set_ylim(0, 1)
             axes[1, 2].yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
             time = model.time_axis
-            x_end = time.x([0, max(model.world.steps, 1)])
+            x_end = model.x_of(np.array([0, max(model.world.steps, 1)]))
             for ax in axes.flat:
                 ax.set_xlim(x_end[0], x_end[1])
-                time.format(ax)
-                ax.set_xlabel("")
+                time.format(ax, label=False)  # fixed year ticks, as the figures
         self._layout: tuple | None = None
         self._background = None
         self._png: tuple[int, bytes] | None = None

@@ -1,8 +1,8 @@
 """The network panel of `ddsim view`: an ECharts graph option built from a live model.
 
-States sit at schematic map positions from their capitals (`sim.plots.network_layout`, as in
-the network figure), coloured by bloc with the figures' names and colours
-(`ViewModel.bloc_style`), sized by capability. Edges show mutual trust and escalation risk at
+States sit at schematic map positions from their capitals (`sim.reports.layout.network_layout`,
+as in the network figure), coloured by bloc with the figures' names and colours
+(`ViewModel.palette`), sized by capability. Edges show mutual trust and escalation risk at
 or above FIXED thresholds, the same in every run and at every step. Hovering a state shows its
 details (bloc, hedging, top partners, main supplier); clicking it selects it.
 
@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.plots import RISK_COLOR, TIE_COLOR, network_layout
+from sim.reports.layout import network_layout
+from sim.reports.style import RISK_COLOR, TIE_COLOR
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.view.model import ViewModel

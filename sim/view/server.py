@@ -18,7 +18,7 @@ import time
 import warnings
 import webbrowser
 
-from sim.loader import InputError
+from sim.errors import InputError
 
 APP = "sim.view.app:Page"
 

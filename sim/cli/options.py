@@ -1,0 +1,127 @@
+"""Argument types and options shared by several sub-commands (one definition each)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.scenarios.loader import parse_set_option
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """argparse type: a random seed (a whole number >= 0)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
+    return value
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--set KEY=VALUE`` option (repeatable) of every command that loads a scenario."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set parameters.temperature=0.1 or "
+        "--set states.IND.budget=0 (repeatable; VALUE is YAML; paths: docs/scenarios.md)",
+    )
+
+
+def overrides_from(pairs: Sequence[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options -> {key: parsed value} (later options win)."""
+    return dict(parse_set_option(text) for text in pairs)
+
+
+def os_reason(exc: OSError) -> str:
+    """'No space left on device (runs/.r.partial/world.parquet)' for an OSError."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename:
+        reason += f" ({exc.filename})"
+    return reason
+
+
+def paragraph(text: str, width: int = 88) -> str:
+    """A description reflowed to `width` (RawDescriptionHelpFormatter keeps line breaks)."""
+    import textwrap
+
+    return textwrap.fill(" ".join(text.split()), width)
+
+
+def examples(*lines: str) -> str:
+    """An ``examples:`` epilog for a sub-command's --help (use with RawDescriptionHelpFormatter)."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+LATEST = "latest"
+RUNS_DIR = "runs"
+
+
+def resolve_run_dir(text: str | Path, base: Path | None = None) -> Path:
+    """A run directory argument: a path, or 'latest' for the newest complete run under
+    ./runs (by the manifest's finish time). Raises InputError when there is none."""
+    from sim.errors import InputError
+
+    if str(text) != LATEST:
+        return Path(text)
+    runs = (base or Path.cwd()) / RUNS_DIR
+    best: tuple[str, float, Path] | None = None
+    for candidate in runs.iterdir() if runs.is_dir() else ():
+        if candidate.name.startswith(".") or not candidate.is_dir():
+            continue
+        manifest = candidate / "manifest.json"
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("status") != "complete":
+            continue
+        key = (str(data.get("finished") or ""), manifest.stat().st_mtime, candidate)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        raise InputError(
+            f"latest: no complete run under {runs} (make one with: ddsim run SCENARIO)"
+        )
+    return best[2]
+
+
+def add_run_dir_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """The RUN_DIR positional argument that also accepts 'latest'."""
+    parser.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        nargs="?",
+        default=LATEST,
+        help=f"{what}, or 'latest' (default): the newest complete run under ./{RUNS_DIR}",
+    )

@@ -1,0 +1,479 @@
+"""Defense-diplomacy activities: what states expect from them, and what they do to the world.
+
+Each step the model computes, once and vectorized, the utility of every (activity, partner)
+option for every state that can afford an activity (`option_utilities`) and cuts each row
+to a small consideration set (`shortlist`, `choice_sets`). Agents draw from their own set
+and file requests in an `ActivityBook`; the model then applies all requests of a kind at
+once (`apply_*`), vectorized over the entries they touch, with no per-dyad loops.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.params import ACTIVITY_KINDS, EXERCISE_EFFECTS, EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.relations import IMPORT_STOCK, pair_sums, saturating_gain
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.core.model import DiplomacyModel
+
+EXERCISE, ARMS, ADVISORY, DIALOGUE = range(4)
+TRANSPARENCY, OVERSIGHT, CO_CREATION, EXIT_STRATEGY, CBM = (LEVERS.index(x) for x in LEVERS)
+EXERCISE_MIX = np.array(
+    [0.25, 0.25, 0.2, 0.15, 0.15]
+)  # command_post, live, naval, humanitarian, cyber
+EXERCISE_MIX_CDF = np.cumsum(EXERCISE_MIX)[:-1].tolist()
+KIND_EFFECTS = np.array([EXERCISE_EFFECTS[k] for k in EXERCISE_KINDS])
+
+
+def option_costs(p: Parameters, n: int) -> np.ndarray:
+    """Effort cost of each option in a utility row: 4 blocks of n partners, then 'abstain'."""
+    per_kind = [p.cost_exercise, p.cost_arms_transfer, p.cost_advisory, p.cost_dialogue]
+    return np.concatenate([np.repeat(per_kind, n), [0.0]])
+
+
+def shortlist(utilities: np.ndarray, k: int) -> np.ndarray:
+    """Each state's consideration set: its k best partners for each activity kind (bounded
+    attention), as option indices into a utility row.
+
+    Only blocks (state, kind) with an option worth more than saving the effort (utility > 0)
+    are searched; the entries of the others point at the block's first option, which
+    `choice_sets` drops with every option of utility <= 0.
+    """
+    n_states = utilities.shape[0]
+    kinds = len(ACTIVITY_KINDS)
+    width = (utilities.shape[1] - 1) // kinds  # last column: abstain
+    blocks = utilities[:, :-1].reshape(n_states, kinds, width)
+    offsets = (np.arange(kinds) * width)[None, :, None]
+    if k >= width:
+        best = np.broadcast_to(np.arange(width), blocks.shape)
+    else:
+        best = np.zeros((n_states, kinds, k), dtype=np.intp)
+        live = (blocks > 0.0).any(axis=2)
+        best[live] = np.argpartition(blocks[live], width - k, axis=1)[:, width - k :]
+    return (best + offsets).reshape(n_states, kinds * best.shape[2])
+
+
+@dataclass
+class ChoiceSets:
+    """The acting states' consideration sets, cut to the options worth more than saving the
+    effort (utility > 0), stored row after row as flat Python lists for the agents' few
+    sequential draws: row r's options are `options[start[r]:start[r + 1]]`, in shortlist order,
+    with their softmax scores (utility / temperature) and effort costs."""
+
+    options: list[int]
+    scores: list[float]
+    costs: list[float]
+    start: list[int]
+
+
+def choice_sets(
+    utilities: np.ndarray, shortlists: np.ndarray, costs: np.ndarray, temperature: float
+) -> ChoiceSets:
+    """Cut every row's shortlist to its options with positive utility (see `ChoiceSets`)."""
+    utility = np.take_along_axis(utilities, shortlists, axis=1)
+    keep = utility > 0.0
+    options = shortlists[keep]  # row-major: row after row, shortlist order within a row
+    start = np.zeros(len(shortlists) + 1, dtype=np.int64)
+    np.cumsum(keep.sum(axis=1), out=start[1:])
+    return ChoiceSets(
+        options=options.tolist(),
+        scores=(utility[keep] / temperature).tolist(),
+        costs=costs[options].tolist(),
+        start=start.tolist(),
+    )
+
+
+class UtilityWorkspace:
+    """Arrays `option_utilities` reuses from step to step, for up to N rows: the result and
+    its (R, N) intermediates. Fresh arrays of these sizes were mapped anew by the memory
+    allocator at most steps (freed memory goes back to the system), and those page faults
+    cost more than the arithmetic."""
+
+    def __init__(self, n: int) -> None:
+        self.result = np.empty((n, 4 * n + 1))
+        self._rows = np.empty((7, n, n))
+
+    def intermediates(self, r: int) -> list[np.ndarray]:
+        """Seven contiguous (r, N) arrays."""
+        return list(self._rows[:, :r])
+
+
+def option_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray | None = None,
+    *,
+    workspace: UtilityWorkspace | None = None,
+) -> np.ndarray:
+    """(R, 4N + 1) expected utility of every option for the states `rows` (default: all N);
+    -inf where not allowed. With a `workspace` the result is a view of its buffer, valid
+    until the next call with that workspace.
+
+    Security gain: partner's relative capability x trust x (base + shared threat).
+    Exercises cost an escalation term for provoking the partner's rivals that are not
+    already one's own (damped by transparency) and an autonomy term for concentrating
+    on one partner. Exporters value demand and affinity; importers' consent falls with
+    distrust and, for autonomy-minded importers, with concentrated dependency.
+    Advisory missions buy influence over weak, aligned hosts but risk misfit. Dialogue
+    is worth the escalation risk it removes.
+
+    Each row depends only on its own state's relations (and on partner-level vectors), so
+    the model asks only for the rows of states that can afford an activity this step.
+    Each block of options is computed in place in a contiguous (R, N) buffer (much faster
+    than operating on its strided slice of the result) and copied into the result once.
+    """
+    n = m.n
+    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+    r = len(rows)
+    if workspace is None:
+        u = np.empty((r, 4 * n + 1))
+        buffers = [np.empty((r, n)) for _ in range(7)]
+    else:
+        u = workspace.result[:r]
+        buffers = workspace.intermediates(r)
+    hostility, shared_threat, affinity, provocation, interop, block, scratch = buffers
+    cap = m.capability
+    rel_cap = cap / max(cap.max(), 1e-12)
+    _take_rows(m.hostility, rows, hostility)
+    _take_rows(m.shared_threat, rows, shared_threat)
+    _take_rows(m.interoperability, rows, interop)
+    rival_load = m.hostility @ rel_cap
+    rival_load = rival_load / max(rival_load.max(), 1e-12)
+
+    _take_rows(m.affinity_pos, rows, affinity)
+    affinity -= hostility  # political affinity in [-1, 1]
+    np.subtract(1.0, shared_threat, out=provocation)
+    provocation *= rival_load
+    provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
+
+    _exercise_utilities(
+        m, rows, block, scratch, rel_cap, hostility, shared_threat, interop, affinity, provocation
+    )
+    u[:, :n] = block
+    _arms_utilities(m, rows, u[:, n : 2 * n], rel_cap, rival_load, affinity, provocation)
+    _advisory_utilities(m, rows, block, scratch, rel_cap, affinity)  # last: clips affinity
+    u[:, 2 * n : 3 * n] = block
+    _dialogue_utilities(m, rows, block, scratch)
+    u[:, 3 * n : 4 * n] = block
+    u[:, 4 * n] = 0.0  # abstain (save the effort)
+    own = np.arange(r)[:, None]
+    u[own, rows[:, None] + np.arange(0, 4 * n, n)] = -np.inf  # no activity with oneself
+    return u
+
+
+def _take_rows(matrix: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`matrix[rows]` written into `out` (the rows are valid: "clip" skips the checks)."""
+    return np.take(matrix, rows, axis=0, out=out, mode="clip")
+
+
+def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int) -> None:
+    """Subtract the weighted effort cost of the activity `kind` from its block, in place."""
+    block -= m.p.weight_cost * m.costs[kind * m.n]
+
+
+def _exercise_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    rel_cap: np.ndarray,
+    hostility: np.ndarray,
+    shared_threat: np.ndarray,
+    interop: np.ndarray,
+    affinity: np.ndarray,
+    provocation: np.ndarray,
+) -> None:
+    """Exercise block into `out`: weighted security gain x diminishing returns + affinity,
+    minus provocation and concentration (see `option_utilities`)."""
+    p = m.p
+    _take_rows(m.trust, rows, out)
+    out *= rel_cap  # security gain ...
+    np.add(shared_threat, 0.25, out=scratch)
+    out *= scratch
+    np.subtract(1.0, hostility, out=scratch)
+    out *= scratch
+    out *= p.weight_security
+    np.subtract(1.5, interop, out=scratch)  # ... with diminishing returns
+    out *= scratch
+    np.multiply(affinity, p.weight_affinity, out=scratch)
+    out += scratch
+    np.multiply(provocation, p.weight_escalation, out=scratch)
+    out -= scratch
+    interop_total = interop.sum(axis=1, keepdims=True)
+    np.divide(interop, np.maximum(interop_total, 1e-9), out=scratch)  # concentration
+    scratch *= m.autonomy[rows, None]
+    out -= scratch
+    out[:, m.stability < p.suspension_stability] = -np.inf
+    _minus_cost(out, m, EXERCISE)
+
+
+def _arms_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray,
+    out: np.ndarray,
+    rel_cap: np.ndarray,
+    rival_load: np.ndarray,
+    affinity: np.ndarray,
+    provocation: np.ndarray,
+) -> None:
+    """Arms block into `out`: weighted demand + affinity + shared threat, times the
+    importer's consent, minus provocation; -inf for states without an arms industry
+    (computed only for the rows of states with one), embargoed and political opposites."""
+    p = m.p
+    sells = ~(m.arms_industry[rows] <= 0.0)
+    out[~sells] = -np.inf
+    if not sells.any():
+        return
+    sellers = rows[sells]
+    affinity, provocation = affinity[sells], provocation[sells]
+    stock = m.stock.sum(axis=1) + m.other_stock
+    demand = (0.3 + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates with stock
+    consent = m.trust[:, sellers].T
+    consent *= 0.5
+    consent += 0.5
+    reluctance = m.dependency[:, sellers].T
+    reluctance *= m.autonomy
+    np.subtract(1.0, reluctance, out=reluctance)
+    consent *= reluctance
+    consent *= 1.0 - m.arms_industry
+    arms = np.multiply(affinity, p.weight_affinity)
+    shared_threat = np.multiply(m.shared_threat[sellers], p.weight_security)
+    shared_threat *= rel_cap
+    arms += shared_threat
+    arms += p.weight_economic * demand
+    arms *= consent
+    provocation *= p.weight_escalation * 0.5
+    arms -= provocation
+    arms[m.embargo[sellers] | (affinity < 0.0)] = -np.inf  # no sales to rivals or opposites
+    _minus_cost(arms, m, ARMS)
+    out[sells] = arms
+
+
+def _advisory_utilities(
+    m: DiplomacyModel,
+    rows: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    rel_cap: np.ndarray,
+    affinity: np.ndarray,
+) -> None:
+    """Advisory block into `out`: influence over weak, aligned hosts (less where a mission
+    is already in place) minus the expected backlash of misfit. Clips `affinity` at 0."""
+    p = m.p
+    np.maximum(affinity, 0.0, out=affinity)
+    affinity *= (1.0 - m.governance) * (1.0 - rel_cap)  # weakness
+    np.multiply(affinity, p.weight_influence * rel_cap[rows, None], out=out)
+    _take_rows(m.presence, rows, scratch)
+    scratch += 1.0
+    out /= scratch  # a mission already in place makes the next worth less
+    fit = _take_rows(m.affinity_pos, rows, scratch)
+    fit *= 0.5 + 0.5 * m.levers[rows, CO_CREATION, None]
+    np.subtract(p.fit_threshold, fit, out=fit)
+    np.maximum(fit, 0.0, out=fit)
+    fit *= p.backlash * 10.0
+    out -= fit
+    _minus_cost(out, m, ADVISORY)
+
+
+def _dialogue_utilities(
+    m: DiplomacyModel, rows: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> None:
+    """Dialogue block into `out`: the escalation risk a round removes (more with CBM
+    investment), less where a channel is already open."""
+    p = m.p
+    _take_rows(m.risk, rows, out)
+    out *= p.weight_risk_reduction
+    out *= 1.0 + m.levers[rows, CBM, None]
+    _take_rows(m.channel, rows, scratch)
+    scratch += 1.0
+    out /= scratch  # an open channel makes the next round worth less
+    _minus_cost(out, m, DIALOGUE)
+
+
+@dataclass
+class ActivityBook:
+    """Requests filed by agents during a step, applied in bulk afterwards."""
+
+    exercises: list[tuple[np.ndarray, float, int, str]] = field(
+        default_factory=list
+    )  # participants, scale, kind, series
+    transfers: list[tuple[int, int, float]] = field(
+        default_factory=list
+    )  # supplier, recipient, volume
+    advisory: list[tuple[int, int]] = field(default_factory=list)  # provider, host
+    dialogues: list[tuple[int, int]] = field(default_factory=list)
+
+    def clear(self) -> None:
+        """Forget this step's requests."""
+        self.exercises.clear()
+        self.transfers.clear()
+        self.advisory.clear()
+        self.dialogues.clear()
+
+    def counts(self) -> dict[str, int]:
+        """Number of activities of each kind this step."""
+        return dict(
+            zip(
+                ACTIVITY_KINDS,
+                (len(self.exercises), len(self.transfers), len(self.advisory), len(self.dialogues)),
+                strict=True,
+            )
+        )
+
+
+def plan_exercise(m: DiplomacyModel, initiator: int, partner: int, utility_row: np.ndarray) -> None:
+    """Turn a chosen exercise into participants, scale and kind; possibly invite more partners."""
+    p = m.p
+    rng = m.rng
+    participants = [initiator, partner]
+    if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
+        extra = int(rng.integers(1, p.max_exercise_size - 1))
+        scores = utility_row[: m.n] + p.temperature * rng.gumbel(size=m.n)
+        scores[initiator] = scores[partner] = -np.inf
+        best = np.argpartition(-scores, extra)[:extra] if extra < m.n else np.arange(m.n)
+        participants += [int(c) for c in best if scores[c] > 0.0]
+    kind = bisect.bisect_right(EXERCISE_MIX_CDF, rng.random())
+    scale = math.sqrt(len(participants) / 2.0)
+    m.book.exercises.append((np.array(participants), scale, kind, ""))
+
+
+def _ranges(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ranges [start[g], start[g] + count[g]): (g, value) of every element."""
+    g = np.repeat(np.arange(len(start)), count)
+    return g, start[g] + np.arange(len(g)) - np.repeat(np.cumsum(count) - count, count)
+
+
+def apply_exercises(m: DiplomacyModel) -> None:
+    """Exercises raise interoperability and trust among participants (with scale and kind),
+    and signal to hostile third states, whose risk with the participants rises with scale
+    x hostility x proximity x (1 - transparency).
+
+    Works on (exercise, participant) rows and on the participants' hostile dyads, so the
+    cost grows with N x participants, not with N x exercises x N.
+    """
+    book = m.book.exercises  # participants of an exercise are distinct states
+    if not book:
+        return
+    p = m.p
+    n, n_ex = m.n, len(book)
+    gain = np.array([s for _, s, _, _ in book])[:, None] * KIND_EFFECTS[[k for *_, k, _ in book]]
+    size = np.array([len(part) for part, *_ in book])
+    ex = np.repeat(np.arange(n_ex), size)  # one row per (exercise, participant)
+    who = np.concatenate([part for part, *_ in book]).astype(np.intp)
+    first = np.cumsum(size) - size  # each exercise's first row
+
+    a, b = _ranges(first[ex], size[ex])  # row a with every row b of its exercise
+    pair = a != b
+    a, b = a[pair], b[pair]
+    i, j, (interop, trust) = pair_sums(n, who[a], who[b], gain[ex[a], :2].T)
+    m.interoperability[i, j] = saturating_gain(
+        m.interoperability[i, j], p.exercise_interop, interop
+    )
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.exercise_trust, trust)
+
+    # Signal from participant j's exercise to j's rivals x, received by every participant.
+    # Rivals x of each participant row k (hostility is symmetric); flatnonzero of a boolean
+    # mask is several times faster than of the float rows themselves.
+    k, x = np.divmod(np.flatnonzero(m.hostility[who] != 0.0), n)
+    member = np.zeros((n_ex, n), dtype=bool)
+    member[ex, who] = True
+    third = ~member[ex[k], x]  # participants do not signal to themselves
+    k, x = k[third], x[third]
+    transparency = np.bincount(ex, weights=m.levers[who, TRANSPARENCY], minlength=n_ex) / size
+    weight = gain[:, 2] * (1.0 - transparency) / size
+    j = who[k]
+    exposure = m.hostility[x, j] * m.proximity[x, j] * weight[ex[k]]
+    src, q = _ranges(first[ex[k]], size[ex[k]])  # every participant q of the exercise
+    i, j, signal = pair_sums(n, x[src], who[q], exposure[src], symmetric=True)
+    m.risk[i, j] = saturating_gain(m.risk[i, j], p.exercise_signal, signal)
+
+
+def apply_transfers(m: DiplomacyModel) -> None:
+    """Arms transfers raise the importer's capability and import stock (dependency), build
+    interoperability and trust, and raise risk between the importer and its rivals."""
+    if not m.book.transfers:
+        return
+    p = m.p
+    n = m.n
+    sup, rec, vol = (np.array(x) for x in zip(*m.book.transfers, strict=True))
+    sup, rec, vol = sup.astype(np.intp), rec.astype(np.intp), vol.astype(float)
+    received = np.bincount(rec, weights=vol, minlength=n)
+    m.exports += np.bincount(sup, weights=vol, minlength=n)
+    m.capability += p.arms_capability_gain * received
+    np.add.at(m.stock, (rec, sup), vol)
+    i, j, both = pair_sums(n, sup, rec, vol, symmetric=True)
+    m.interoperability[i, j] = saturating_gain(m.interoperability[i, j], p.arms_interop, both)
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.arms_trust, both)
+    importers = np.flatnonzero(received)
+    k, x = np.divmod(np.flatnonzero(m.hostility[importers] != 0.0), n)  # each importer's rivals
+    r = importers[k]
+    i, j, reaction = pair_sums(n, x, r, m.hostility[x, r] * received[r], symmetric=True)
+    m.risk[i, j] = saturating_gain(m.risk[i, j], p.arms_signal, reaction)
+
+
+def apply_advisory(m: DiplomacyModel) -> None:
+    """Advisory missions improve host governance and stability in proportion to fit; misfit
+    and overreach cost the host's trust (less with oversight); missions to collapsing hosts
+    are suspended unless oversight keeps them going, costing trust (less with an exit strategy)."""
+    if not m.book.advisory:
+        return
+    p = m.p
+    prov, host = (np.array(x, dtype=int) for x in zip(*m.book.advisory, strict=True))
+    oversight = m.levers[prov, OVERSIGHT]
+    collapsing = m.stability[host] < p.suspension_stability
+    suspended = collapsing & (m.rng.random(len(prov)) > oversight)
+    if suspended.any():
+        sp, sh = prov[suspended], host[suspended]
+        loss = p.suspension_trust_loss * (1.0 - m.levers[sp, EXIT_STRATEGY])
+        np.multiply.at(m.trust, (sh, sp), 1.0 - loss)
+        m.suspensions += int(suspended.sum())
+        prov, host, oversight = prov[~suspended], host[~suspended], oversight[~suspended]
+    if len(prov) == 0:
+        return
+    np.add.at(m.presence, (prov, host), 1.0)
+    load = m.presence[:, host].sum(axis=0) / np.maximum(
+        p.overreach_capacity * m.governance[host], 1e-6
+    )
+    overreach = np.maximum(load - 1.0, 0.0)
+    fit = m.affinity_pos[prov, host] * (0.5 + 0.5 * m.levers[prov, CO_CREATION]) - 0.5 * overreach
+    good = np.clip(fit, 0.0, 1.0)
+    gov_gain = np.zeros(m.n)
+    np.add.at(gov_gain, host, good)
+    m.governance[:] = saturating_gain(m.governance, p.advisory_governance, gov_gain)
+    m.stability[:] = saturating_gain(m.stability, p.advisory_stability, gov_gain)
+    misfit = np.maximum(p.fit_threshold - fit, 0.0)
+    trust_factor = np.where(
+        misfit > 0,
+        np.clip(1.0 - p.backlash * misfit * (1.0 - oversight) * 5.0, 0.0, 1.0),
+        1.0,
+    )
+    np.multiply.at(m.trust, (host, prov), trust_factor)
+    i, j, gain = pair_sums(m.n, host, prov, np.where(misfit > 0, 0.0, good))
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.advisory_trust, gain)
+    i, j, training = pair_sums(m.n, prov, host, 0.5 * good, symmetric=True)
+    m.interoperability[i, j] = saturating_gain(
+        m.interoperability[i, j], p.exercise_interop, training
+    )
+    m.backlashes += int((misfit > 0).sum())
+
+
+def apply_dialogues(m: DiplomacyModel) -> None:
+    """Dialogue rounds cut escalation risk (more with CBM investment), build a little trust,
+    and accumulate a channel; a sustained channel becomes a standing hotline."""
+    if not m.book.dialogues:
+        return
+    p = m.p
+    a, b = (np.array(x, dtype=np.intp) for x in zip(*m.book.dialogues, strict=True))
+    i, j, rounds = pair_sums(m.n, a, b, np.ones(len(a)), symmetric=True)
+    cbm = m.levers[:, CBM]
+    cut = np.clip(p.dialogue_risk_cut * (1.0 + 0.5 * (cbm[i] + cbm[j])), 0.0, 1.0)
+    m.risk[i, j] *= (1.0 - cut) ** rounds
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.dialogue_trust, rounds)
+    m.channel[i, j] += rounds
+    # Channels only grow here, so only these can newly reach the hotline threshold.
+    m.hotline[i, j] |= m.channel[i, j] >= p.hotline_threshold

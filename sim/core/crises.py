@@ -1,0 +1,93 @@
+"""Crises: drawn from escalation risk, defused by trust, dialogue and hotlines, or turned
+into militarized incidents that collapse trust, raise hostility and entangle partners."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.activities import CBM
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.core.model import DiplomacyModel
+
+DEESCALATED, INCIDENT, WAR = "deescalated", "incident", "war"
+
+
+def crisis_probability(m: DiplomacyModel, risk: np.ndarray | None = None) -> np.ndarray:
+    """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent (of the
+    risk matrix, or of the given risk values)."""
+    return m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
+
+
+def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chance each crisis (a[k], b[k]) is defused: logistic in mutual trust, the dialogue
+    channel, a standing hotline and the pair's investment in confidence-building."""
+    p = m.p
+    mutual_trust = 0.5 * (m.trust[a, b] + m.trust[b, a])
+    cbm = 0.5 * (m.levers[a, CBM] + m.levers[b, CBM])
+    logit = (
+        p.deescalation_base
+        + p.deescalation_trust * mutual_trust
+        + p.deescalation_channel * np.minimum(m.channel[a, b], 3.0)
+        + p.deescalation_hotline * m.hotline[a, b]
+        + p.deescalation_cbm * cbm
+        - 2.0 * m.hostility[a, b]
+    )
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def run_crises(m: DiplomacyModel) -> None:
+    """Draw this step's crises over all dyads (upper triangle) and resolve each one."""
+    p = m.p
+    if p.crisis_rate <= 0.0:
+        return
+    iu = m.upper
+    prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
+    hit = m.rng.random(prob.shape[0]) < prob
+    if not hit.any():
+        return
+    a, b = iu[0][hit], iu[1][hit]
+    defused = m.rng.random(a.shape[0]) < deescalation_probability(m, a, b)
+    for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
+        risk = float(m.risk[i, j])
+        if ok:
+            m.trust[i, j] += p.deescalation_trust_gain * (1.0 - m.trust[i, j])
+            m.trust[j, i] += p.deescalation_trust_gain * (1.0 - m.trust[j, i])
+            m.log_crisis(i, j, DEESCALATED, risk)
+        else:
+            militarized_incident(m, i, j, 1.0)
+            m.log_crisis(i, j, INCIDENT, risk)
+
+
+def militarized_incident(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
+    """Trust collapses in the dyad, hostility and risk jump, and partners are drawn in:
+    each backer k of one side sees its risk with the other side rise in proportion to
+    its trust in and interoperability with the side it backs (entanglement)."""
+    p = m.p
+    keep = 1.0 - p.incident_trust_collapse * severity
+    m.trust[i, j] *= keep
+    m.trust[j, i] *= keep
+    h = min(1.0, m.hostility[i, j] + p.incident_hostility * severity)
+    m.hostility[i, j] = m.hostility[j, i] = h
+    r = m.risk[i, j] + p.incident_risk * severity * (1.0 - m.risk[i, j])
+    m.risk[i, j] = m.risk[j, i] = r
+    for side, other in ((i, j), (j, i)):
+        backing = m.trust[:, side] * m.interoperability[:, side]
+        backing[[i, j]] = 0.0
+        rise = p.entanglement * severity * backing * (1.0 - m.risk[:, other])
+        m.risk[:, other] += rise
+        m.risk[other, :] += rise
+    m.incidents += 1
+
+
+def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
+    """An open war between i and j: structural hostility rises for good, and the
+    incident machinery (trust collapse, entanglement) runs at full severity."""
+    h0 = max(m.hostility0[i, j], 0.8 * severity)
+    m.hostility0[i, j] = m.hostility0[j, i] = h0
+    m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
+    m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)
+    militarized_incident(m, i, j, severity)
+    m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]))

@@ -1,0 +1,322 @@
+"""What a run records: world metrics, per-state values, activity and crisis logs, dyad snapshots.
+
+Small reporter functions compute each world metric from the model; the `Recorder`
+keeps them in column buffers (cheap per record) and turns them into tidy pandas
+tables at the end. `check_invariants` is the debug-mode guard of the model's bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.core.params import EXERCISE_KINDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.core.model import DiplomacyModel
+
+
+def _offdiag_mean(m: np.ndarray) -> float:
+    n = m.shape[0]
+    return float((m.sum() - np.trace(m)) / (n * (n - 1))) if n > 1 else 0.0
+
+
+def _mutual_trust(model: DiplomacyModel) -> np.ndarray:
+    return 0.5 * (model.trust + model.trust.T)
+
+
+def _masked_mean(m: np.ndarray, mask: np.ndarray) -> float:
+    """Mean of the entries under `mask` (NaN if none: undefined, not zero); with the model's
+    `same_bloc` and `cross_bloc` masks this is `alignment.within_bloc_mean` / `cross_bloc_mean`."""
+    return float(m[mask].mean()) if mask.any() else float("nan")
+
+
+def _pair_count(m: np.ndarray) -> int:
+    """Number of dyads set in a symmetric boolean matrix with an empty diagonal."""
+    return int(np.count_nonzero(m)) // 2
+
+
+# World reporters: name -> function(model) -> number. Order here is column order.
+WORLD_REPORTERS = {
+    "mean_trust": lambda m: _offdiag_mean(m.trust),
+    "trust_within": lambda m: _masked_mean(_mutual_trust(m), m.same_bloc),
+    "trust_across": lambda m: _masked_mean(_mutual_trust(m), m.cross_bloc),
+    "mean_interoperability": lambda m: _offdiag_mean(m.interoperability),
+    "interoperability_within": lambda m: _masked_mean(m.interoperability, m.same_bloc),
+    "interoperability_across": lambda m: _masked_mean(m.interoperability, m.cross_bloc),
+    "mean_risk": lambda m: _offdiag_mean(m.risk),
+    "max_risk": lambda m: float(m.risk.max()) if m.n > 1 else 0.0,
+    "risk_within": lambda m: _masked_mean(m.risk, m.same_bloc),
+    "risk_across": lambda m: _masked_mean(m.risk, m.cross_bloc),
+    "mean_hostility": lambda m: _offdiag_mean(m.hostility),
+    "total_capability": lambda m: float(m.capability.sum()),
+    "agreements": lambda m: _pair_count(m.agreements),
+    "hotlines": lambda m: _pair_count(m.hotline),
+    "agreements_formed": lambda m: m.agreements_formed,
+    "agreements_lapsed": lambda m: m.agreements_lapsed,
+    "crises_total": lambda m: m.crises_total,
+    "incidents_total": lambda m: m.incidents,
+    "suspensions_total": lambda m: m.suspensions,
+    "backlashes_total": lambda m: m.backlashes,
+    "n_blocs": lambda m: m.alignment_stats["n_blocs"],
+    "polarization": lambda m: m.alignment_stats["polarization"],
+    "modularity": lambda m: m.alignment_stats["modularity"],
+    "landscape_energy": lambda m: m.alignment_stats["landscape_energy"],
+}
+ACTIVITY_COUNTS = ("exercises", "arms_transfers", "advisory", "dialogues")
+
+STATE_COLUMNS = (
+    "capability",
+    "budget",
+    "stability",
+    "governance",
+    "bloc",
+    "side",
+    "margin",
+    "hedging",
+    "exports",
+    "market_share",
+    "import_dependency",
+    "top_supplier_share",
+    "trust_received",
+    "max_risk",
+)
+
+DYAD_COLUMNS = (
+    "trust_ab",
+    "trust_ba",
+    "interoperability",
+    "risk",
+    "hostility",
+    "dependency_ab",
+    "dependency_ba",
+    "agreement",
+    "hotline",
+)
+
+
+def state_values(m: DiplomacyModel) -> dict[str, np.ndarray]:
+    """Per-state columns for one record (vectorized over states)."""
+    n = m.n
+    market_total = m.market.sum()
+    trust_received = (m.trust.sum(axis=0)) / max(n - 1, 1)
+    return {
+        "capability": m.capability.copy(),
+        "budget": m.budget.copy(),
+        "stability": m.stability.copy(),
+        "governance": m.governance.copy(),
+        "bloc": m.bloc.copy(),
+        "side": m.side.astype(np.int64),
+        "margin": m.margin.copy(),
+        "hedging": m.hedging.copy(),
+        "exports": m.exports.copy(),
+        "market_share": m.market / market_total if market_total > 0 else np.zeros(n),
+        "import_dependency": m.dependency.sum(axis=1),
+        "top_supplier_share": m.dependency.max(axis=1) if n else np.zeros(0),
+        "trust_received": trust_received,
+        "max_risk": m.risk.max(axis=1) if n else np.zeros(0),
+    }
+
+
+@dataclass
+class Results:
+    """Tidy tables of one run (pandas DataFrames)."""
+
+    world: pd.DataFrame
+    states: pd.DataFrame
+    activities: pd.DataFrame
+    crises: pd.DataFrame
+    dyads: pd.DataFrame | None = None
+    meta: dict = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Name -> table, skipping dyads when they were not recorded."""
+        out = {
+            "world": self.world,
+            "states": self.states,
+            "activities": self.activities,
+            "crises": self.crises,
+        }
+        if self.dyads is not None:
+            out["dyads"] = self.dyads
+        return out
+
+
+class Recorder:
+    """Collects metrics during a run in column buffers."""
+
+    def __init__(self, model: DiplomacyModel, record_dyads: int = 0) -> None:
+        self.model = model
+        self.record_dyads = record_dyads
+        self.world_rows: list[list] = []
+        self.state_steps: list[int] = []
+        self.state_cols: dict[str, list[np.ndarray]] = {c: [] for c in STATE_COLUMNS}
+        self.dyad_steps: list[int] = []
+        self.dyad_cols: dict[str, list[np.ndarray]] = {c: [] for c in DYAD_COLUMNS}
+        self._last_activity_count = 0
+        self._last_crisis_count = 0
+        self._last_incidents = 0
+
+    def record(self, step: int) -> None:
+        """Record world and state values (and dyads when due) at this step."""
+        m = self.model
+        log = m.activity_log[self._last_activity_count :]
+        self._last_activity_count = len(m.activity_log)
+        kinds = [row[1] for row in log]
+        counts = [kinds.count(k) for k in ("exercise", "arms_transfer", "advisory", "dialogue")]
+        volume = float(sum(row[5] for row in log if row[1] == "arms_transfer"))
+        crises = m.crises_total - self._last_crisis_count
+        incidents = m.incidents - self._last_incidents
+        self._last_crisis_count, self._last_incidents = m.crises_total, m.incidents
+        row = [step, crises, incidents, *counts, volume]
+        row += [fn(m) for fn in WORLD_REPORTERS.values()]
+        self.world_rows.append(row)
+
+        self.state_steps.append(step)
+        for name, values in state_values(m).items():
+            self.state_cols[name].append(values)
+
+        if self.record_dyads and step % self.record_dyads == 0:
+            upper = m.upper_mask  # dyads (a, b), a < b, in the order of m.upper
+            self.dyad_steps.append(step)
+            for name, values in (
+                ("trust_ab", m.trust[upper]),
+                ("trust_ba", m.trust.T[upper]),
+                ("interoperability", m.interoperability[upper]),
+                ("risk", m.risk[upper]),
+                ("hostility", m.hostility[upper]),
+                ("dependency_ab", m.dependency[upper]),
+                ("dependency_ba", m.dependency.T[upper]),
+                ("agreement", m.agreements[upper]),
+                ("hotline", m.hotline[upper]),
+            ):
+                self.dyad_cols[name].append(values)
+
+    def results(self) -> Results:
+        """Build the tidy tables."""
+        m = self.model
+        ids = np.array(m.ids, dtype=object)
+        world_cols = [
+            "step",
+            "crises",
+            "incidents",
+            *ACTIVITY_COUNTS,
+            "arms_volume",
+            *WORLD_REPORTERS,
+        ]
+        world = pd.DataFrame(self.world_rows, columns=world_cols)
+
+        n_rec = len(self.state_steps)
+        states = pd.DataFrame(
+            {
+                "step": np.repeat(np.array(self.state_steps, dtype=np.int64), m.n),
+                "state": np.tile(ids, n_rec),
+                **{c: np.concatenate(v) if v else np.zeros(0) for c, v in self.state_cols.items()},
+            }
+        )
+
+        kind_names = np.array(EXERCISE_KINDS + ("",), dtype=object)
+        acts = m.activity_log
+        names = list(m.ids)
+        activities = pd.DataFrame(
+            {
+                "step": np.array([r[0] for r in acts], dtype=np.int64),
+                "activity": np.array([r[1] for r in acts], dtype=object),
+                "exercise_kind": kind_names[np.array([r[2] for r in acts], dtype=np.int64)]
+                if acts
+                else np.array([], dtype=object),
+                "initiator": ids[np.array([r[3] for r in acts], dtype=np.int64)]
+                if acts
+                else np.array([], dtype=object),
+                "partners": np.array(
+                    [";".join([names[k] for k in r[4]]) for r in acts], dtype=object
+                ),
+                "n_participants": np.array([1 + len(r[4]) for r in acts], dtype=np.int64),
+                "size": np.array([float(r[5]) for r in acts], dtype=float),
+                "series": np.array([r[6] for r in acts], dtype=object),
+            }
+        )
+
+        cl = m.crisis_log
+        crises = pd.DataFrame(
+            {
+                "step": np.array([r[0] for r in cl], dtype=np.int64),
+                "state_a": ids[np.array([r[1] for r in cl], dtype=np.int64)]
+                if cl
+                else np.array([], dtype=object),
+                "state_b": ids[np.array([r[2] for r in cl], dtype=np.int64)]
+                if cl
+                else np.array([], dtype=object),
+                "outcome": np.array([r[3] for r in cl], dtype=object),
+                "risk": np.array([r[4] for r in cl], dtype=float),
+            }
+        )
+
+        dyads = None
+        if self.record_dyads:
+            a, b = m.upper
+            k = len(self.dyad_steps)
+            dyads = pd.DataFrame(
+                {
+                    "step": np.repeat(np.array(self.dyad_steps, dtype=np.int64), len(a)),
+                    "state_a": np.tile(ids[a], k),
+                    "state_b": np.tile(ids[b], k),
+                    **{
+                        c: np.concatenate(v) if v else np.zeros(0)
+                        for c, v in self.dyad_cols.items()
+                    },
+                }
+            )
+        meta = {
+            "seed": m.seed,
+            "steps": m.steps,
+            "scenario": m.world.name,
+            "states": list(m.ids),
+            "names": m.world.labels,
+        }
+        return Results(
+            world=world, states=states, activities=activities, crises=crises, dyads=dyads, meta=meta
+        )
+
+
+class InvariantError(AssertionError):
+    """A model invariant broke; the message names it."""
+
+
+def check_invariants(m: DiplomacyModel) -> None:
+    """Raise InvariantError naming the first broken invariant (debug mode)."""
+    tol = 1e-9
+    for name in ("trust", "interoperability", "risk", "hostility"):
+        arr = getattr(m, name)
+        if not np.isfinite(arr).all():
+            raise InvariantError(f"step {m.steps}: {name} has NaN or inf")
+        if arr.min() < -tol or arr.max() > 1 + tol:
+            raise InvariantError(
+                f"step {m.steps}: {name} outside [0, 1] (min {arr.min():g}, max {arr.max():g})"
+            )
+        if np.abs(np.diag(arr)).max(initial=0.0) > tol:
+            raise InvariantError(f"step {m.steps}: {name} has a non-zero diagonal")
+    for name in ("interoperability", "risk", "hostility"):
+        arr = getattr(m, name)
+        if not np.allclose(arr, arr.T, atol=1e-12):
+            raise InvariantError(f"step {m.steps}: {name} is not symmetric")
+    rows = m.dependency.sum(axis=1)
+    if (
+        not np.isfinite(m.dependency).all()
+        or (m.dependency < -tol).any()
+        or (rows > 1 + 1e-9).any()
+    ):
+        raise InvariantError(
+            f"step {m.steps}: dependency rows must be shares summing to <= 1 (max {rows.max(initial=0):g})"
+        )
+    for name in ("stability", "governance", "arms_industry", "autonomy"):
+        arr = getattr(m, name)
+        if not np.isfinite(arr).all() or arr.min(initial=0) < -tol or arr.max(initial=0) > 1 + tol:
+            raise InvariantError(f"step {m.steps}: {name} outside [0, 1]")
+    for name in ("capability", "budget", "bank", "export_bank"):
+        arr = getattr(m, name)
+        if not np.isfinite(arr).all() or arr.min(initial=0) < -tol:
+            raise InvariantError(f"step {m.steps}: {name} negative or not finite")

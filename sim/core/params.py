@@ -1,0 +1,321 @@
+"""Model parameters: every tunable number of the model, with its default, range and meaning.
+
+This is the one place defaults live. Scenario files override any of them under
+``parameters:``; ``docs/model.md`` explains the equations they enter, and
+``docs/scenarios.md`` lists them (a test keeps that page in step with this module).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+EXERCISE_KINDS = ("command_post", "live", "naval", "humanitarian", "cyber")
+ACTIVITY_KINDS = ("exercise", "arms_transfer", "advisory", "dialogue")
+LEVERS = ("transparency", "oversight", "co_creation", "exit_strategy", "cbm_investment")
+# Scenario-wide governance levers of a scenario that sets none (each in [0, 1]); the one home
+# of these defaults: the model, the scenario schema and the scenario scripts import them.
+DEFAULT_LEVERS = {
+    "transparency": 0.3,
+    "oversight": 0.5,
+    "co_creation": 0.5,
+    "exit_strategy": 0.5,
+    "cbm_investment": 0.2,
+}
+
+
+def _p(default: float | int, lo: float | None, hi: float | None, doc: str) -> Any:
+    """A parameter field: default, inclusive bounds (None = open) and a one-line meaning."""
+    return field(default=default, metadata={"min": lo, "max": hi, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """All model parameters (rates are per step unless said otherwise)."""
+
+    # --- decisions -------------------------------------------------------------------------
+    activities: int = _p(
+        1, 0, 1, "1 = states choose activities; 0 = switched off (events and programs still run)"
+    )
+    temperature: float = _p(
+        0.25, 1e-6, None, "softmax temperature of partner/activity choice (lower = more rational)"
+    )
+    consideration_set: int = _p(
+        3,
+        1,
+        1000,
+        "partners a state shortlists per activity kind each step (its best by expected utility) before the softmax choice",
+    )
+    max_activities: int = _p(3, 1, 50, "most activities one state can start in a step")
+    bank_cap: float = _p(
+        3.0, 1.0, None, "unspent effort carries over up to this many steps of budget"
+    )
+    cost_exercise: float = _p(1.0, 1e-6, None, "effort cost of organising an exercise")
+    cost_arms_transfer: float = _p(
+        1.0, 1e-6, None, "effort cost of an arms transfer (exporter side)"
+    )
+    cost_advisory: float = _p(0.7, 1e-6, None, "effort cost of an advisory or training mission")
+    cost_dialogue: float = _p(0.3, 1e-6, None, "effort cost of a strategic dialogue / CBM round")
+    weight_security: float = _p(
+        1.0, 0, None, "utility weight of security gain (partner capability x trust x shared threat)"
+    )
+    weight_economic: float = _p(1.0, 0, None, "utility weight of export revenue for arms exporters")
+    weight_affinity: float = _p(
+        0.8, 0, None, "utility weight of political affinity with the partner"
+    )
+    weight_escalation: float = _p(
+        1.0, 0, None, "utility weight of the expected escalation cost of provoking rivals"
+    )
+    weight_risk_reduction: float = _p(
+        1.5, 0, None, "utility weight of lowering escalation risk (drives dialogue)"
+    )
+    weight_cost: float = _p(
+        0.3, 0, None, "utility cost per unit of effort spent (saving effort is worth 0)"
+    )
+    weight_influence: float = _p(
+        1.5, 0, None, "utility weight of influence gained by advising a weak, aligned host"
+    )
+    multilateral_share: float = _p(
+        0.35, 0, 1, "probability an exercise invites further partners (multilateral)"
+    )
+    max_exercise_size: int = _p(6, 2, 100, "most participants in a chosen multilateral exercise")
+
+    # --- exercise effects --------------------------------------------------------------------
+    exercise_interop: float = _p(
+        0.08, 0, 1, "interoperability gain of a unit-scale exercise (times 1 - I)"
+    )
+    exercise_trust: float = _p(
+        0.03, 0, 1, "trust gain among participants of a unit-scale exercise (times 1 - T)"
+    )
+    exercise_signal: float = _p(
+        0.04, 0, 1, "risk rise a unit-scale exercise signals to hostile, nearby third states"
+    )
+    proximity_scale_km: float = _p(
+        2500.0, 1.0, None, "distance at which proximity falls to 1/e (signals and crisis exposure)"
+    )
+
+    export_capacity: float = _p(
+        1.0,
+        0,
+        None,
+        "arms transfers per step an exporter with arms_industry 1 can deliver (its own bank)",
+    )
+
+    # --- arms transfer effects --------------------------------------------------------------
+    arms_volume: float = _p(
+        1.0, 0, None, "volume of a chosen transfer per unit of the exporter's arms_industry"
+    )
+    arms_capability_gain: float = _p(0.004, 0, None, "importer capability gain per unit volume")
+    arms_interop: float = _p(
+        0.05, 0, 1, "interoperability gain per unit volume (common platforms, spares)"
+    )
+    arms_trust: float = _p(0.02, 0, 1, "trust gain per unit volume, both directions")
+    arms_signal: float = _p(
+        0.03, 0, 1, "risk rise between the importer and its rivals per unit volume"
+    )
+    stock_decay: float = _p(0.01, 0, 1, "monthly decay of arms-import stocks (dependency fades)")
+    embargo_trust_loss: float = _p(
+        0.15, 0, 1, "trust the target loses in the embargoing supplier when an embargo starts"
+    )
+
+    # --- advisory missions -------------------------------------------------------------------
+    advisory_governance: float = _p(
+        0.02, 0, 1, "host governance gain per mission at perfect fit (times 1 - g)"
+    )
+    advisory_stability: float = _p(
+        0.015, 0, 1, "host stability gain per mission at perfect fit (times 1 - s)"
+    )
+    advisory_trust: float = _p(
+        0.02, 0, 1, "host trust gain in the provider per well-fitting mission"
+    )
+    fit_threshold: float = _p(0.45, 0, 1, "fit below which a mission backfires (backlash)")
+    backlash: float = _p(
+        0.06, 0, 1, "trust the host loses per unit of misfit (reduced by oversight)"
+    )
+    overreach_capacity: float = _p(
+        10.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
+    )
+    advisory_decay: float = _p(0.1, 0, 1, "monthly decay of advisory presence")
+    suspension_stability: float = _p(
+        0.3, 0, 1, "host stability below which programs are suspended (unless oversight keeps them)"
+    )
+    suspension_trust_loss: float = _p(
+        0.08, 0, 1, "trust lost when a program is suspended (reduced by exit_strategy)"
+    )
+
+    # --- dialogue and confidence-building ---------------------------------------------------
+    dialogue_risk_cut: float = _p(
+        0.08, 0, 1, "share of escalation risk removed by a dialogue round (x (1 + cbm_investment))"
+    )
+    dialogue_trust: float = _p(0.015, 0, 1, "trust gain per dialogue round, both directions")
+    channel_decay: float = _p(0.03, 0, 1, "monthly decay of the dialogue channel stock")
+    hotline_threshold: float = _p(
+        3.0, 0, None, "dialogue channel stock at which a standing hotline is set up"
+    )
+
+    # --- relaxation --------------------------------------------------------------------------
+    trust_relaxation: float = _p(
+        0.02, 0, 1, "rate at which trust relaxes toward its affinity baseline"
+    )
+    trust_base: float = _p(
+        0.2, 0, 1, "baseline trust between politically distant, non-hostile states"
+    )
+    trust_affinity: float = _p(0.45, 0, 1, "extra baseline trust for identical political positions")
+    trust_hostility: float = _p(0.4, 0, 1, "baseline trust removed by full hostility")
+    trust_agreement: float = _p(
+        0.15, 0, 1, "extra baseline trust between states with a formal agreement"
+    )
+    interop_decay: float = _p(
+        0.01, 0, 1, "monthly decay of interoperability (equipment and procedures age)"
+    )
+    risk_relaxation: float = _p(
+        0.03, 0, 1, "rate at which escalation risk relaxes to its structural level"
+    )
+    risk_floor: float = _p(0.01, 0, 1, "structural risk between states without rivalry")
+    risk_hostility: float = _p(0.4, 0, 1, "structural risk added by full hostility")
+    hostility_relaxation: float = _p(
+        0.005, 0, 1, "rate at which hostility returns to its structural (initial) level"
+    )
+
+    # --- capabilities (discrete Richardson process) ----------------------------------------
+    richardson_dt: float = _p(
+        0.05, 1e-6, 1, "time step of the Richardson arms process per model step"
+    )
+    reactivity: float = _p(
+        0.05,
+        0,
+        None,
+        "Richardson a: capability effort per unit of rivals' hostility-weighted capability",
+    )
+    fatigue: float = _p(0.5, 0, None, "Richardson m: restraint proportional to own capability")
+    ambition: float = _p(
+        -1.0,
+        None,
+        None,
+        "Richardson g; negative = calibrate so initial capability is a steady state",
+    )
+    capability_ceiling: float = _p(
+        1e9, 1.0, None, "upper bound on capability (keeps divergent races finite)"
+    )
+
+    # --- crises ------------------------------------------------------------------------------
+    crisis_rate: float = _p(
+        0.08, 0, 1, "crisis probability per step of a dyad at escalation risk 1"
+    )
+    crisis_exponent: float = _p(
+        2.0, 0.5, 10, "crisis probability = crisis_rate * risk ** crisis_exponent"
+    )
+    deescalation_base: float = _p(
+        0.6, -10, 10, "log-odds of de-escalation with no trust, dialogue or hotline"
+    )
+    deescalation_trust: float = _p(2.0, 0, None, "log-odds added per unit of mutual trust")
+    deescalation_channel: float = _p(
+        0.5, 0, None, "log-odds added per unit of dialogue channel stock (capped at 3)"
+    )
+    deescalation_hotline: float = _p(1.0, 0, None, "log-odds added by a standing hotline")
+    deescalation_cbm: float = _p(
+        1.0, 0, None, "log-odds added per unit of the dyad's mean cbm_investment"
+    )
+    incident_trust_collapse: float = _p(
+        0.6, 0, 1, "share of trust lost in both directions by a militarized incident"
+    )
+    incident_hostility: float = _p(0.15, 0, 1, "hostility jump of a militarized incident")
+    incident_risk: float = _p(0.25, 0, 1, "escalation risk jump of a militarized incident")
+    entanglement: float = _p(
+        0.2,
+        0,
+        1,
+        "risk rise of a backer with the other side, per unit of trust x interoperability with the side it backs",
+    )
+    deescalation_trust_gain: float = _p(0.02, 0, 1, "trust gained when a crisis is defused")
+
+    # --- alignment ---------------------------------------------------------------------------
+    alignment_interval: int = _p(12, 1, None, "steps between alignment (bloc) computations")
+    affinity_trust: float = _p(1.0, 0, None, "affinity weight of mutual trust")
+    affinity_interop: float = _p(0.8, 0, None, "affinity weight of interoperability")
+    affinity_dependency: float = _p(
+        0.6, 0, None, "affinity weight of arms dependency (both directions)"
+    )
+    affinity_agreement: float = _p(0.6, 0, None, "affinity weight of a formal agreement")
+    affinity_shared_threat: float = _p(0.6, 0, None, "affinity weight of shared rivals")
+    affinity_risk: float = _p(1.0, 0, None, "affinity penalty of escalation risk")
+    affinity_hostility: float = _p(1.2, 0, None, "affinity penalty of hostility")
+    affinity_center: float = _p(
+        0.35, 0, None, "subtracted so that indifferent dyads have slightly negative affinity"
+    )
+    community_resolution: float = _p(
+        1.0, 0.01, 10, "resolution of Louvain community detection (higher = more blocs)"
+    )
+    agreement_trust: float = _p(
+        0.65, 0, 1, "mutual trust above which a dyad accrues time toward an agreement"
+    )
+    agreement_interop: float = _p(
+        0.4, 0, 1, "interoperability above which a dyad accrues time toward an agreement"
+    )
+    agreement_steps: int = _p(
+        24, 1, None, "steps of sustained trust and interoperability that produce an agreement"
+    )
+    lapse_interop: float = _p(
+        0.1, 0, 1, "interoperability below which a non-alliance agreement counts as neglected"
+    )
+    lapse_trust: float = _p(
+        0.45,
+        0,
+        1,
+        "mutual trust below which a neglected non-alliance agreement accrues time toward lapsing",
+    )
+    lapse_steps: int = _p(
+        60, 1, None, "steps of neglect after which a non-alliance agreement lapses"
+    )
+
+    # --- recording ----------------------------------------------------------------------------
+    record_every: int = _p(1, 1, None, "record metrics every this many steps")
+    debug_invariants: int = _p(
+        0, 0, 1, "1 = check model invariants every step and name the one that broke"
+    )
+
+    def replace(self, **changes: Any) -> Parameters:
+        """A copy with some values changed (validated)."""
+        out = dataclasses.replace(self, **changes)
+        out.validate()
+        return out
+
+    def validate(self) -> None:
+        """Raise ValueError naming the parameter when a value is out of range."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            lo, hi = f.metadata["min"], f.metadata["max"]
+            if lo is not None and value < lo or hi is not None and value > hi:
+                raise ValueError(f"parameter {f.name}={value!r} outside {describe_range(f.name)}")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+
+def parameter_fields() -> dict[str, dataclasses.Field]:
+    """Name -> dataclass field (with metadata min, max, doc) of every model parameter."""
+    return {f.name: f for f in dataclasses.fields(Parameters)}
+
+
+def describe_range(name: str) -> str:
+    """Human text for the allowed range of one parameter, e.g. '[0, 1]' or '>= 0'."""
+    meta = parameter_fields()[name].metadata
+    lo, hi = meta["min"], meta["max"]
+    if lo is not None and hi is not None:
+        return f"[{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f">= {lo:g}"
+    if hi is not None:
+        return f"<= {hi:g}"
+    return "any number"
+
+
+# Per exercise kind: multipliers of (interoperability, trust, signal to rivals).
+EXERCISE_EFFECTS: dict[str, tuple[float, float, float]] = {
+    "command_post": (0.6, 0.5, 0.3),
+    "live": (1.0, 0.6, 1.0),
+    "naval": (0.9, 0.5, 0.8),
+    "humanitarian": (0.4, 0.9, 0.1),
+    "cyber": (0.5, 0.3, 0.6),
+}

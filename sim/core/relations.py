@@ -1,0 +1,206 @@
+"""Dyadic relations as N x N numpy arrays: geography, baselines, saturating updates, relaxation.
+
+Everything here is vectorized over whole matrices; nothing loops over dyads.
+Conventions: `trust[i, j]` is how far i trusts j (directed); interoperability,
+escalation risk and hostility are symmetric; every diagonal is kept at zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core.params import Parameters
+from sim.core.scenario import Scenario
+
+EARTH_RADIUS_KM = 6371.0
+IMPORT_STOCK = 12.0  # arms-import stock (volume units) that a scenario's dependency shares describe
+
+
+def great_circle_km(latlon: np.ndarray) -> np.ndarray:
+    """Pairwise great-circle distances (km) between capitals given as (N, 2) degrees."""
+    lat = np.radians(latlon[:, 0])[:, None]
+    lon = np.radians(latlon[:, 1])[:, None]
+    dlat = lat - lat.T
+    dlon = lon - lon.T
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat) * np.cos(lat.T) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def position_affinity(position: np.ndarray) -> np.ndarray:
+    """1 - normalised distance between ideal points: 1 = same position, 0 = opposite corners."""
+    dims = position.shape[1]
+    diff = position[:, None, :] - position[None, :, :]
+    dist = np.sqrt((diff**2).sum(axis=2))
+    return 1.0 - dist / (2.0 * np.sqrt(dims))
+
+
+def zero_diagonal(m: np.ndarray) -> np.ndarray:
+    """Set the diagonal to zero in place and return the array."""
+    np.fill_diagonal(m, 0)
+    return m
+
+
+def saturating_gain(current: np.ndarray, rate: float, amount: np.ndarray) -> np.ndarray:
+    """Move a [0, 1] quantity toward 1 by `rate * amount` units of effort, never past 1.
+
+    1 - (1 - x) * exp(-rate * amount): additive for small effects, bounded for any amount,
+    and the order of simultaneous activities does not matter.
+    """
+    return 1.0 - (1.0 - current) * np.exp(-rate * amount)
+
+
+def pair_sums(
+    n: int,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    amounts: np.ndarray,
+    *,
+    symmetric: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum amounts over repeated (row, col) entries of an n x n matrix, as sparse triplets.
+
+    `amounts` has one value per entry, or one row per quantity (shape (q, entries)). With
+    `symmetric`, every amount counts for (row, col) and for (col, row). Entries of a state
+    with itself are dropped (relations with oneself stay zero). Returns the distinct entries
+    (rows, cols) and their totals (last axis: entries); the cost grows with the number of
+    entries, not with n x n.
+    """
+    keys = rows * n + cols
+    amounts = np.asarray(amounts, dtype=float)
+    if symmetric:
+        keys = np.concatenate([keys, cols * n + rows])
+        amounts = np.concatenate([amounts, amounts], axis=-1)
+    keys, which = np.unique(keys, return_inverse=True)
+    if amounts.ndim == 1:
+        totals = np.bincount(which, amounts, len(keys))
+    else:
+        totals = np.array([np.bincount(which, a, len(keys)) for a in amounts])
+    i, j = np.divmod(keys, n)
+    off = i != j
+    return i[off], j[off], totals[..., off]
+
+
+def trust_baseline(
+    p: Parameters, affinity_pos: np.ndarray, hostility: np.ndarray, agreements: np.ndarray
+) -> np.ndarray:
+    """Trust each dyad relaxes toward: political affinity, minus rivalry, plus formal ties
+    (`agreements`: 0/1, float or bool). Built in one array with one scratch array."""
+    base = np.multiply(affinity_pos, p.trust_affinity)
+    base += p.trust_base
+    scratch = np.multiply(hostility, p.trust_hostility)
+    base -= scratch
+    np.multiply(agreements, p.trust_agreement, out=scratch)
+    base += scratch
+    return zero_diagonal(np.clip(base, 0.0, 1.0, out=base))
+
+
+def structural_risk(p: Parameters, hostility: np.ndarray) -> np.ndarray:
+    """Escalation risk each dyad relaxes toward: a floor plus a share of hostility."""
+    base = np.multiply(hostility, p.risk_hostility)
+    base += p.risk_floor
+    return zero_diagonal(np.clip(base, 0.0, 1.0, out=base))
+
+
+@dataclass
+class InitialRelations:
+    """Initial matrices for a scenario (specified pairs, derived defaults elsewhere)."""
+
+    trust: np.ndarray
+    interoperability: np.ndarray
+    hostility: np.ndarray
+    risk: np.ndarray
+    bilateral: np.ndarray
+    hotline: np.ndarray
+    stock: np.ndarray
+    other_stock: np.ndarray
+
+
+def initial_relations(
+    scenario: Scenario, affinity_pos: np.ndarray, alliance_ties: np.ndarray
+) -> InitialRelations:
+    """Build the initial matrices: the scenario's pairs, and defaults derived from attributes.
+
+    Unspecified trust is the affinity baseline; unspecified risk is the structural level;
+    dependency shares become import stocks scaled to `IMPORT_STOCK`, with the rest of a
+    state's imports held as stock from suppliers outside the scenario.
+    """
+    ids = {s: k for k, s in enumerate(scenario.ids)}
+    n = len(ids)
+    p = scenario.parameters
+    rel = scenario.relations
+
+    hostility = np.zeros((n, n))
+    for (a, b), v in rel.hostility.items():
+        hostility[ids[a], ids[b]] = hostility[ids[b], ids[a]] = v
+    interop = np.zeros((n, n))
+    for (a, b), v in rel.interoperability.items():
+        interop[ids[a], ids[b]] = interop[ids[b], ids[a]] = v
+    bilateral = np.zeros((n, n), dtype=bool)
+    for a, b in rel.agreements:
+        bilateral[ids[a], ids[b]] = bilateral[ids[b], ids[a]] = True
+    hotline = np.zeros((n, n), dtype=bool)
+    for a, b in rel.hotlines:
+        hotline[ids[a], ids[b]] = hotline[ids[b], ids[a]] = True
+
+    agreements = (bilateral | alliance_ties).astype(float)
+    trust = trust_baseline(p, affinity_pos, hostility, agreements)
+    for (a, b), v in rel.trust.items():
+        trust[ids[a], ids[b]] = v
+
+    stock = np.zeros((n, n))
+    other = np.zeros(n)
+    for importer, shares in rel.dependency.items():
+        i = ids[importer]
+        for supplier, share in shares.items():
+            stock[i, ids[supplier]] = share * IMPORT_STOCK
+        other[i] = max(0.0, 1.0 - sum(shares.values())) * IMPORT_STOCK
+
+    return InitialRelations(
+        trust=zero_diagonal(trust),
+        interoperability=zero_diagonal(interop),
+        hostility=zero_diagonal(hostility),
+        risk=structural_risk(p, hostility),
+        bilateral=bilateral,
+        hotline=hotline,
+        stock=stock,
+        other_stock=other,
+    )
+
+
+def dependency_from_stock(stock: np.ndarray, other_stock: np.ndarray) -> np.ndarray:
+    """Share of each importer's arms-import stock held from each supplier (rows sum <= 1)."""
+    total = (stock.sum(axis=1) + other_stock)[:, None]
+    importer = total > 0
+    dep = np.divide(stock, total, out=np.empty_like(stock), where=importer)
+    dep[~importer[:, 0]] = 0.0  # no stock at all: no dependency
+    return dep
+
+
+def relax(
+    model_arrays: dict[str, np.ndarray],
+    p: Parameters,
+    trust_base: np.ndarray,
+    risk_base: np.ndarray,
+) -> None:
+    """One step of relaxation and decay, in place (the 'bare kernel' the benchmarks time).
+
+    Trust moves toward its baseline, interoperability decays, risk moves toward its
+    structural level, hostility toward its structural (initial) level, and stocks decay.
+    The three moves share one scratch array for the gap still to close.
+    """
+    gap = np.empty_like(trust_base)
+    for name, base, rate in (
+        ("trust", trust_base, p.trust_relaxation),
+        ("risk", risk_base, p.risk_relaxation),
+        ("hostility", model_arrays["hostility0"], p.hostility_relaxation),
+    ):
+        current = model_arrays[name]
+        np.subtract(base, current, out=gap)
+        gap *= rate
+        current += gap
+    model_arrays["interoperability"] *= 1.0 - p.interop_decay
+    model_arrays["stock"] *= 1.0 - p.stock_decay
+    model_arrays["channel"] *= 1.0 - p.channel_decay
+    model_arrays["presence"] *= 1.0 - p.advisory_decay

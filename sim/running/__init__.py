@@ -1,0 +1,1 @@
+"""Running: one path from a scenario (with overrides) to results, run directories, replays."""

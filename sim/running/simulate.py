@@ -1,0 +1,256 @@
+"""One path from a scenario to results: load it, apply overrides, run the model.
+
+Every command and API that runs the model goes through here (``ddsim run``, sweeps,
+comparisons, hindcasts, notebooks)::
+
+    from sim import run_scenario
+    res = run_scenario("indo_pacific", steps=120, seed=1, overrides={"parameters.temperature": 0.1})
+    res.world.plot(x="step", y="mean_risk")
+
+Nothing is written here; `sim.running.rundir` saves results as a run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.core.scenario import Scenario
+from sim.errors import InputError
+from sim.scenarios.loader import (
+    DEFAULT_SCENARIO,
+    load_scenario,
+    parse_set_option,
+    scenario_from_dict,
+    scenario_hash,
+    scenario_to_dict,
+)
+
+# pandas, the model and the metrics take seconds to import; the CLI imports this module at
+# start-up, so they are imported where used, and `RunResults` (a subclass of
+# `sim.core.metrics.Results`) is built on first access (see `__getattr__`).
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from sim.core.metrics import Results
+    from sim.core.model import DiplomacyModel
+
+    RunResults = Results  # for type checkers; the runtime class adds the fields below
+
+__all__ = [
+    "RunResults",
+    "dyad_snapshot",
+    "prepare_scenario",
+    "run_scenario",
+    "simulate",
+    "with_run_length",
+]
+
+# ----------------------------------------------------------------------------------------------
+# Results of one run
+# ----------------------------------------------------------------------------------------------
+
+
+_RUN_RESULTS: type | None = None
+
+
+def _run_results_class() -> type:
+    """The `RunResults` class (defined on first use so that importing this module is fast)."""
+    global _RUN_RESULTS
+    if _RUN_RESULTS is None:
+        import pandas as pd  # noqa: F401  (named in the annotations below)
+
+        from sim.core.metrics import Results
+
+        @dataclass
+        class RunResults(Results):
+            """`Results` plus the dyad snapshots at the start and at the end of the run
+            (always taken, so the network figure can be drawn without dyad recording) and
+            the scenario that ran."""
+
+            start_dyads: pd.DataFrame | None = None
+            final_dyads: pd.DataFrame | None = None
+            scenario: Scenario | None = dataclasses.field(default=None, repr=False, compare=False)
+
+            def all_tables(self) -> dict[str, pd.DataFrame]:
+                """Every table to save: `tables()` plus the start and final dyad snapshots."""
+                out = dict(self.tables())
+                if self.start_dyads is not None:
+                    out["start_dyads"] = self.start_dyads
+                if self.final_dyads is not None:
+                    out["final_dyads"] = self.final_dyads
+                return out
+
+        RunResults.__module__ = __name__
+        RunResults.__qualname__ = "RunResults"
+        _RUN_RESULTS = RunResults
+    return _RUN_RESULTS
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy module attributes: `RunResults`."""
+    if name == "RunResults":
+        cls = _run_results_class()
+        globals()["RunResults"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def dyad_snapshot(model: DiplomacyModel) -> pd.DataFrame:
+    """All dyads (upper triangle, state_a before state_b in scenario order) now: the same
+    columns as the recorded `dyads` table."""
+    import pandas as pd
+
+    from sim.core.metrics import DYAD_COLUMNS
+
+    a, b = model.upper
+    ids = np.array(model.ids, dtype=object)
+    agreements = model.agreements
+    cols = {
+        "trust_ab": model.trust[a, b],
+        "trust_ba": model.trust[b, a],
+        "interoperability": model.interoperability[a, b],
+        "risk": model.risk[a, b],
+        "hostility": model.hostility[a, b],
+        "dependency_ab": model.dependency[a, b],
+        "dependency_ba": model.dependency[b, a],
+        "agreement": agreements[a, b],
+        "hotline": model.hotline[a, b],
+    }
+    assert tuple(cols) == tuple(DYAD_COLUMNS), "keep in step with sim.core.metrics.DYAD_COLUMNS"
+    return pd.DataFrame(
+        {
+            "step": np.full(len(a), int(model.steps), dtype=np.int64),
+            "state_a": ids[a],
+            "state_b": ids[b],
+            **{k: np.array(v, copy=True) for k, v in cols.items()},
+        }
+    )
+
+
+def _override_map(
+    overrides: Mapping[str, Any] | Sequence[str] | None,
+) -> dict[str, Any]:
+    """Overrides as {dotted.path: value}; also accepts ['a.b=1', ...] strings."""
+    if overrides is None:
+        return {}
+    if isinstance(overrides, Mapping):
+        return dict(overrides)
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return dict(parse_set_option(text) for text in overrides)
+
+
+def prepare_scenario(
+    scenario: str | Path | Scenario = DEFAULT_SCENARIO,
+    *,
+    steps: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
+    record_every: int | None = None,
+) -> Scenario:
+    """Load and validate a scenario (bundled name, path or `Scenario`) with overrides applied;
+    `steps`, `seed` and `record_every` are overrides too (so the saved scenario says what ran).
+
+    Raises `sim.scenarios.loader.ScenarioError` (an `InputError`) on bad input."""
+    merged = _override_map(overrides)
+    if seed is not None:
+        merged["seed"] = seed
+    if record_every is not None:
+        merged["parameters.record_every"] = record_every
+    if isinstance(scenario, Scenario):
+        world = scenario
+        if merged:
+            source = scenario.path or f"<scenario {scenario.name}>"
+            rebuilt = scenario_from_dict(
+                scenario_to_dict(scenario), source=source, overrides=merged
+            )
+            world = dataclasses.replace(rebuilt, path=scenario.path)
+    else:
+        world = load_scenario(scenario, merged or None)
+    return with_run_length(world, steps)
+
+
+def with_run_length(world: Scenario, steps: int | None) -> Scenario:
+    """The scenario run for `steps` steps instead of its own: a shorter run simply ends
+    earlier, so scheduled events that fall after its last step are left out (the saved
+    scenario then says exactly what ran)."""
+    if steps is None or steps == world.steps:
+        return world
+    if steps < 1:
+        raise InputError(f"--steps: expected a whole number >= 1, got {steps}")
+    events = tuple(e for e in world.events if e.step < steps)
+    return dataclasses.replace(world, steps=int(steps), events=events)
+
+
+def _scenario_meta(world: Scenario) -> dict[str, Any]:
+    return {
+        "start": world.start,
+        "time_unit": world.time_unit,
+        "record_every": int(world.parameters.record_every),
+        "locations": {s.id: [float(v) for v in s.location] for s in world.states},
+        "scenario_path": world.path,
+        "scenario_hash": scenario_hash(world),
+    }
+
+
+def simulate(
+    world: Scenario,
+    *,
+    record_dyads: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> RunResults:
+    """Run a prepared scenario for its `steps` and return all tables (nothing is written)."""
+    from sim.core.model import DiplomacyModel
+
+    if record_dyads < 0:
+        raise InputError(f"record_dyads must be >= 0 (got {record_dyads})")
+    model = DiplomacyModel(world, record_dyads=int(record_dyads))
+    start = dyad_snapshot(model)
+    res = model.run(progress=progress)
+    final = dyad_snapshot(model)
+    meta = {**res.meta, **_scenario_meta(world), "record_dyads": int(record_dyads)}
+    return _run_results_class()(
+        world=res.world,
+        states=res.states,
+        activities=res.activities,
+        crises=res.crises,
+        dyads=res.dyads,
+        meta=meta,
+        start_dyads=start,
+        final_dyads=final,
+        scenario=world,
+    )
+
+
+def run_scenario(
+    scenario: str | Path | Scenario = DEFAULT_SCENARIO,
+    *,
+    steps: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
+    record_dyads: int = 0,
+    record_every: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResults:
+    """Run a scenario in memory and return its tables (no files are written).
+
+    Args:
+        scenario: bundled name (e.g. "indo_pacific"), path to a YAML file, or a `Scenario`.
+        steps, seed: replace the scenario's values.
+        overrides: {"parameters.temperature": 0.1, "states.IND.budget": 0, ...} or
+            ["parameters.temperature=0.1", ...] (the ``--set`` syntax).
+        record_dyads: also record dyad snapshots every this many steps (0 = never; the
+            start and final snapshots are always kept in `start_dyads` / `final_dyads`).
+        record_every: record world and state metrics every this many steps.
+        progress: called with the number of steps done after each step.
+    """
+    world = prepare_scenario(
+        scenario, steps=steps, seed=seed, overrides=overrides, record_every=record_every
+    )
+    return simulate(world, record_dyads=record_dyads, progress=progress)
