@@ -16,6 +16,7 @@ from PIL import Image
 from sim.core.model import DiplomacyModel
 from sim.core.params import LEVERS
 from sim.reports.blocs import bloc_cores, bloc_palette
+from sim.reports.scripted import scenario_inputs
 from sim.scenarios.loader import load_scenario
 from sim.view.charts import live_plots
 from sim.view.model import (
@@ -197,6 +198,10 @@ def test_event_log_marks_scripted_events() -> None:
     wars = [e for e in model.event_log if e.kind == "war"]
     assert wars and all(e.scripted for e in wars)
     assert "India" in wars[0].text and "Pakistan" in wars[0].text
+    # Worded as the figures mark the scenario's inputs, the report's full line on hover.
+    inputs = scenario_inputs(model.world)
+    marked = [e for e in inputs.of_type("war_shock") if e.step <= model.steps]
+    assert [(e.step, e.text, e.detail) for e in wars] == [(e.step, e.short, e.text) for e in marked]
     emergent = [e for e in model.event_log if e.kind in ("crisis", "incident", "agreement")]
     assert emergent and not any(e.scripted for e in emergent)
     logged_crises = sum(e.kind in ("crisis", "incident") for e in model.event_log)

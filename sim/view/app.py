@@ -334,8 +334,9 @@ def _log_html(entries: list[LogEntry], model: ViewModel) -> str:
     rows = []
     for e in reversed(entries[-LOG_ROWS:]):
         tag = " <span class='scripted'>scripted</span>" if e.scripted else ""
+        title = f" title='{html.escape(e.detail, quote=True)}'" if e.detail else ""
         rows.append(
-            f"<div class='entry {e.kind}'>{html.escape(model.time_axis.step_label(e.step))} · "
+            f"<div class='entry {e.kind}'{title}>{html.escape(model.step_label(e.step))} · "
             f"<span class='kind'>{e.kind}</span>{tag} · {html.escape(e.text)}</div>"
         )
     return "".join(rows)

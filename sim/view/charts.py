@@ -169,8 +169,8 @@ class LivePlots:
         """Scripted wars (war_shock events) as dotted vertical lines, shown from their step:
         inputs, not outcomes. Known from the scenario, so they never force a full redraw."""
         ax = self.axes[1, 0]
-        # An event at step s runs in step s + 1, where the crisis log records the war.
-        steps = sorted({e.step + 1 for e in self.model.world.events if e.type == "war_shock"})
+        # The step that first shows the war (`sim.reports.scripted`: scenario step + 1).
+        steps = sorted({e.step for e in self.model.inputs.of_type("war_shock")})
         x = self.model.x_of(np.array(steps, dtype=np.int64))
         self.wars = [
             (step, ax.axvline(xv, color="#000000", lw=0.9, ls=":", animated=True))

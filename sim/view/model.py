@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +33,9 @@ from sim.core.activities import option_costs
 from sim.core.metrics import WORLD_REPORTERS
 from sim.core.model import DiplomacyModel
 from sim.core.params import DEFAULT_LEVERS, LEVERS, describe_range, parameter_fields
-from sim.core.scenario import Event, Scenario
+from sim.core.scenario import Scenario
 from sim.reports.blocs import BlocPalette, bloc_cores, bloc_palette
+from sim.reports.scripted import ScenarioInputs, scenario_inputs
 from sim.reports.timeaxis import TimeAxis
 from sim.scenarios.extends import bundled_names
 from sim.scenarios.loader import load_scenario
@@ -135,59 +136,36 @@ class LogEntry:
     kind: str  # crisis, incident, war, agreement, bloc, embargo, alliance, program, event, notice
     text: str
     scripted: bool = False
+    detail: str = ""  # a longer line, shown on hover (scripted events: the report's line)
 
 
-def _names(model: DiplomacyModel, indices: Sequence[int]) -> str:
-    return ", ".join(model.world.states[k].label for k in indices)
+# Kind of a scripted event in the log (the scenario's event types, `sim.core.events`).
+SCRIPTED_KINDS = {
+    "war_shock": "war",
+    "join_alliance": "alliance",
+    "leave_alliance": "alliance",
+    "embargo": "embargo",
+    "lift_embargo": "embargo",
+    "sanctions": "embargo",
+}
 
 
-def _label(model: DiplomacyModel, state_id: str) -> str:
-    return model.world.states[model.index[state_id]].label
+def scripted_log(inputs: ScenarioInputs) -> dict[int, list[LogEntry]]:
+    """The scenario's scripted inputs as log entries, by the step that first shows them.
 
-
-def describe_event(model: DiplomacyModel, event: Event) -> tuple[str, str]:
-    """(kind, one-line text) of a scripted event, with state names."""
-    a = event.args
-    name = functools.partial(_label, model)
-    names = lambda ids: ", ".join(name(s) for s in ids)  # noqa: E731
-    kind = event.type
-    if kind == "join_alliance":
-        return "alliance", f"{name(a['state'])} joins {a['alliance']}"
-    if kind == "leave_alliance":
-        return "alliance", f"{name(a['state'])} leaves {a['alliance']}"
-    if kind == "embargo":
-        return (
-            "embargo",
-            f"arms embargo: {names(a['suppliers'])} stop sales to {names(a['targets'])}",
-        )
-    if kind == "lift_embargo":
-        return (
-            "embargo",
-            f"embargo lifted: {names(a['suppliers'])} resume sales to {names(a['targets'])}",
-        )
-    if kind == "sanctions":
-        return "embargo", f"sanctions on {name(a['target'])} by {names(a['by'])}"
-    if kind == "coup":
-        return "event", f"coup in {name(a['state'])}"
-    if kind == "turmoil":
-        return "event", f"domestic turmoil in {name(a['state'])}"
-    if kind == "budget_change":
-        return "event", f"{name(a['state'])} defense-diplomacy budget x{float(a['factor']):g}"
-    if kind == "exercise_program":
-        label = a.get("name") or "exercise series"
-        return "program", f"{label} begins: {names(a['participants'])}"
-    if kind == "arms_program":
-        return "program", f"arms program: {names(a['suppliers'])} supply {name(a['recipient'])}"
-    if kind == "war_shock":
-        first, second = a["states"]
-        return "war", f"war between {name(first)} and {name(second)}"
-    if kind == "set_lever":
-        who = name(a["state"]) if a.get("state") else "every state"
-        return "event", f"{a['lever']} set to {float(a['value']):g} for {who}"
-    if kind == "hotline":
-        first, second = a["states"]
-        return "event", f"hotline opened between {name(first)} and {name(second)}"
-    return "event", kind.replace("_", " ")  # pragma: no cover - every type is listed above
+    Worded as the figures mark them (`sim.reports.scripted`): events by their short marker
+    label ('war India–Pakistan'), with the full line as `detail`; standing programs by the
+    line the report's table of inputs gives them, when they begin."""
+    out: dict[int, list[LogEntry]] = {}
+    for event in inputs.events:
+        kind = SCRIPTED_KINDS.get(event.type, "event")
+        entry = LogEntry(event.step, kind, event.short, scripted=True, detail=event.text)
+        out.setdefault(event.step, []).append(entry)
+    for program in inputs.programs:
+        step = program.start + 1  # a program due at scenario step s runs in step s + 1
+        entry = LogEntry(step, "program", f"begins: {program.text}", scripted=True)
+        out.setdefault(step, []).append(entry)
+    return out
 
 
 BlocRows = tuple[np.ndarray, np.ndarray, np.ndarray]  # (step, core, bloc capability) per bloc
@@ -233,6 +211,8 @@ class ViewModel(DiplomacyModel):
         self.pace = pace
         self.time_axis = TimeAxis.from_scenario(world.start, world.time_unit)
         self.names = dict(zip(self.ids, world.labels, strict=True))
+        self.inputs = scenario_inputs(world, self.names)
+        self._scripted = scripted_log(self.inputs)
         self.event_log: list[LogEntry] = []
         if notice:
             self.event_log.append(LogEntry(0, "notice", notice))
@@ -301,17 +281,15 @@ class ViewModel(DiplomacyModel):
         self._cores_cache = None  # computed above, before the step's changes
         t = self.steps
         log = self.event_log
-        scripted = self.events_at.get(t - 1, ())  # events at step s run in step s + 1
+        scripted = self._scripted.get(t, ())
+        log.extend(scripted)
         lifted = {  # embargo pairs that scripted events ended this step
             (self.index[s], self.index[r])
-            for e in scripted
+            for e in self.events_at.get(t - 1, ())  # events at step s run in step s + 1
             if e.type == "lift_embargo"
             for s in e.args["suppliers"]
             for r in e.args["targets"]
         }
-        for event in scripted:
-            kind, text = describe_event(self, event)
-            log.append(LogEntry(t, kind, text, scripted=True))
         labels = self.world.labels
         for _, i, j, outcome, risk in self.crisis_log[crises_before:]:
             pair = f"{labels[i]} and {labels[j]}"
