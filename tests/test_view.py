@@ -14,17 +14,20 @@ from pathlib import Path
 
 import pytest
 
+from sim.reports.layout import network_layout
 from sim.scenarios.loader import load_scenario
 from sim.view.headless import (
     ViewServer,
     chromium_path,
     launch,
+    network_chart,
     network_names,
     node_position,
     open_view,
     shown_step,
     wait_for_step,
 )
+from sim.view.model import ViewModel
 
 pytestmark = [
     pytest.mark.slow,
@@ -157,3 +160,24 @@ def test_clicking_a_state_shows_its_details(page) -> None:
     expect(details).to_contain_text("Japan")
     expect(details).to_contain_text("main arms supplier: United States of America")
     expect(details).to_contain_text("hedging")
+
+
+def test_network_names_blocs_and_places_states_as_the_figures(page) -> None:
+    """The legend names the blocs as the figures of the same run do (`bloc_palette`), and the
+    'map' button moves the states to the figures' Equal Earth positions."""
+    model = ViewModel("minimal")
+    palette = model.palette()
+    chart = network_chart(page, len(MINIMAL.states))
+    assert chart["legend"] == [label for label, _ in palette.legend(model.cores())]
+    assert any(label.endswith(" bloc") for label in chart["legend"])
+    locations = {s.id: s.location for s in MINIMAL.states}
+
+    def positions(projection: str) -> list[list[float]]:
+        pos = network_layout(MINIMAL.ids, locations, projection=projection)
+        return [[round(1000 * pos[s][0], 1), round(-1000 * pos[s][1], 1)] for s in chart["ids"]]
+
+    assert chart["xy"] == positions("schematic")
+    page.get_by_role("button", name="map", exact=True).click()
+    expect(page.locator(".ddsim-caption")).to_contain_text("Equal Earth")
+    moved = network_chart(page, len(MINIMAL.states))
+    assert moved["xy"] == positions("map") != chart["xy"]

@@ -15,8 +15,18 @@ from PIL import Image
 
 from sim.core.model import DiplomacyModel
 from sim.core.params import LEVERS
-from sim.reports.blocs import bloc_cores, bloc_palette
+from sim.reports.blocs import OTHER_COLOR, bloc_cores, bloc_palette
+from sim.reports.layout import network_layout
+from sim.reports.network import (
+    AGGREGATE_ABOVE,
+    CLOSE_INTEROPERABILITY,
+    CLOSE_TRUST,
+    RISK_EDGE,
+    TIE_INTEROPERABILITY,
+    TIE_TRUST,
+)
 from sim.reports.scripted import scenario_inputs
+from sim.reports.style import RISK_COLOR, TIE_COLOR
 from sim.scenarios.loader import load_scenario
 from sim.view.charts import live_plots
 from sim.view.model import (
@@ -27,13 +37,7 @@ from sim.view.model import (
     parse_seed,
     scenario_choices,
 )
-from sim.view.network import (
-    MAX_STATES_DRAWN,
-    RISK_EDGE,
-    TIES_PER_STATE,
-    TRUST_EDGE,
-    network_option,
-)
+from sim.view.network import PARTNER_COLOR, WAR_SYMBOL, network_option
 
 
 def run(model: DiplomacyModel, steps: int) -> DiplomacyModel:
@@ -222,48 +226,120 @@ def test_scenario_choices_list_shipped_and_given() -> None:
     assert scenario_choices("minimal").count("minimal") == 1
 
 
-def _mutual(model: ViewModel) -> np.ndarray:
-    return 0.5 * (model.trust + model.trust.T)
+def _pairs(mask: np.ndarray) -> set[tuple[int, int]]:
+    return set(map(tuple, np.argwhere(np.triu(mask, 1)).tolist()))
 
 
-def test_network_draws_every_state_and_edges_at_fixed_thresholds() -> None:
-    model = run(ViewModel("indo_pacific"), 30)
+def _links(series: dict, **style: object) -> set[tuple[int, int]]:
+    """Links whose line style has all of `style`."""
+    return {
+        (link["source"], link["target"])
+        for link in series["links"]
+        if all(link["lineStyle"].get(k) == v for k, v in style.items())
+    }
+
+
+def test_network_draws_every_state_and_the_figures_edges() -> None:
+    """Every state, coloured and named as the figures; edges by the network figure's fixed
+    thresholds and styles: close partners dark across blocs and in the bloc's colour within,
+    partners faint grey, escalation risk dashed vermillion."""
+    model = run(ViewModel("indo_pacific"), 60)
     option = network_option(model, selected="JPN")
     series = option["series"][0]
-    assert [d["name"] for d in series["data"]] == model.world.labels
-    colors = {d["id"]: d["itemStyle"]["color"] for d in series["data"]}
-    for d in model.state_details():
-        assert colors[d["id"]] == d["color"]
+    states, marks = series["data"][: model.n], series["data"][model.n :]
+    assert [d["name"] for d in states] == model.world.labels
+    assert all(d["id"].startswith("war:") for d in marks)  # scripted wars by step 60
+    details = model.state_details()
+    assert [d["itemStyle"]["color"] for d in states] == [d["color"] for d in details]
+    legend = [c["name"] for c in series["categories"]]
+    assert legend == [label for label, _ in model.palette().legend(model.cores())]
+    assert option["legend"][0]["data"] == legend
     selected = next(d for d in series["data"] if d["id"] == "JPN")
     assert selected["itemStyle"]["borderWidth"] > 1
-    mutual = _mutual(model)
-    ties = [link for link in series["links"] if link["lineStyle"]["type"] == "solid"]
-    risks = [link for link in series["links"] if link["lineStyle"]["type"] == "dashed"]
-    expected_ties = set()
-    for i in range(model.n):  # each state's two strongest ties at or above the threshold
-        partners = [j for j in np.argsort(-mutual[i]) if j != i and mutual[i, j] >= TRUST_EDGE]
-        expected_ties |= {(min(i, j), max(i, j)) for j in partners[:TIES_PER_STATE]}
-    assert len(expected_ties) < int(np.triu(mutual >= TRUST_EDGE, 1).sum())  # the rule bites
-    expected_risks = set(map(tuple, np.argwhere(np.triu(model.risk >= RISK_EDGE, 1)).tolist()))
-    assert {(t["source"], t["target"]) for t in ties} == expected_ties
-    assert {(t["source"], t["target"]) for t in risks} == expected_risks
+
+    mutual = 0.5 * (model.trust + model.trust.T)
+    inter = model.interoperability
+    close = (mutual >= CLOSE_TRUST) & (inter >= CLOSE_INTEROPERABILITY)
+    partners = (mutual >= TIE_TRUST) & (inter >= TIE_INTEROPERABILITY) & ~close
+    cores = model.cores()
+    within = close & (cores[:, None] == cores[None, :]) & (cores[:, None] != "")
+    assert _pairs(close) and _pairs(partners)  # both kinds occur at step 60
+    assert _links(series, color=PARTNER_COLOR) == _pairs(partners)
+    assert _links(series, color=TIE_COLOR) == _pairs(close & ~within)
+    bloc_colored = {
+        pair
+        for pair in _pairs(within)
+        if (pair in _links(series, color=details[pair[0]]["color"], type="solid"))
+    }
+    assert bloc_colored == _pairs(within)
+    assert _links(series, color=RISK_COLOR) == _pairs(model.risk >= RISK_EDGE)
+    caption = option["_caption"]
+    for text in (f"{CLOSE_TRUST:.2f}", f"{TIE_TRUST:.2f}", f"{RISK_EDGE:.2f}", "schematic"):
+        assert text in caption
     tooltip = selected["tooltip"]["formatter"]
     for part in ("bloc:", "hedging", "top partners", "main arms supplier"):
         assert part in tooltip
 
 
-def test_world_network_is_filtered_or_aggregated() -> None:
+def test_network_marks_scripted_wars() -> None:
+    """A war_shock of the scenario is marked with the figure's ✕ at the middle of the dyad
+    from the step that shows it (Feb 2019 India–Pakistan, scenario step 13, shown in 14)."""
+    model = ViewModel("indo_pacific")
+
+    def marks() -> list[dict]:
+        nodes = network_option(model)["series"][0]["data"]
+        return [d for d in nodes if d["id"].startswith("war:")]
+
+    run(model, 13)
+    assert marks() == []
+    run(model, 1)
+    (mark,) = marks()
+    assert mark["id"] == "war:IND:PAK" and mark["symbol"] == WAR_SYMBOL
+    nodes = {d["id"]: d for d in network_option(model)["series"][0]["data"]}
+    for axis in ("x", "y"):
+        middle = (nodes["IND"][axis] + nodes["PAK"][axis]) / 2
+        assert mark[axis] == pytest.approx(middle, abs=0.2)
+    assert "war scripted by the scenario" in mark["tooltip"]["formatter"]
+
+
+def test_network_positions_are_the_figures_layouts() -> None:
+    model = ViewModel("indo_pacific")
+    locations = {s.id: s.location for s in model.world.states}
+    for projection in ("schematic", "map"):
+        nodes = network_option(model, projection=projection)["series"][0]["data"]
+        pos = network_layout(model.ids, locations, projection=projection)
+        got = np.array([[d["x"], -d["y"]] for d in nodes]) / 1000
+        want = np.array([pos[s] for s in model.ids])
+        assert np.allclose(got, want, atol=1e-3), projection
+    caption = network_option(model, projection="map")["_caption"]
+    assert "Equal Earth" in caption
+
+
+def test_world_network_is_aggregated_or_filtered() -> None:
+    """Above AGGREGATE_ABOVE states the network draws blocs as nodes over faded states, as the
+    figure does; 'states' mode labels and connects the most capable states only."""
     model = run(ViewModel("world"), 24)
-    states = network_option(model)["series"][0]
-    assert len(states["data"]) == model.n == 195
+    assert model.n == 195 > AGGREGATE_ABOVE
+    blocs = network_option(model)["series"][0]
+    blocs["data"] = [d for d in blocs["data"] if not d["id"].startswith("war:")]
+    cores = model.cores()
+    n_blocs = len({c for c in cores if c})
+    assert len(blocs["data"]) == model.n + n_blocs
+    bloc_nodes = blocs["data"][model.n :]
+    palette = model.palette()
+    assert {d["name"] for d in bloc_nodes} == {palette.label(c) for c in cores if c}
+    assert all("members:" in d["tooltip"]["formatter"] for d in bloc_nodes)
+    assert all(d["itemStyle"]["opacity"] < 1 for d in blocs["data"][: model.n])
+    assert all(link["source"] >= model.n and link["target"] >= model.n for link in blocs["links"])
+    if n_blocs > len(palette.colors):  # blocs beyond the palette share one colour
+        assert OTHER_COLOR in {d["itemStyle"]["color"] for d in bloc_nodes}
+    states = network_option(model, mode="states")["series"][0]
+    states["data"] = [d for d in states["data"] if not d["id"].startswith("war:")]
+    assert len(states["data"]) == model.n
     labelled = [d for d in states["data"] if d["label"]["show"]]
-    assert len(labelled) == MAX_STATES_DRAWN
-    top = set(np.argsort(-model.capability, kind="stable")[:MAX_STATES_DRAWN].tolist())
+    assert len(labelled) == AGGREGATE_ABOVE
+    top = set(np.argsort(-model.capability, kind="stable")[:AGGREGATE_ABOVE].tolist())
     assert all(link["source"] in top and link["target"] in top for link in states["links"])
-    blocs = network_option(model, mode="blocs")["series"][0]
-    sizes = np.bincount(model.bloc)
-    assert len(blocs["data"]) == int((sizes >= 2).sum())
-    assert all("members:" in d["tooltip"]["formatter"] for d in blocs["data"])
 
 
 def test_live_plots_change_and_blitting_draws_what_a_full_draw_draws() -> None:

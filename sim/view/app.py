@@ -26,6 +26,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.core.params import LEVERS
+from sim.reports.network import AGGREGATE_ABOVE
 from sim.view.charts import live_plots
 from sim.view.model import (
     LEVER_LABELS,
@@ -36,7 +37,7 @@ from sim.view.model import (
     describe_source,
     scenario_choices,
 )
-from sim.view.network import CAPTION, MAX_STATES_DRAWN, MODES, network_option
+from sim.view.network import CAPTION, MODES, PROJECTIONS, network_option
 
 SCENARIO_ENV = "DDSIM_VIEW_SCENARIO"
 RENDER_INTERVAL_ENV = "DDSIM_VIEW_RENDER_INTERVAL"
@@ -49,7 +50,8 @@ PLAY_INTERVAL_MS = 1
 # Per browser tab (Solara keeps module-level reactive variables per session).
 selected_state = solara.reactive(None)  # clicked (kept)
 hovered_state = solara.reactive(None)  # under the mouse (shown while there)
-network_mode = solara.reactive("states")
+network_mode = solara.reactive(MODES[0])  # blocs as nodes above AGGREGATE_ABOVE, as the figure
+network_projection = solara.reactive(PROJECTIONS[0])
 
 CSS = """
 .ddsim-status { font-size: 15px; margin: 4px 8px; }
@@ -268,12 +270,20 @@ def NetworkPanel(model: ViewModel, frame: int = 0) -> None:
     def on_mouseout(event: dict) -> None:
         hovered_state.set(None)
 
-    mode = network_mode.value if model.n > MAX_STATES_DRAWN else "states"
-    option = network_option(model, selected=selected_state.value, mode=mode)
+    option = network_option(
+        model,
+        selected=selected_state.value,
+        mode=network_mode.value,
+        projection=network_projection.value,
+    )
     caption = option.pop(CAPTION)
     with solara.Card(f"States and ties · {model.step_label()}"):
-        if model.n > MAX_STATES_DRAWN:
-            solara.ToggleButtonsSingle(value=network_mode, values=list(MODES), dense=True)
+        with solara.Row():
+            solara.ToggleButtonsSingle(
+                value=network_projection, values=list(PROJECTIONS), dense=True
+            )
+            if model.n > AGGREGATE_ABOVE:
+                solara.ToggleButtonsSingle(value=network_mode, values=list(MODES), dense=True)
         solara.FigureEcharts(
             option=option,  # equal to the last one unless something visible changed: not re-sent
             on_click=on_click,

@@ -160,22 +160,31 @@ _CHART = """
 """
 
 
-def network_names(page: Any, count: int | None = None, timeout: float = 60_000) -> list[str]:
-    """Names of the nodes the network chart holds in the browser (asked of ECharts itself),
-    once the chart has loaded and drawn them (`count` of them, if given)."""
+def network_chart(page: Any, count: int | None = None, timeout: float = 60_000) -> dict:
+    """What the network chart holds in the browser (asked of ECharts itself), once it has
+    loaded and drawn its nodes (`count` of them, if given; war marks are not counted): the
+    nodes' `names`, `ids` and `xy` (chart units) and the `legend` entries."""
     handle = page.wait_for_function(
         "(count) => {"
         + _CHART
         + """
             const option = chart && chart.getOption();
-            const data = option && option.series && option.series[0].data;
+            const all = option && option.series && option.series[0].data;
+            const data = all && all.filter((d) => !String(d.id).startsWith('war:'));
             return data && data.length && (count === null || data.length === count)
-                ? data.map((d) => d.name) : null;
+                ? {names: data.map((d) => d.name), ids: data.map((d) => d.id),
+                   xy: data.map((d) => [d.x, d.y]), legend: option.legend[0].data}
+                : null;
         }""",
         arg=count,
         timeout=timeout,
     )
     return handle.json_value()
+
+
+def network_names(page: Any, count: int | None = None, timeout: float = 60_000) -> list[str]:
+    """Names of the nodes the network chart holds in the browser (see `network_chart`)."""
+    return network_chart(page, count, timeout)["names"]
 
 
 def node_position(page: Any, state_id: str) -> tuple[float, float]:

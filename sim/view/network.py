@@ -1,59 +1,82 @@
 """The network panel of `ddsim view`: an ECharts graph option built from a live model.
 
-States sit at schematic map positions from their capitals (`sim.reports.layout.network_layout`,
-as in the network figure), coloured by bloc with the figures' names and colours
-(`ViewModel.palette`), sized by capability. Edges show mutual trust and escalation risk at
-or above FIXED thresholds, the same in every run and at every step. Hovering a state shows its
-details (bloc, hedging, top partners, main supplier); clicking it selects it.
+It draws what the network figure draws (`sim.reports.network`), for the model's current
+step, with the figure's rules:
 
-Which edges: every dyad with escalation risk >= `RISK_EDGE` (dashed vermillion, at most
-`MAX_RISK_EDGES`); of the dyads with mutual trust >= `TRUST_EDGE`, those among the
-`TIES_PER_STATE` strongest of either state (solid; most NATO dyads pass the threshold, and
-drawing them all is a hairball). The caption under the chart says how many of each are shown.
+- positions from capitals by `sim.reports.layout.network_layout`: the schematic map (default)
+  or the Equal Earth map (`PROJECTIONS`), a spring layout when capitals are unknown;
+- nodes sized by capability and coloured by bloc, named after the bloc's most capable member
+  (`ViewModel.palette`, i.e. `sim.reports.bloc_palette` and `bloc_cores`);
+- edges at the figure's FIXED thresholds, by its own test (`sim.reports.network.edge_flags`):
+  close partners across blocs dark, close partners within a bloc in its colour, partners
+  faint grey, escalation risk dashed vermillion; a ✕ on a dyad at war by a scripted
+  `war_shock` (an input of the scenario, not a model outcome);
+- above `AGGREGATE_ABOVE` states (the world scenario), one node per bloc at the
+  capability-weighted centre of its members, over their faded dots, with lines counting the
+  close-partner and high-risk pairs across two blocs ('blocs' mode, the figure's default);
+  'states' mode instead draws every state, labelling and connecting the `AGGREGATE_ABOVE`
+  most capable only.
+
+Hovering a state shows its details (bloc, hedging, top partners, main supplier); clicking it
+selects it. Where the view differs from the figure (no graticule on the map; all ties of the
+most capable states only in 'states' mode) docs/view.md says why.
 
 Why ECharts and not a matplotlib image: a picture cannot answer a hover or a click, and
 Mesa's space components need a Mesa grid or space, which this model does not have. ECharts
 ships with Solara (`solara.FigureEcharts`) and is served from the `solara-assets` package, so
 the page works without internet; the browser draws it, so a frame costs the server ~1 ms.
-
-Large worlds (more than `MAX_STATES_DRAWN` states) are filtered or aggregated, as the figures
-issue asks: 'states' mode draws every state but labels and connects only the most capable
-ones; 'blocs' mode draws one node per bloc with its members listed.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.reports.layout import network_layout
-from sim.reports.style import RISK_COLOR, TIE_COLOR
+from sim.reports.blocs import ALONE_LABEL, OTHER_LABEL, BlocPalette
+from sim.reports.layout import layout_kind, network_layout, spread
+from sim.reports.network import (
+    AGGREGATE_ABOVE,
+    CLOSE_INTEROPERABILITY,
+    CLOSE_TRUST,
+    RISK_EDGE,
+    TIE_INTEROPERABILITY,
+    TIE_TRUST,
+    edge_flags,
+)
+from sim.reports.style import PNG_DPI, RISK_COLOR, TIE_COLOR
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.view.model import ViewModel
 
-TRUST_EDGE = 0.6  # draw a tie where mutual trust >= this (the network figure's floor)
-RISK_EDGE = 0.2  # draw a risk edge where escalation risk >= this (the network figure's floor)
-MAX_STATES_DRAWN = 40  # above this, only the most capable states are labelled and connected
-TIES_PER_STATE = 2  # of the ties at or above TRUST_EDGE, each state's strongest ones are drawn
-MAX_RISK_EDGES = 80  # at most this many risk edges drawn (the riskiest)
-MODES = ("states", "blocs")
+PROJECTIONS = ("schematic", "map")  # of `network_layout`; 'spring' is the fallback only
+MODES = ("blocs", "states")  # above AGGREGATE_ABOVE states
 CAPTION = "_caption"  # key of the edge legend in an option (removed before it is drawn)
+PARTNER_COLOR = "#9A9A9A"  # the figure's faint partner lines
+WAR_MARK = "✕"
+WAR_SYMBOL = "path://M2,0L5,3L8,0L10,2L7,5L10,8L8,10L5,7L2,10L0,8L3,5L0,2Z"  # an ✕
+LAYOUT_TEXT = {
+    "schematic": "capitals, schematic map",
+    "map": "capitals, Equal Earth projection",
+    "spring": "spring layout of the ties (capitals unknown)",
+}
+PX_PER_PT = PNG_DPI / 72  # line widths of the figures (points at PNG_DPI) in screen pixels
 
 
-def layout_for(model: ViewModel) -> np.ndarray:
-    """Node positions (n x 2, x east, y north, in [0, 1]) from the capitals, computed once per
-    model (the spreading step is O(n^2) per round)."""
-    cached = getattr(model, "_view_layout", None)
-    if cached is None:
+def layout_for(model: ViewModel, projection: str = "schematic") -> tuple[np.ndarray, str]:
+    """(node positions n x 2 in the unit box, x east and y north; the projection used) from
+    the capitals, computed once per model and projection."""
+    cache = model.__dict__.setdefault("_view_layouts", {})
+    if projection not in cache:
         locations = {s.id: s.location for s in model.world.states}
-        pos = network_layout(model.ids, locations)
-        cached = np.array([pos[s] for s in model.ids], dtype=float).reshape(model.n, 2)
-        model._view_layout = cached
-    return cached
+        kind = layout_kind(model.ids, locations, projection)
+        pos = network_layout(model.ids, locations, model.dyads(), projection=kind)
+        xy = np.array([pos[s] for s in model.ids], dtype=float).reshape(model.n, 2)
+        cache[projection] = (xy, kind)
+    return cache[projection]
 
 
 def _coord(value: float) -> float:
@@ -61,6 +84,10 @@ def _coord(value: float) -> float:
     scaling the view (its sub-pixel line optimisation), so coordinates in [0, 1] draw some
     ties crooked: scale them to [0, 1000]."""
     return round(1000.0 * float(value), 1)
+
+
+def _px(points: float) -> float:
+    return round(PX_PER_PT * float(points), 2)
 
 
 def _fmt(x: float) -> str:
@@ -89,152 +116,195 @@ def state_tooltip(d: dict) -> str:
     return "<br/>".join(lines)
 
 
-def _node_size(capability: float, reference: float) -> float:
-    """Marker diameter, in steps of 2 pixels."""
-    size = min(64.0, 10.0 + 42.0 * math.sqrt(max(capability, 0.0) / reference))
-    return float(2 * round(size / 2))
+def _node_size(
+    capability: float, reference: float, base: float = 3.0, scale: float = 11.0
+) -> float:
+    """Marker diameter in pixels (even) for the figure's radius in points, base + scale *
+    sqrt(capability / reference) (states 3 + 11, bloc nodes 6 + 14, faded states 1.5 + 3.5)."""
+    radius = base + scale * math.sqrt(max(capability, 0.0) / max(reference, 1e-9))
+    return float(2 * round(PX_PER_PT * radius))
 
 
-def _subtitle(shown_ties: int, ties: int, shown_risks: int, risks: int, note: str) -> str:
-    tie_text = (
-        f"{shown_ties} ties"
-        if shown_ties == ties
-        else f"each state's {TIES_PER_STATE} strongest: {shown_ties} of {ties} such ties"
-    )
-    risk_text = (
-        f"{shown_risks} risk edges"
-        if shown_risks == risks
-        else f"{shown_risks} of {risks} risk edges"
-    )
-    text = (
-        f"solid: mutual trust ≥ {TRUST_EDGE:.2f} (width: interoperability), {tie_text} · "
-        f"dashed red: escalation risk ≥ {RISK_EDGE:.2f} (width: risk), {risk_text} · "
-        "size: capability · positions: capitals"
-    )
-    return f"{text} · {note}" if note else text
+def _categories(palette: BlocPalette, cores: list[str]) -> tuple[list[dict], dict[str, int]]:
+    """ECharts categories in the order of the figure's legend (`BlocPalette.legend`: blocs
+    by rank, then 'other blocs (k)' for cores beyond the palette, then 'no bloc (alone)'),
+    and the category of each core."""
+    rows = palette.legend(cores)
+    names = [label for label, _ in rows]
+    other = next((k for k, name in enumerate(names) if name.startswith(OTHER_LABEL)), -1)
+    index = {
+        core: other if core and core not in palette.colors else names.index(palette.label(core))
+        for core in set(cores)
+    }
+    categories = [{"name": label, "itemStyle": {"color": color}} for label, color in rows]
+    return categories, index
 
 
-def backbone(values: np.ndarray, mask: np.ndarray, per_state: int) -> np.ndarray:
-    """Flat indices (upper triangle) of the dyads under `mask` that are among the `per_state`
-    strongest of either of their two states, strongest first. With a fixed threshold in
-    `mask`, this keeps every state's closest ties visible when most dyads pass it (as NATO
-    members' do) instead of a hairball."""
-    n = values.shape[0]
-    keep = np.zeros((n, n), dtype=bool)
-    if n > 1 and per_state > 0:
-        masked = np.where(mask, values, -np.inf)
-        k = min(per_state, n - 1)
-        top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
-        rows = np.repeat(np.arange(n), k)
-        cols = top.ravel()
-        valid = np.isfinite(masked[rows, cols])
-        keep[rows[valid], cols[valid]] = True
-        keep |= keep.T
-    return _strongest(values, keep & mask, n * n)
+def _wars(model: ViewModel) -> list[tuple[int, int]]:
+    """Dyads (index pairs) at war by a scripted `war_shock` applied by now."""
+    pairs = [e.states[:2] for e in model.inputs.of_type("war_shock") if e.step <= model.steps]
+    return [(model.index[a], model.index[b]) for a, b in dict.fromkeys(map(tuple, pairs))]
 
 
-def _strongest(values: np.ndarray, mask: np.ndarray, limit: int) -> np.ndarray:
-    """Flat indices (upper triangle) of entries under `mask`, strongest first, at most `limit`."""
-    idx = np.flatnonzero(np.triu(mask, k=1))
-    order = np.argsort(-values.flat[idx], kind="stable")
-    return idx[order[:limit]]
-
-
-def network_option(
-    model: ViewModel, *, selected: str | None = None, mode: str = "states"
-) -> dict[str, Any]:
-    """The ECharts option of the network panel for the model's current step."""
-    n = model.n
-    details = model.state_details()
-    pos = layout_for(model)
-    reference = float(max(np.max([s.capability for s in model.world.states], initial=0.0), 1e-9))
-    if mode == "blocs" and n > MAX_STATES_DRAWN:
-        return _bloc_option(model, details, pos, reference)
-    mutual = model.mutual_trust()
-    trusting = mutual >= TRUST_EDGE
-    risky = model.risk >= RISK_EDGE
-    note = ""
-    if n > MAX_STATES_DRAWN:
-        top = np.argsort(-model.capability, kind="stable")[:MAX_STATES_DRAWN]
-        keep = np.zeros(n, dtype=bool)
-        keep[top] = True
-        among = keep[:, None] & keep[None, :]
-        note = f"edges and labels: the {MAX_STATES_DRAWN} most capable of {n} states"
-    else:
-        keep = np.ones(n, dtype=bool)
-        among = np.ones((n, n), dtype=bool)
-    # In a fixed order (by dyad): an unchanged picture gives an equal option, not re-sent.
-    ties = np.sort(backbone(mutual, trusting & among, TIES_PER_STATE))
-    risks = np.sort(_strongest(model.risk, risky & among, MAX_RISK_EDGES))
-    n_ties = int(np.count_nonzero(np.triu(trusting & among, k=1)))
-    n_risks = int(np.count_nonzero(np.triu(risky & among, k=1)))
-
-    categories: list[dict] = []
-    category_of: dict[str, int] = {}
-    nodes = []
-    for i, d in enumerate(details):
-        legend = d["bloc_name"]
-        if legend not in category_of:
-            category_of[legend] = len(categories)
-            categories.append({"name": legend, "itemStyle": {"color": d["color"]}})
-        faded = not keep[i]
-        node = {
-            "id": d["id"],
-            "name": d["name"],
-            "x": _coord(pos[i, 0]),
-            "y": _coord(-pos[i, 1]),  # ECharts' y grows downwards; north is up
-            "symbolSize": _node_size(d["capability"], reference),
-            "category": category_of[legend],
-            "itemStyle": {
-                "color": d["color"],
-                "borderColor": "#000000" if d["id"] == selected else "#222222",
-                "borderWidth": 3 if d["id"] == selected else 0.8,
-                "opacity": 0.35 if faded else 1.0,
-            },
-            "label": {"show": not faded},
-            "tooltip": {"formatter": state_tooltip(d)},
-        }
-        nodes.append(node)
-    labels = [html.escape(x) for x in model.world.labels]
-    links = []
-    for flat in ties.tolist():
-        i, j = divmod(flat, n)
-        interop = float(model.interoperability[i, j])
-        tip = f"{labels[i]} – {labels[j]}: mutual trust {_fmt(mutual[i, j])}, interoperability {_fmt(interop)}"
-        links.append(_link(i, j, tip, risk=False, width=0.8 + 5.0 * interop))
-    for flat in risks.tolist():
-        i, j = divmod(flat, n)
-        risk = float(model.risk[i, j])
-        tip = f"{labels[i]} – {labels[j]}: escalation risk {_fmt(risk)}"
-        links.append(_link(i, j, tip, risk=True, width=1.0 + 5.0 * risk))
-    option = _frame(categories, _subtitle(len(ties), n_ties, len(risks), n_risks, note))
-    option["series"] = [
-        {
-            **_series_base(n),
-            "categories": categories,
-            "data": nodes,
-            "links": links,
-        }
-    ]
-    return option
+def war_nodes(
+    model: ViewModel, pos: np.ndarray, wars: list[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """The figure's war mark: a black ✕ at the middle of each dyad at war by a scripted
+    `war_shock`. Drawn as nodes with ids 'war:A:B' after the others: a label on the edge,
+    the obvious way, did not show in the ECharts of solara-assets (checked in Chromium)."""
+    out = []
+    for i, j in wars:
+        x, y = (pos[i] + pos[j]) / 2
+        a, b = (html.escape(model.world.labels[k]) for k in (i, j))
+        out.append(
+            {
+                "id": f"war:{model.ids[i]}:{model.ids[j]}",
+                "name": f"war {a}–{b}",
+                "x": _coord(x),
+                "y": _coord(-y),
+                "symbol": WAR_SYMBOL,
+                "symbolSize": 14,
+                "itemStyle": {"color": "#000000", "borderColor": "#FFFFFF", "borderWidth": 1},
+                "label": {"show": False},
+                "tooltip": {"formatter": f"{a} – {b}: war scripted by the scenario (an input)"},
+            }
+        )
+    return out
 
 
 def _link(
-    source: int, target: int, tip: str, *, risk: bool, width: float, curve: float = 0.0
+    source: int,
+    target: int,
+    tip: str,
+    *,
+    color: str,
+    width: float,
+    opacity: float,
+    dashed: bool = False,
+    curve: float = 0.0,
 ) -> dict[str, Any]:
-    """An ECharts edge: a solid tie, or a dashed vermillion risk edge (as in the figures)."""
     return {
         "source": source,
         "target": target,
         "lineStyle": {
-            "color": RISK_COLOR if risk else TIE_COLOR,
-            "width": round(width, 2),
-            "opacity": 0.9 if risk else 0.55,
-            "type": "dashed" if risk else "solid",
+            "color": color,
+            "width": width,
+            "opacity": opacity,
+            "type": [5, 3] if dashed else "solid",
             "curveness": curve,
         },
         "tooltip": {"formatter": tip},
     }
+
+
+def _thresholds_text() -> tuple[str, str]:
+    close = f"trust ≥ {CLOSE_TRUST:.2f}, interop. ≥ {CLOSE_INTEROPERABILITY:.2f}"
+    tie = f"trust ≥ {TIE_TRUST:.2f}, interop. ≥ {TIE_INTEROPERABILITY:.2f}"
+    return close, tie
+
+
+def network_option(
+    model: ViewModel,
+    *,
+    selected: str | None = None,
+    mode: str = "blocs",
+    projection: str = "schematic",
+) -> dict[str, Any]:
+    """The ECharts option of the network panel for the model's current step (`mode` counts
+    only above `AGGREGATE_ABOVE` states)."""
+    n = model.n
+    details = model.state_details()
+    pos, kind = layout_for(model, projection)
+    reference = float(max(np.max(model.capability, initial=0.0), 1e-9))
+    palette, cores = model.palette(), model.cores()
+    wars = _wars(model)
+    if mode == "blocs" and n > AGGREGATE_ABOVE:
+        return _bloc_option(model, details, pos, kind, palette, cores, reference, wars)
+    dyads = model.dyads()
+    tie, close, risky = edge_flags(dyads)
+    a, b = np.nonzero(model.upper_mask)  # the dyads' rows, in the same order
+    note = ""
+    if n > AGGREGATE_ABOVE:
+        top = np.argsort(-model.capability, kind="stable")[:AGGREGATE_ABOVE]
+        keep = np.zeros(n, dtype=bool)
+        keep[top] = True
+        among = keep[a] & keep[b]
+        tie, close, risky = tie & among, close & among, risky & among
+        note = f"edges and labels: the {AGGREGATE_ABOVE} most capable of {n} states"
+    else:
+        keep = np.ones(n, dtype=bool)
+    categories, category_of = _categories(palette, [str(c) for c in cores])
+    nodes = []
+    for i, d in enumerate(details):
+        chosen = d["id"] == selected
+        nodes.append(
+            {
+                "id": d["id"],
+                "name": d["name"],
+                "x": _coord(pos[i, 0]),
+                "y": _coord(-pos[i, 1]),  # ECharts' y grows downwards; north is up
+                "symbolSize": _node_size(d["capability"], reference),
+                "category": category_of[d["core"]],
+                "itemStyle": {
+                    "color": d["color"],
+                    "borderColor": "#000000" if chosen else "#222222",
+                    "borderWidth": 3 if chosen else 1,
+                    "opacity": 1.0 if keep[i] else 0.35,
+                },
+                "label": {"show": bool(keep[i])},
+                "tooltip": {"formatter": state_tooltip(d)},
+            }
+        )
+    labels = [html.escape(x) for x in model.world.labels]
+    mutual = 0.5 * (dyads["trust_ab"].to_numpy() + dyads["trust_ba"].to_numpy())
+    interop = dyads["interoperability"].to_numpy()
+    risk = dyads["risk"].to_numpy()
+    within = close & (cores[a] == cores[b]) & (cores[a] != "")
+    partners = tie & ~close
+
+    # Drawn in the figure's order (faint partners, ties within, ties across, risk), each in
+    # a fixed order by dyad: an unchanged picture gives an equal option, not sent again.
+    def tie(k: int, what: str, color: str, width: float, opacity: float) -> dict[str, Any]:
+        i, j = int(a[k]), int(b[k])
+        tip = (
+            f"{labels[i]} – {labels[j]}: {what}, mutual trust {_fmt(mutual[k])}, "
+            f"interoperability {_fmt(interop[k])}"
+        )
+        return _link(i, j, tip, color=color, width=_px(width), opacity=opacity)
+
+    links = [
+        tie(k, "partners", PARTNER_COLOR, 0.45, 0.35) for k in np.flatnonzero(partners).tolist()
+    ]
+    for k in np.flatnonzero(within).tolist():
+        color = details[a[k]]["color"]
+        links.append(tie(k, "close partners within a bloc", color, 0.3 + interop[k], 0.4))
+    for k in np.flatnonzero(close & ~within).tolist():
+        links.append(tie(k, "close partners across blocs", TIE_COLOR, 0.4 + 2.2 * interop[k], 0.75))
+    for k in np.flatnonzero(risky).tolist():
+        i, j = int(a[k]), int(b[k])
+        tip = f"{labels[i]} – {labels[j]}: escalation risk {_fmt(risk[k])}"
+        width = _px(0.7 + 3.0 * risk[k])
+        links.append(_link(i, j, tip, color=RISK_COLOR, width=width, opacity=0.9, dashed=True))
+    nodes += war_nodes(model, pos, wars)
+    close_text, tie_text = _thresholds_text()
+    counts = (
+        f"{int(np.count_nonzero(close & ~within))} across blocs, "
+        f"{int(np.count_nonzero(within))} within, {int(np.count_nonzero(partners))} partners, "
+        f"{int(np.count_nonzero(risky))} risky"
+    )
+    caption = (
+        f"close partners ({close_text}): dark across blocs, in the bloc's colour within · "
+        f"faint grey: partners ({tie_text}) · dashed red: escalation risk ≥ {RISK_EDGE:.2f} "
+        f"(width: risk) · {WAR_MARK}: war scripted by the scenario (input) · size: capability "
+        f"· positions: {LAYOUT_TEXT[kind]} · now: {counts}"
+    )
+    if note:
+        caption += f" · {note}"
+    option = _frame(categories, caption)
+    option["series"] = [
+        {**_series_base(n), "categories": categories, "data": nodes, "links": links}
+    ]
+    return option
 
 
 def _frame(categories: list[dict], caption: str) -> dict[str, Any]:
@@ -260,10 +330,10 @@ def _series_base(n: int) -> dict[str, Any]:
         "type": "graph",
         "layout": "none",
         "roam": True,
-        "top": 56,
-        "bottom": 24,
-        "left": 90,
-        "right": 90,
+        # No box (left/right/top/bottom): ECharts then fits the positions into 80% of the
+        # chart keeping their aspect ratio, so the map is not stretched and circles stay round.
+        "left": "center",
+        "top": "center",
         "label": {
             "show": True,
             "position": "top",
@@ -277,79 +347,113 @@ def _series_base(n: int) -> dict[str, Any]:
 
 
 def _bloc_option(
-    model: ViewModel, details: list[dict], pos: np.ndarray, reference: float
+    model: ViewModel,
+    details: list[dict],
+    pos: np.ndarray,
+    kind: str,
+    palette: BlocPalette,
+    cores: np.ndarray,
+    reference: float,
+    wars: list[tuple[int, int]],
 ) -> dict[str, Any]:
-    """One node per bloc (two or more members): capability-weighted position of its members,
-    size by total capability, members listed on hover; edges count the dyads across two
-    blocs that pass the fixed thresholds."""
-    sizes = model.bloc_sizes()
-    mutual = model.mutual_trust()
-    blocs = sorted({int(b) for b, s in zip(model.bloc, sizes, strict=True) if s >= 2})
-    alone = int(np.count_nonzero(sizes < 2))
-    categories, nodes, members_of = [], [], {}
-    for k, bloc in enumerate(blocs):
-        members = np.flatnonzero(model.bloc == bloc)
-        members_of[bloc] = members
-        caps = model.capability[members]
-        weight = caps / caps.sum() if caps.sum() > 0 else np.full(len(members), 1 / len(members))
-        x, y = (pos[members] * weight[:, None]).sum(axis=0)
-        first = details[members[0]]
-        order = members[np.argsort(-caps, kind="stable")]
-        listed = ", ".join(html.escape(details[m]["name"]) for m in order[:12].tolist())
-        more = f" and {len(members) - 12} more" if len(members) > 12 else ""
-        within = mutual[np.ix_(members, members)]
-        mean_within = float(
-            (within.sum() - np.trace(within)) / max(len(members) * (len(members) - 1), 1)
-        )
-        categories.append({"name": first["bloc_name"], "itemStyle": {"color": first["color"]}})
+    """One node per bloc (two or more members) at the capability-weighted centre of its
+    members, kept apart as in the figure (`spread`), sized by total capability, members
+    listed on hover, over the states as faded dots (hover them for their details); lines
+    count the dyads across two blocs that are close partners or at high risk."""
+    n = model.n
+    cap = model.capability
+    core_ids = [c for c in dict.fromkeys(cores.tolist()) if c]
+    groups = []
+    for core in core_ids:
+        members = np.flatnonzero(cores == core)
+        w = cap[members] + 1e-9
+        centre = (pos[members] * w[:, None]).sum(axis=0) / w.sum()
+        order = members[np.argsort(-cap[members], kind="stable")]
+        groups.append((core, centre, float(cap[members].sum()), order))
+    groups.sort(key=lambda g: -g[2])
+    centres = np.array([g[1] for g in groups]).reshape(len(groups), 2)
+    if len(groups) > 1:  # keep bloc nodes apart, in the panel's coordinates
+        lo, span = centres.min(axis=0), float(np.ptp(centres, axis=0).max()) or 1.0
+        centres = spread(centres, min_frac=0.22) * span + lo
+    categories, category_of = _categories(palette, [str(c) for c in cores])
+    nodes = []
+    for i, d in enumerate(details):  # the states, faded, unlabelled
         nodes.append(
             {
-                "id": f"bloc:{bloc}",
-                "name": first["bloc_name"],
-                "x": _coord(x),
-                "y": _coord(-y),
-                "symbolSize": _node_size(float(caps.sum()), reference),
-                "category": k,
+                "id": d["id"],
+                "name": d["name"],
+                "x": _coord(pos[i, 0]),
+                "y": _coord(-pos[i, 1]),
+                "symbolSize": _node_size(d["capability"], reference, 1.5, 3.5),
+                "category": category_of[d["core"]],
+                "itemStyle": {"color": d["color"], "opacity": 0.45, "borderWidth": 0},
+                "label": {"show": False},
+                "tooltip": {"formatter": state_tooltip(d)},
+            }
+        )
+    bloc_cap = np.array([g[2] for g in groups])
+    node_of: dict[str, int] = {}
+    for k, (core, _, total, members) in enumerate(groups):
+        label = palette.label(core)
+        listed = ", ".join(html.escape(details[m]["name"]) for m in members[:12].tolist())
+        more = f" and {len(members) - 12} more" if len(members) > 12 else ""
+        node_of[core] = len(nodes)
+        nodes.append(
+            {
+                "id": f"bloc:{core}",
+                "name": label,
+                "x": _coord(centres[k, 0]),
+                "y": _coord(-centres[k, 1]),
+                "symbolSize": _node_size(total, float(bloc_cap.max()), 6.0, 14.0),
+                "category": category_of[core],
                 "itemStyle": {
-                    "color": first["color"],
+                    "color": palette.color(core),
                     "borderColor": "#222222",
-                    "borderWidth": 0.8,
+                    "borderWidth": 1,
+                },
+                "label": {
+                    "show": True,
+                    "formatter": f"{label}\n{len(members)} states",
+                    "lineHeight": 13,  # two lines (the default draws them on top of each other)
                 },
                 "tooltip": {
-                    "formatter": f"<b>{html.escape(first['bloc_name'])}</b>: {len(members)} states, "
-                    f"total capability {caps.sum():.2f}, mean trust within {_fmt(mean_within)}"
-                    f"<br/>members: {listed}{more}"
+                    "formatter": f"<b>{html.escape(label)}</b>: {len(members)} states, "
+                    f"total capability {total:.2f}<br/>members: {listed}{more}"
                 },
             }
         )
+    dyads = model.dyads()
+    _, close, risky = edge_flags(dyads)
+    a, b = np.nonzero(model.upper_mask)
+    ca, cb = cores[a], cores[b]
+    across = (ca != cb) & (ca != "") & (cb != "")
     links = []
-    for a in range(len(blocs)):
-        for b in range(a + 1, len(blocs)):
-            block = np.ix_(members_of[blocs[a]], members_of[blocs[b]])
-            ties = int(np.count_nonzero(mutual[block] >= TRUST_EDGE))
-            risky = int(np.count_nonzero(model.risk[block] >= RISK_EDGE))
-            tip = (
-                f"{html.escape(nodes[a]['name'])} – {html.escape(nodes[b]['name'])}: {ties} dyads "
-                f"with mutual trust ≥ {TRUST_EDGE:.2f}, {risky} with risk ≥ {RISK_EDGE:.2f}"
-            )
-            if ties:
-                links.append(_link(a, b, tip, risk=False, width=1 + 2 * math.log1p(ties)))
-            if risky:
-                links.append(
-                    _link(a, b, tip, risk=True, width=1 + 2 * math.log1p(risky), curve=0.15)
-                )
-    note = (
-        f"one node per bloc; {alone} states alone in no bloc not shown"
-        if alone
-        else "one node per bloc"
+    for flags, color, opacity, dashed, curve, what in (
+        (close & across, TIE_COLOR, 0.7, False, 0.0, "close partners"),
+        (risky & across, RISK_COLOR, 0.9, True, 0.15, "pairs at escalation risk"),
+    ):
+        pairs = Counter(
+            (min(p, q), max(p, q))
+            for p, q in zip(ca[flags].tolist(), cb[flags].tolist(), strict=True)
+        )
+        for (p, q), count in sorted(pairs.items()):
+            names = f"{html.escape(palette.label(p))} – {html.escape(palette.label(q))}"
+            tip = f"{names}: {count} {what}"
+            width = _px(0.6 + 1.1 * math.log1p(count))
+            style = {"color": color, "opacity": opacity, "dashed": dashed, "curve": curve}
+            links.append(_link(node_of[p], node_of[q], tip, width=width, **style))
+    nodes += war_nodes(model, pos, wars)
+    alone = int(np.count_nonzero(cores == ""))
+    close_text, _ = _thresholds_text()
+    caption = (
+        f"one node per bloc (size: total capability) over its member states (faded dots: hover "
+        f"them) · solid: close partners across blocs ({close_text}) · dashed red: pairs with "
+        f"escalation risk ≥ {RISK_EDGE:.2f} across blocs · width: number of such pairs · "
+        f"{WAR_MARK}: war scripted by the scenario (input) · positions: {LAYOUT_TEXT[kind]}"
+        + (f" · {alone} states alone in no bloc ({ALONE_LABEL}, grey)" if alone else "")
     )
-    subtitle = (
-        f"solid: dyads across two blocs with mutual trust ≥ {TRUST_EDGE:.2f} · dashed red: "
-        f"dyads with escalation risk ≥ {RISK_EDGE:.2f} (width: log of the count) · "
-        f"size: total capability · {note}"
-    )
-    option = _frame(categories, subtitle)
+    option = _frame(categories, caption)
     option["series"] = [
-        {**_series_base(len(nodes)), "categories": categories, "data": nodes, "links": links}
+        {**_series_base(n), "categories": categories, "data": nodes, "links": links}
     ]
     return option
