@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from sim.reports.layout import network_layout
+from sim.reports.pdf import find_browser
 from sim.scenarios.loader import load_scenario
 from sim.view.headless import (
     ViewServer,
-    chromium_path,
     launch,
     network_chart,
     network_names,
@@ -32,7 +32,7 @@ from sim.view.model import ViewModel
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        chromium_path() is None,
+        find_browser() is None,
         reason="no chromium executable: apt-get install chromium (.ci/run installs it)",
     ),
 ]

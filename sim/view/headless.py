@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,35 +18,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from sim.reports.pdf import FLAGS, find_browser
+
+# The report's PDF printing flags (`sim.reports.pdf`) without the printing ones.
+CHROMIUM_ARGS = [flag for flag in FLAGS if "pdf" not in flag]
 _SERVING = re.compile(r"serving (.+) at (http://\S+)")
 _STEP = re.compile(r"Step (\d+) of (\d+)")
 
 
-def chromium_path() -> str | None:
-    """The system Chromium (or $DDSIM_CHROMIUM), None if there is none."""
-    for candidate in (
-        os.environ.get("DDSIM_CHROMIUM"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        "/usr/bin/chromium",
-    ):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def launch(playwright: Any) -> Any:
-    """A headless Chromium browser (Playwright `Browser`) from the system executable."""
-    path = chromium_path()
+    """A headless Chromium browser (Playwright `Browser`) from the system executable, found
+    as `ddsim report --pdf` finds it ($DDSIM_CHROMIUM, else Chromium or Chrome on PATH)."""
+    path = find_browser()
     if path is None:
         raise RuntimeError("no chromium executable (apt-get install chromium)")
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
