@@ -62,7 +62,7 @@ def test_analyze_smoke_through_cli(tmp_path: Path) -> None:
     assert all((folder / n).stat().st_size > 0 for n in names)
     summary = (folder / "summary.md").read_text()
     assert summary.startswith("# Sweep analysis: smoke")
-    assert "8 ok, 0 failed" in summary
+    assert "8 ok and used, 0 failed" in summary
     for o in SMOKE_OUTCOMES:
         assert f"**{o}**" in summary
     points = pd.read_parquet(folder / "points.parquet")
