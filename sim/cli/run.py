@@ -416,6 +416,7 @@ def plan_replay(args: argparse.Namespace) -> RunPlan:
     if fmt not in FORMATS:
         raise InputError(f"{original}: unknown table format {fmt!r} in {MANIFEST_FILE}")
     record_dyads = int(manifest.get("record_dyads") or 0)
+    check_recording(world, record_dyads)
     recorded_options = manifest.get("options") or {}
     plots = bool(args.plots and recorded_options.get("plots", True))  # figures as before
     svg = bool(args.svg or (plots and recorded_options.get("svg", False)))

@@ -253,13 +253,12 @@ def expand_points(exp: Experiment) -> DesignPoints:
     ]
     sizes = [len(c) for c in columns]
     n = math.prod(sizes)
-    point = np.arange(n, dtype=np.int64)
-    data: dict[str, Any] = {"point": point}
-    stride = n
+    data: dict[str, Any] = {"point": np.arange(n, dtype=np.int64)}
+    inner = n
     for spec, column, size in zip(exp.parameters, columns, sizes, strict=True):
-        stride //= size
-        index = (point // stride) % size if size else point[:0]
-        data[spec.name] = pd.Series(column.array.take(index))
+        inner //= size  # points per value of this parameter (later ones vary faster)
+        index = np.tile(np.repeat(np.arange(size), inner), n // (size * inner) if n else 0)
+        data[spec.name] = column.array.take(index)
     return DesignPoints(pd.DataFrame(data), None, None)
 
 
