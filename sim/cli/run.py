@@ -174,7 +174,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         record_every=args.every,
     )
     check_recording(world, record_dyads)
-    check_memory(world, record_dyads, source=str(world.path or scenario_arg))
+    check_memory(world, record_dyads, source=str(world.path or scenario_arg), figures=args.plots)
     target = args.out if args.out is not None else default_run_dir(world.name)
     check_output_target(Path(target))
     options = {
@@ -233,13 +233,14 @@ def _progress_bar(world: Scenario, enabled: bool) -> Iterator[Callable[[int], No
         yield lambda k: progress.update(task, completed=k)
 
 
-def check_memory(world: Scenario, record_dyads: int, *, source: str) -> None:
+def check_memory(world: Scenario, record_dyads: int, *, source: str, figures: bool) -> None:
     """Refuse (InputError) a run that cannot fit in this machine's memory."""
     size = estimate_run_bytes(
         len(world.states),
         steps=world.steps,
         record_every=world.parameters.record_every,
         record_dyads=record_dyads,
+        figures=figures,
     )
     check_run_memory(size, what=f"{source}: {len(world.states)} states, {world.steps} steps")
 

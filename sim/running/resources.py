@@ -26,9 +26,10 @@ __all__ = [
     "machine_memory_bytes",
 ]
 
-BASE_BYTES = 230e6  # interpreter, numpy, pandas, mesa, pyarrow (and figures) loaded
-MODEL_BYTES_PER_CELL = 200.0  # the model's N x N matrices and their temporaries, per N^2
-RUN_DIR_BYTES_PER_CELL = 250.0  # start/final dyad snapshots, written out, figures, per N^2
+BASE_BYTES = 230e6  # interpreter, numpy, pandas, mesa, pyarrow loaded
+FIGURES_BYTES = 80e6  # matplotlib and the figures of a small world
+MODEL_BYTES_PER_CELL = 220.0  # the model's N x N matrices and their temporaries, per N^2
+RUN_DIR_BYTES_PER_CELL = 300.0  # start/final dyad snapshots, written out, figures, per N^2
 DYAD_ROW_BYTES = 230.0  # one recorded dyad row: held, then converted when written
 STATE_ROW_BYTES = 260.0  # one recorded state row (held, converted)
 
@@ -49,10 +50,11 @@ def estimate_run_bytes(
     record_every: int = 1,
     record_dyads: int = 0,
     run_directory: bool = True,
+    figures: bool = True,
 ) -> RunSize:
     """Peak memory of one run of `n_states` states (bytes, by part). ``run_directory``:
-    the run keeps dyad snapshots and writes tables and figures (``ddsim run``); sweeps
-    do not."""
+    the run keeps dyad snapshots and writes its tables (``ddsim run``), and draws
+    ``figures``; sweeps do neither."""
     n = max(int(n_states), 0)
     cells = float(n) * n
     records = steps // max(int(record_every), 1) + 2
@@ -65,6 +67,8 @@ def estimate_run_bytes(
     )
     if run_directory:
         size["dyad snapshots"] = RUN_DIR_BYTES_PER_CELL * cells
+        if figures:
+            size["figures"] = FIGURES_BYTES
     if record_dyads:
         dyad_records = steps // int(record_dyads) + 1
         size["recorded dyads"] = DYAD_ROW_BYTES * (n * (n - 1) / 2) * dyad_records

@@ -131,7 +131,7 @@ def dyad_snapshot(model: DiplomacyModel) -> pd.DataFrame:
             "step": np.full(len(a), int(model.steps), dtype=np.int64),
             "state_a": label_column(ids, a),
             "state_b": label_column(ids, b),
-            **{k: np.array(v, copy=True) for k, v in cols.items()},
+            **cols,  # fancy indexing made copies already
         }
     )
 
