@@ -208,3 +208,19 @@ def test_ctrl_c_in_the_first_seconds_of_run(tmp_path: Path, delay: float) -> Non
         failed = tmp_path / "r.failed"  # when the run itself was under way
         if failed.exists():
             assert json.loads((failed / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_sigterm_during_run_closes_the_directory_as_interrupted(tmp_path: Path) -> None:
+    proc = _start("run", str(ROOT / "scenarios" / "world.yaml"), "--steps", "600", "--out",
+                  str(tmp_path / "r"), "--no-plots", cwd=tmp_path)  # fmt: skip
+    _wait_for(lambda: any(p.name.endswith(".partial") for p in tmp_path.iterdir()), 120, proc)
+    time.sleep(0.5)  # inside the run
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 128 + signal.SIGTERM), err
+    assert "Traceback" not in err, err
+    if proc.returncode:
+        assert "interrupted" in err.strip().splitlines()[-1]
+        manifest = json.loads((tmp_path / "r.failed" / "manifest.json").read_text())
+        assert manifest["status"] == "interrupted"
+        assert not (tmp_path / "r").exists()
