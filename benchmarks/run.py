@@ -397,7 +397,9 @@ def command_report(rows: list[dict]) -> list[str]:
         "|---|" + "---:|" * len(rows),
     ]
     for name in names:
-        cells = " | ".join(f"{r['phases_s'].get(name, 0.0):.2f}" for r in rows)
+        cells = " | ".join(
+            f"{r['phases_s'][name]:.2f}" if name in r["phases_s"] else "" for r in rows
+        )
         lines.append(f"| {name} | {cells} |")
     return lines
 
