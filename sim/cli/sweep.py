@@ -91,8 +91,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 commit_every=args.commit_every,
             )
-        except KeyboardInterrupt:  # before any run started (reading, hashing the design)
-            print("ddsim sweep: interrupted before any run started", file=sys.stderr)
+        except KeyboardInterrupt:  # while starting (design, store) or after the last commit
+            print("ddsim sweep: interrupted; rerun the same command to resume", file=sys.stderr)
             return SIGTERM_EXIT if signals["terminated"] else 130
     if summary.interrupted and signals["terminated"]:
         return SIGTERM_EXIT

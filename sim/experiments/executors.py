@@ -11,6 +11,7 @@ adapt batch sizes to the run times observed so far.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -197,6 +198,29 @@ def start_fork_server() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _signals_deferred(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold Ctrl-C (and SIGTERM) until the block is done, then deliver them to their
+    handlers. Around the pool's submit and shutdown: a KeyboardInterrupt raised while a
+    worker is being started could leave the worker unregistered, so the pool would release
+    its semaphores while the worker still unpickles them, and the worker would print a
+    traceback. A no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {}
+    for signum in signums:
+        previous[signum] = signal.signal(signum, lambda sig, frame: received.append(sig))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(received):
+            signal.raise_signal(signum)
+
+
 class ProcessExecutor(_Base):
     """A local pool of worker processes (`concurrent.futures.ProcessPoolExecutor`).
 
@@ -239,7 +263,8 @@ class ProcessExecutor(_Base):
                     batch = next(it, _END)
                     if batch is _END:
                         break
-                    pending.add(pool.submit(_call_with_shared, fn, batch))
+                    with _signals_deferred():
+                        pending.add(pool.submit(_call_with_shared, fn, batch))
                 if not pending:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -254,7 +279,8 @@ class ProcessExecutor(_Base):
     def close(self) -> None:
         """Shut the pool down, cancelling batches not started yet."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            with _signals_deferred():
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 

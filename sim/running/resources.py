@@ -101,8 +101,11 @@ def _gb(value: float) -> str:
     return f"{value / 1e9:.1f} GB"
 
 
-def check_run_memory(size: RunSize, *, what: str, limit: int | None = None) -> None:
-    """Raise InputError when a run of this estimated size cannot fit in the machine."""
+def check_run_memory(
+    size: RunSize, *, what: str, limit: int | None = None, advice: str = ""
+) -> None:
+    """Raise InputError when a run of this estimated size cannot fit in the machine;
+    ``advice`` (e.g. ", fewer --workers") is added to what the message suggests."""
     limit = machine_memory_bytes() if limit is None else limit
     if limit is None or size.total <= limit:
         return
@@ -111,6 +114,7 @@ def check_run_memory(size: RunSize, *, what: str, limit: int | None = None) -> N
         f"{what}: expected a run that fits in this machine's memory ({_gb(limit)}), "
         f"got one that needs about {_gb(size.total)} ({parts}); use fewer states"
         + (", fewer dyad snapshots (--dyads)" if "recorded dyads" in size else "")
+        + advice
         + " or a machine with more memory (limits: docs/reliability.md)"
     )
 
@@ -132,4 +136,4 @@ def check_sweep_memory(
     if n > 1:
         size = RunSize({k: v * n for k, v in size.items()})
     what = f"sweep of {len(states)}-state runs" + (f" on {n} workers" if n > 1 else "")
-    check_run_memory(size, what=what, limit=limit)
+    check_run_memory(size, what=what, limit=limit, advice=", fewer --workers" if n > 1 else "")
