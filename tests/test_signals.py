@@ -33,7 +33,7 @@ DONE_OR_INTERRUPTED = (0, 130, -signal.SIGINT)
 
 
 def _experiment(
-    folder: Path, *, replicates: int = 30, steps: int = 120, levels: int = 3, grid: int = 1
+    folder: Path, *, replicates: int = 12, steps: int = 60, levels: int = 3, grid: int = 1
 ) -> Path:
     """An experiment on the minimal scenario; `grid` parameters of `levels` values each."""
     paths = ["parameters.cost_exercise", "parameters.cost_dialogue", "parameters.cost_advisory"]
@@ -120,7 +120,7 @@ def _running_sweep(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, set[int
     return proc, out, _descendants(proc.pid)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_killed_sweep_leaves_no_process_behind(tmp_path: Path, sig: signal.Signals) -> None:
     proc, out, family = _running_sweep(tmp_path)
     os.kill(proc.pid, sig)
@@ -145,7 +145,7 @@ def test_killed_sweep_leaves_no_process_behind(tmp_path: Path, sig: signal.Signa
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "sweep.json").read_text())["counts"] == {
-        "ok": 90,
+        "ok": 36,
         "failed": 0,
         "pending": 0,
     }
