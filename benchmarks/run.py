@@ -1,7 +1,7 @@
 """Reproduce the performance figures of docs/performance.md with one command.
 
-    python benchmarks/run.py            # everything (about 15 minutes on 2 cores)
-    python benchmarks/run.py --quick    # smoke run for CI (well under a minute); checks no times
+    python benchmarks/run.py            # everything (about 45 minutes on 2 cores)
+    python benchmarks/run.py --quick    # smoke run for CI (about a minute); checks no times
 
 Writes benchmarks/results/ (or --out): results.json (every measurement), report.md (the
 tables and the targets) and time_per_step.png. Each model size and each sweep runs in a
@@ -91,6 +91,39 @@ def _slope(points) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
         (x - mx) ** 2 for x in xs
     )
+
+
+# ------------------------------------------------------------------------------ the command
+def commands(steps: int, repeats: int, attempts: int, log) -> dict:
+    """`ddsim run world --steps <steps>` from the shell, with figures and with --no-plots,
+    in interleaved rounds (each a fresh process; wall time including start-up), and one
+    in-process breakdown of each into its parts (command.py --phases)."""
+    raw: dict[str, list[dict]] = {"figures": [], "no-plots": []}
+    for _ in range(repeats):
+        for label, extra in (("figures", []), ("no-plots", ["--no-plots"])):
+            r = run_quiet("command.py", ["--steps", str(steps), *extra], attempts=attempts)
+            raw[label].append(r)
+            log(f"  ddsim run world --steps {steps} ({label}): {r['wall_s']:.2f} s, "
+                f"other load {r.get('other_load') or 0:.2f} cores")  # fmt: skip
+    rows = []
+    for label, results in raw.items():
+        walls = [r["wall_s"] for r in results]
+        extra = ["--no-plots"] if label == "no-plots" else []
+        breakdown = run_quiet("command.py", ["--steps", str(steps), "--phases", *extra], attempts=1)
+        rows.append(
+            {
+                "command": f"ddsim run world --steps {steps}" + (" --no-plots" if extra else ""),
+                "figures": label == "figures",
+                "steps": steps,
+                "repeats": len(walls),
+                "wall_s": median(walls),
+                "range": (min(walls), max(walls)),
+                "other_load": median([r.get("other_load") or 0.0 for r in results]),
+                "phases_s": breakdown["phases_s"],
+                "raw": results,
+            }
+        )
+    return {"rows": rows}
 
 
 # ------------------------------------------------------------------------------ sweeps
@@ -235,9 +268,17 @@ def figures_lines(f: dict | None) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ report
-def targets(single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict) -> list[tuple]:
+def targets(
+    single: list[dict], fit: dict, sweep_rows: list[dict], ratios: dict, command_rows: list[dict]
+) -> list[tuple]:
     """(target, figure, met) for the issue's targets (full mode only)."""
     out = []
+    for row in command_rows:
+        if row["figures"] and row["steps"] == 600:
+            ok = row["wall_s"] < 5
+            out.append(
+                ("`ddsim run world --steps 600` from the shell < 5 s", f"{row['wall_s']:.2f} s", ok)
+            )
     world = next(r for r in single if r["label"] == "world")
     if world["steps"] == 600:
         out.append(
@@ -318,6 +359,7 @@ def report(res: dict) -> str:
         "",
     ]
     lines += [f"- {k}: exponent {v:.2f}" for k, v in res["growth"].items()]
+    lines += command_report(res.get("commands", {}).get("rows", []))
     if res["sweeps"]:
         lines += [
             "",
@@ -363,6 +405,40 @@ def report(res: dict) -> str:
         lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|---|"]
         lines += [f"| {t} | {v} | {'yes' if ok else 'NO'} |" for t, v, ok in res["targets"]]
     return "\n".join(lines) + "\n"
+
+
+def command_report(rows: list[dict]) -> list[str]:
+    """The user-facing command: wall times from the shell and where the time goes."""
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## The command, from the shell",
+        "",
+        "| command | repeats | wall (s, median) | range | other load |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lo, hi = r["range"]
+        lines.append(
+            f"| `{r['command']}` | {r['repeats']} | {r['wall_s']:.2f} | {lo:.2f}-{hi:.2f} | "
+            f"{r['other_load']:.2f} |"
+        )
+    names = list(dict.fromkeys(k for r in rows for k in r["phases_s"]))
+    lines += [
+        "",
+        "Where the time goes (one run of each in one process, `benchmarks/command.py --phases`; "
+        "seconds; interpreter start-up, about 0.02 s, is outside):",
+        "",
+        "| part | " + " | ".join(f"`{r['command']}`" for r in rows) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    for name in names:
+        cells = " | ".join(
+            f"{r['phases_s'][name]:.2f}" if name in r["phases_s"] else "" for r in rows
+        )
+        lines.append(f"| {name} | {cells} |")
+    return lines
 
 
 def plot(res: dict, path: Path) -> None:
@@ -414,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sweep-runs", default="100,1000", help="sweep sizes (0: no sweeps)")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="repeats of sweeps <= 100 runs")
     ap.add_argument("--big-sweep-repeats", type=int, default=2, help="repeats of sweeps > 100 runs")
+    ap.add_argument(
+        "--command-repeats", type=int, help="repeats of `ddsim run world` (default 3; quick 1)"
+    )
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -443,6 +522,11 @@ def main(argv: list[str] | None = None) -> int:
     res["figures"] = figures_row(quick, attempts, log)
     log("growth exponents: " + ", ".join(f"{k} {v:.2f}" for k, v in res["growth"].items()))
 
+    log("the command, from the shell:")
+    res["commands"] = commands(
+        60 if quick else 600, args.command_repeats or (1 if quick else 3), attempts, log
+    )
+
     runs = [int(x) for x in args.sweep_runs.split(",") if int(x) > 0]
     res["sweeps"] = []
     if runs:
@@ -458,7 +542,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     same = len(digests) <= 1
     res["targets"] = (
-        [] if quick else targets(res["single"], res["growth"], res["sweeps"], res["sweep_ratios"])
+        []
+        if quick
+        else targets(
+            res["single"],
+            res["growth"],
+            res["sweeps"],
+            res["sweep_ratios"],
+            res["commands"]["rows"],
+        )
     )
     f = res["figures"]
     if not quick and f:

@@ -67,7 +67,7 @@ def test_analyze_smoke_through_cli(tmp_path: Path) -> None:
     assert all((folder / n).stat().st_size > 0 for n in names)
     summary = (folder / "summary.md").read_text()
     assert summary.startswith("# Sweep analysis: smoke")
-    assert "8 ok, 0 failed" in summary
+    assert "8 ok and used, 0 failed" in summary
     for o in SMOKE_OUTCOMES:
         assert f"**{o}**" in summary
     points = pd.read_parquet(folder / "points.parquet")
@@ -120,3 +120,77 @@ def test_morris_indices(sampled: dict[str, Path]) -> None:
     assert (morris["mu_star"] >= 0).all()
     assert (report.out / "morris_mean_risk.png").is_file()
     assert "mu*" in report.summary
+
+
+# --------------------------------------------------------------------------------------------
+# Faults: read-only store, full disk (issue 19 item 10)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smoke_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("faults") / "smoke"
+    assert run_sweep(SMOKE, out, workers=1, quiet=True).ok == 8
+    return out
+
+
+def _copy_store(store: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "smoke"
+    shutil.copytree(store, target)
+    return target
+
+
+def _no_partial_output(store: Path) -> None:
+    leftovers = [p.name for p in store.iterdir() if "analysis" in p.name]
+    assert leftovers == [], leftovers
+
+
+@pytest.mark.slow
+def test_read_only_store_is_one_line(
+    smoke_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli
+) -> None:
+    import errno
+
+    store = _copy_store(smoke_store, tmp_path)
+    real_mkdir = Path.mkdir
+
+    def read_only(self: Path, *args, **kwargs) -> None:
+        if self.parent == store or self == store / "analysis":
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    proc = cli("analyze", str(store))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Read-only file system" in lines[0], proc.stderr
+    _no_partial_output(store)
+
+
+@pytest.mark.slow
+def test_full_disk_leaves_no_partial_analysis(
+    smoke_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli
+) -> None:
+    import errno
+
+    store = _copy_store(smoke_store, tmp_path)
+    assert cli("analyze", str(store), "--no-figures").returncode == 0  # an earlier analysis
+    earlier = {p.name: p.read_bytes() for p in (store / "analysis").iterdir()}
+    real_to_csv = pd.DataFrame.to_csv
+
+    def full(self: pd.DataFrame, path=None, *args, **kwargs):
+        if path is not None and Path(path).name == "response.csv":
+            Path(path).write_text("outcome,parameter\n")  # what got out before the disk filled
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_to_csv(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    proc = cli("analyze", str(store), "--no-figures")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0], proc.stderr
+    # the earlier analysis is untouched and nothing half-written sits beside it
+    assert {p.name: p.read_bytes() for p in (store / "analysis").iterdir()} == earlier
+    assert [p.name for p in store.iterdir() if p.name.startswith(".analysis")] == []

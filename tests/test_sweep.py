@@ -26,7 +26,7 @@ import yaml
 import sim.cli
 import sim.experiments.sweep
 from sim.experiments.experiment import load_experiment, run_id, run_seed
-from sim.experiments.sweep import FAIL_ENV, SweepError, load_sweep, run_one, run_sweep
+from sim.experiments.sweep import SweepError, load_sweep, run_one, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.yaml"
@@ -165,32 +165,74 @@ def test_same_results_on_every_executor(tmp_path: Path, smoke_serial: Path, mode
         assert "processes" in proc.stderr
 
 
+FAILING = ("p1-r0", "p3-r1")
+
+
+def _seeds(run_ids: tuple[str, ...]) -> list[int]:
+    out = []
+    for rid in run_ids:
+        point, replicate = (int(x[1:]) for x in rid.split("-"))
+        out.append(run_seed(2024, point, replicate))
+    return out
+
+
 @pytest.mark.slow
-def test_failed_run_is_recorded_and_exit_status_1(tmp_path: Path) -> None:
+def test_failed_runs_in_worker_processes_are_recorded(tmp_path: Path) -> None:
+    from faults import FailingRuns
+
+    from sim.experiments.executors import ProcessExecutor
+
     out = tmp_path / "failing"
-    proc = _cli(
-        "sweep", str(SMOKE), "--out", str(out), "--workers", "2", env={FAIL_ENV: "p1-r0,p3-r1"}
-    )
+    executor = FailingRuns(ProcessExecutor(2), _seeds(FAILING))
+    try:
+        summary = run_sweep(SMOKE, out, executor=executor, quiet=True)
+    finally:
+        executor.close()
+    assert (summary.ran, summary.ok, summary.failed, summary.exit_code) == (8, 6, 2, 1)
+    res = load_sweep(out)
+    failed = res.runs[res.runs["status"] == "failed"]
+    assert sorted(failed["run_id"]) == sorted(FAILING)
+    assert failed["error"].str.contains("RuntimeError: injected failure").all()
+    assert res.runs["worker"].nunique() >= 1
+    assert sorted(res.outcomes["run_id"]) == sorted(set(res.runs["run_id"]) - set(FAILING))
+
+
+def test_failed_run_is_recorded_and_exit_status_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli
+) -> None:
+    real = sim.experiments.sweep.simulate
+    fail = set(_seeds(FAILING))
+
+    def failing(scenario, overrides=None, seed=None, **kw):
+        if seed in fail:
+            raise RuntimeError(f"injected failure for seed {seed}")
+        return real(scenario, overrides, seed, **kw)
+
+    out = tmp_path / "failing"
+    monkeypatch.setattr(sim.experiments.sweep, "simulate", failing)
+    proc = cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "2 failed" in proc.stderr and "p1-r0" in proc.stderr
     res = load_sweep(out)
     assert len(res.runs) == 8
     failed = res.runs[res.runs["status"] == "failed"]
-    assert sorted(failed["run_id"]) == ["p1-r0", "p3-r1"]
+    assert sorted(failed["run_id"]) == sorted(FAILING)
     assert failed["error"].str.contains("injected failure").all()
     assert failed["error"].str.contains("RuntimeError").all()
-    assert sorted(res.outcomes["run_id"]) == sorted(set(res.runs["run_id"]) - {"p1-r0", "p3-r1"})
+    assert sorted(res.outcomes["run_id"]) == sorted(set(res.runs["run_id"]) - set(FAILING))
     assert json.loads((out / "sweep.json").read_text())["counts"]["failed"] == 2
     assert len(res.table()) == 6 and len(res.table(None)) == 8
-    # rerunning keeps the failures; --retry-failed runs them again (the hook is now off)
-    again = _cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet")
+    # rerunning keeps the failures; --retry-failed runs them again (the fault is gone)
+    again = cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--quiet")
     assert again.returncode == 1
-    retry = _cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--retry-failed")
+    monkeypatch.setattr(sim.experiments.sweep, "simulate", real)
+    retry = cli("sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--retry-failed")
     assert retry.returncode == 0, retry.stderr
     res = load_sweep(out)
     assert len(res.runs) == 8 and set(res.runs["status"]) == {"ok"}
     assert len(res.outcomes) == 8 and res.outcomes["run_id"].is_unique
+    assert len(res.timeseries) == 8 * 37  # one copy of every run's rows after the retry
 
 
 @pytest.mark.parametrize(("commit_every", "parts"), [(0.0, 4), (3600.0, 1)])
@@ -421,18 +463,20 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    import sim.experiments.store
+
     out = tmp_path / "full"
-    real_write = sim.experiments.sweep.pq.write_table
+    real_write = sim.experiments.store.write_file
     writes = {"n": 0}
 
-    def fill_up(table: object, where: object, *args: object, **kwargs: object) -> None:
-        if ".part-" in str(where):  # parts: the first batch (outcomes, series, runs) fits
+    def fill_up(path: Path, payload: bytes) -> None:
+        if ".part-" in str(path):  # parts: the first batch (outcomes, series, runs) fits
             writes["n"] += 1
             if writes["n"] > 3:
                 raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(table, where, *args, **kwargs)
+        real_write(path, payload)
 
-    monkeypatch.setattr(sim.experiments.sweep.pq, "write_table", fill_up)
+    monkeypatch.setattr(sim.experiments.store, "write_file", fill_up)
     args = ["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--batch-size", "2"]
     args += ["--commit-every", "0"]
     code = sim.cli.main([*args, "--quiet"])
@@ -444,7 +488,7 @@ def test_full_disk_stops_cleanly_keeps_committed_runs_and_resumes(
     assert len(res.runs) == 2 and set(res.runs["status"]) == {"ok"}
     assert sorted(res.outcomes["run_id"]) == sorted(res.runs["run_id"])
 
-    monkeypatch.setattr(sim.experiments.sweep.pq, "write_table", real_write)  # space freed: resume
+    monkeypatch.setattr(sim.experiments.store, "write_file", real_write)  # space freed: resume
     assert sim.cli.main([*args, "--quiet"]) == 0
     res, ref = load_sweep(out), load_sweep(smoke_serial)
     assert len(res.runs) == 8 and res.runs["run_id"].is_unique

@@ -7,7 +7,7 @@ plotting) inside the command function, so that ``--help`` and ``ddsim validate``
 argparse lives only in this package.
 
 Convention: bad user input raises `sim.errors.InputError`; `main` prints its one-line
-message to stderr and exits 2, with no traceback.
+message to stderr and exits 2, with no traceback. Ctrl-C prints one line and exits 130.
 """
 
 from __future__ import annotations
@@ -59,8 +59,16 @@ def _will_use_process_pool(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the exit code (2 for bad input, with a one-line message)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the CLI and return the exit code (2 for bad input, with a one-line message;
+    130 after Ctrl-C, also one line)."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # before a command set up its own clean-up
+        print("ddsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     if _will_use_process_pool(argv):
         from sim.experiments.executors import start_fork_server
 

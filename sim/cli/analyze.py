@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from sim.cli.options import examples, paragraph
 
@@ -35,14 +36,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """``ddsim analyze``: figures, tables, a summary and report.html of a sweep."""
+    """``ddsim analyze``: figures, tables, a summary and report.html of a sweep; 0 done, 1 no
+    finished run, 2 not a store or the analysis cannot be written (nothing partial is left)."""
+    from sim.cli.options import os_reason
     from sim.experiments.analysis import analyze
+    from sim.experiments.store import DamagedStoreWarning
     from sim.experiments.sweep import load_sweep
     from sim.reports.analysis_figures import sweep_drawer
 
-    draw = None if args.no_figures else sweep_drawer(load_sweep(args.sweep_dir))
-    report = analyze(args.sweep_dir, args.out, draw=draw)
-    page = _write_report(args, report)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DamagedStoreWarning)
+        try:
+            draw = None if args.no_figures else sweep_drawer(load_sweep(args.sweep_dir))
+            report = analyze(args.sweep_dir, args.out, draw=draw)
+            page = _write_report(args, report)
+        except OSError as exc:
+            print(
+                f"ddsim analyze: cannot write the analysis of {args.sweep_dir}: {os_reason(exc)}; "
+                "nothing was written",
+                file=sys.stderr,
+            )
+            return 2
+    seen = set()
+    for warning in caught:
+        if issubclass(warning.category, DamagedStoreWarning) and str(warning.message) not in seen:
+            seen.add(str(warning.message))
+            print(f"ddsim analyze: warning: {warning.message}", file=sys.stderr)
     if not args.quiet:
         print(report.summary)
         constant = _constant(report.out)

@@ -20,9 +20,11 @@ from sim.cli.options import (
     positive_int,
     seed_value,
 )
+from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
 from sim.core.scenario import Scenario
 from sim.errors import InputError
 from sim.running.replay import compare_tables, run_tables
+from sim.running.resources import check_run_memory, estimate_run_bytes
 from sim.running.rundir import (
     DEFAULT_DYAD_INTERVAL,
     ERROR_FILE,
@@ -42,7 +44,7 @@ from sim.running.rundir import (
     write_outputs,
     write_scenario,
 )
-from sim.running.simulate import prepare_scenario, simulate
+from sim.running.simulate import check_recording, prepare_scenario, simulate
 from sim.scenarios.loader import DEFAULT_SCENARIO, load_scenario, scenario_hash
 
 RUN_EPILOG = """\
@@ -144,6 +146,7 @@ class RunPlan:
     quiet: bool
     options: dict[str, Any]
     replay_of: Path | None = None
+    original_tables: dict[str, Any] | None = None  # the checked tables of a replayed run
 
 
 def plan_run(args: argparse.Namespace) -> RunPlan:
@@ -172,6 +175,8 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         overrides=overrides,
         record_every=args.every,
     )
+    check_recording(world, record_dyads)
+    check_memory(world, record_dyads, source=str(world.path or scenario_arg), figures=args.plots)
     target = args.out if args.out is not None else default_run_dir(world.name)
     check_output_target(Path(target))
     options = {
@@ -230,14 +235,33 @@ def _progress_bar(world: Scenario, enabled: bool) -> Iterator[Callable[[int], No
         yield lambda k: progress.update(task, completed=k)
 
 
+def check_memory(world: Scenario, record_dyads: int, *, source: str, figures: bool) -> None:
+    """Refuse (InputError) a run that cannot fit in this machine's memory."""
+    size = estimate_run_bytes(
+        len(world.states),
+        steps=world.steps,
+        record_every=world.parameters.record_every,
+        record_dyads=record_dyads,
+        figures=figures,
+    )
+    check_run_memory(size, what=f"{source}: {len(world.states)} states, {world.steps} steps")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """``ddsim run``: 0 when done, 1 when the run crashed, 2 for bad input (nothing written)."""
-    try:
-        plan = plan_replay(args) if getattr(args, "replay", None) is not None else plan_run(args)
-    except InputError as exc:
-        print(f"ddsim run: {exc}", file=sys.stderr)
-        return 2
-    return execute_run(plan)
+    """``ddsim run``: 0 when done, 1 when the run crashed, 2 for bad input (nothing
+    written), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    with sigterm_as_interrupt() as signals:
+        try:
+            replay = getattr(args, "replay", None) is not None
+            plan = plan_replay(args) if replay else plan_run(args)
+        except InputError as exc:
+            print(f"ddsim run: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("ddsim run: interrupted; nothing was written", file=sys.stderr)
+            return SIGTERM_EXIT if signals["terminated"] else 130
+        code = execute_run(plan)
+    return SIGTERM_EXIT if code == 130 and signals["terminated"] else code
 
 
 def execute_run(plan: RunPlan) -> int:
@@ -279,7 +303,9 @@ def execute_run(plan: RunPlan) -> int:
             sim_start = time.perf_counter()
             phase = "simulate"
             with _progress_bar(world, interactive) as progress:
-                results = simulate(world, record_dyads=plan.record_dyads, progress=progress)
+                results = simulate(
+                    world, record_dyads=plan.record_dyads, dyad_snapshots=True, progress=progress
+                )
             phase = "write"
             manifest["run_time_s"] = round(time.perf_counter() - sim_start, 3)
             status = _status(interactive, "Writing tables and figures")
@@ -313,7 +339,7 @@ def execute_run(plan: RunPlan) -> int:
     for name, err in manifest.get("figure_errors", {}).items():
         print(f"ddsim run: warning: figure {name} could not be drawn: {err}", file=sys.stderr)
     if plan.replay_of is not None:
-        return finish_replay(plan.replay_of, final)
+        return finish_replay(plan.replay_of, final, before=plan.original_tables)
     if plan.quiet:
         print(final)
         return 0
@@ -382,6 +408,7 @@ def plan_replay(args: argparse.Namespace) -> RunPlan:
     scenario_file = original / SCENARIO_FILE
     if not scenario_file.is_file():
         raise InputError(f"{original}: no {SCENARIO_FILE} to replay")
+    original_tables = run_tables(load_run(original))  # checked first: no rerun of a damaged run
     world = load_scenario(scenario_file)
     recorded = manifest.get("scenario") or {}
     if recorded.get("hash") and recorded["hash"] != scenario_hash(world):
@@ -394,6 +421,7 @@ def plan_replay(args: argparse.Namespace) -> RunPlan:
     if fmt not in FORMATS:
         raise InputError(f"{original}: unknown table format {fmt!r} in {MANIFEST_FILE}")
     record_dyads = int(manifest.get("record_dyads") or 0)
+    check_recording(world, record_dyads)
     recorded_options = manifest.get("options") or {}
     plots = bool(args.plots and recorded_options.get("plots", True))  # figures as before
     svg = bool(args.svg or (plots and recorded_options.get("svg", False)))
@@ -420,6 +448,7 @@ def plan_replay(args: argparse.Namespace) -> RunPlan:
         quiet=True,
         options=options,
         replay_of=original,
+        original_tables=original_tables,
     )
 
 
@@ -442,10 +471,12 @@ def _warn_versions(recorded: Mapping[str, str]) -> None:
         )
 
 
-def finish_replay(original: Path, replay_dir: Path) -> int:
-    """Compare the saved tables of `original` and its replay; print the verdict, record it
-    in the replay's manifest, and return 0 when identical, else 1."""
-    before = run_tables(load_run(original))
+def finish_replay(original: Path, replay_dir: Path, *, before: dict[str, Any] | None = None) -> int:
+    """Compare the saved tables of `original` (`before`, when already loaded) and its
+    replay; print the verdict, record it in the replay's manifest, and return 0 when
+    identical, else 1."""
+    if before is None:
+        before = run_tables(load_run(original))
     after = run_tables(load_run(replay_dir))
     problems = compare_tables(before, after)
     n_tables = len(set(before) | set(after))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sim.cli.options import examples, paragraph, positive_int, seconds
-from sim.experiments.sweep import COMMIT_SECONDS, run_sweep
+from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
+from sim.experiments.defaults import COMMIT_SECONDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=paragraph(
             "Run every (design point, replicate) of an experiment file and stream the "
             "results to a Parquet store. Rerunning the same command resumes: finished runs are "
-            "skipped. Exit status: 0 all runs ok, 1 some runs failed, 2 bad input."
+            "skipped, damaged ones run again. Exit status: 0 all runs ok, 1 some runs failed, "
+            "2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."
         ),
         epilog=examples(
             "ddsim sweep experiments/smoke.yaml --out sweeps/smoke     then: ddsim analyze sweeps/smoke",
@@ -78,18 +81,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """``ddsim sweep``: run or resume a sweep; 0 all ok, 1 some runs failed, 2 bad input."""
-    summary = run_sweep(
-        args.experiment,
-        args.out,
-        workers=args.workers,
-        replicates=args.replicates,
-        scheduler=args.scheduler,
-        dask_local=args.dask_local,
-        quiet=args.quiet,
-        force_new=args.force_new,
-        retry_failed=args.retry_failed,
-        batch_size=args.batch_size,
-        commit_every=args.commit_every,
-    )
+    """``ddsim sweep``: run or resume a sweep; 0 all ok, 1 some runs failed, 2 bad input,
+    130 interrupted, 143 terminated (the store is closed cleanly either way)."""
+    from sim.experiments.sweep import run_sweep
+
+    with sigterm_as_interrupt() as signals:
+        try:
+            summary = run_sweep(
+                args.experiment,
+                args.out,
+                workers=args.workers,
+                replicates=args.replicates,
+                scheduler=args.scheduler,
+                dask_local=args.dask_local,
+                quiet=args.quiet,
+                force_new=args.force_new,
+                retry_failed=args.retry_failed,
+                batch_size=args.batch_size,
+                commit_every=args.commit_every,
+            )
+        except KeyboardInterrupt:  # while starting (design, store) or after the last commit
+            print("ddsim sweep: interrupted; rerun the same command to resume", file=sys.stderr)
+            return SIGTERM_EXIT if signals["terminated"] else 130
+    if summary.interrupted and signals["terminated"]:
+        return SIGTERM_EXIT
     return summary.exit_code

@@ -22,7 +22,11 @@ Tables are written as CSV and Parquet.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import os
+import secrets
+import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -399,32 +403,68 @@ FigureDrawer = Callable[[dict[str, pd.DataFrame], Sequence[dict], Sequence[str],
 files written (`sim.reports.analysis_figures.draw_analysis`)."""
 
 
+def _publish(staging: Path, out: Path) -> None:
+    """Move the files written to `staging` into `out`, summary.md last (its presence says
+    the analysis is complete, so an old one is removed first); remove `staging`."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.md").unlink(missing_ok=True)
+    names = sorted(p.name for p in staging.iterdir())
+    for name in [n for n in names if n != "summary.md"] + ["summary.md"]:
+        os.replace(staging / name, out / name)
+    staging.rmdir()
+
+
 def analyze(
     sweep_dir: str | Path, out: str | Path | None = None, *, draw: FigureDrawer | None = None
 ) -> AnalysisReport:
-    """Analyse a sweep directory; write tables, summary.md and (with `draw`) figures."""
+    """Analyse a sweep directory; write tables, summary.md and (with `draw`) figures.
+
+    Everything is written to a hidden staging directory next to `out` and moved in when
+    complete: an OSError (read-only store, full disk) propagates and leaves no partial
+    file behind."""
     res = load_sweep(sweep_dir)
+    final = Path(out) if out is not None else Path(sweep_dir) / "analysis"
+    staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging.mkdir()
+    try:
+        report = _analyze(res, Path(sweep_dir), staging, draw)
+        _publish(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return dataclasses.replace(report, out=final, files=[final / f.name for f in report.files])
+
+
+def _analyze(
+    res: SweepResults, sweep_dir: Path, out: Path, draw: FigureDrawer | None
+) -> AnalysisReport:
     man = res.manifest
-    out = Path(out) if out is not None else Path(sweep_dir) / "analysis"
-    out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     params = res.parameters
     outcome_specs = man.get("outcomes", [])
     outcomes = [o["name"] for o in outcome_specs]
     kind = man.get("design", {}).get("type", "grid")
-    tab = res.table("ok")
+    ok_runs = res.runs[res.runs["status"] == "ok"] if len(res.runs) else res.runs
+    tab = ok_runs.merge(res.outcomes, on="run_id", how="inner")  # the runs used
     n_failed = int((res.runs["status"] != "ok").sum()) if len(res.runs) else 0
     n_total = int(man.get("n_runs", len(res.runs)))
     notes: list[str] = []
 
     head = [
-        f"# Sweep analysis: {man.get('name', Path(sweep_dir).name)}",
+        f"# Sweep analysis: {man.get('name', sweep_dir.name)}",
         "",
         f"- scenario: {man.get('scenario', {}).get('name', '?')} ({man.get('steps', '?')} steps), "
         f"design: {kind}, {man.get('n_points', '?')} points x {man.get('replicates', '?')} replicates",
-        f"- runs: {len(tab)} ok, {n_failed} failed, {max(n_total - len(res.runs), 0)} not run (of {n_total})",
+        f"- runs: {len(tab)} ok and used, {n_failed} failed, "
+        f"{max(n_total - len(res.runs), 0)} not run or unreadable (of {n_total})",
         f"- parameters: {', '.join(params)}",
     ]
+    if res.damaged:
+        head.append(
+            f"- damaged: {len(res.damaged)} part file(s) of the store cannot be read "
+            f"({res.damaged[0]}); their runs are left out: rerun `ddsim sweep` to run them again"
+        )
     if tab.empty:
         text = "\n".join([*head, "", "No finished runs to analyse."]) + "\n"
         (out / "summary.md").write_text(text)

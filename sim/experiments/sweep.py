@@ -1,24 +1,14 @@
-"""Parameter sweeps: run an experiment's design, stream results to a resumable Parquet store.
+"""Parameter sweeps: run an experiment's design, stream results to a resumable store.
 
-``ddsim sweep FILE`` expands the experiment's design (`sim.experiments.experiment`), gives every run a
-seed that depends only on (root seed, design point, replicate), and runs the runs in
-batches on an executor (`sim.experiments.executors`: in-process, a local process pool, or Dask).
-Finished batches are committed to the output directory every `--commit-every` seconds
-(default 10) as Parquet part files (outcomes and time series first, then the runs part
-that makes them count; each written under a temporary name, fsynced and renamed), so the
-parent holds at most those seconds of results, a store has a few hundred files per hour
-rather than one per batch, and an interrupted or killed sweep resumes where it stopped
-when run again (a kill costs at most the uncommitted seconds of work).
-
-Store layout (``sweeps/<name>/`` by default; see docs/sweeps.md)::
-
-    sweep.json          manifest: experiment, design hash, seeds, counts, versions, command
-    experiment.yaml     copy of the experiment file
-    scenario.yaml       resolved base scenario (experiment overrides applied)
-    design.parquet      design points: point + one column per parameter
-    runs/part-*.parquet        run_id, point, replicate, seed, parameters, status, error, ...
-    outcomes/part-*.parquet    run_id + one column per named outcome (finished runs)
-    timeseries/part-*.parquet  run_id, step + the requested world metrics (when asked)
+``ddsim sweep FILE`` expands the experiment's design (`sim.experiments.experiment`), gives
+every run a seed that depends only on (root seed, design point, replicate), and runs the
+runs in batches on an executor (`sim.experiments.executors`: in-process, a local process
+pool, or Dask). Each run goes through the one simulation path,
+`sim.running.simulate.simulate`. Finished batches are committed to the store
+(`sim.experiments.store`: verified Parquet parts) every ``--commit-every`` seconds
+(default 10), so the parent holds at most those seconds of results and an interrupted,
+killed or damaged sweep resumes where it stopped when run again: a kill costs at most the
+uncommitted seconds of work, a damaged commit is moved aside and run again.
 
 `load_sweep` reads a store back as pandas DataFrames; `run_one` runs a single
 configuration and returns its outcomes (for benchmarks and notebooks).
@@ -33,8 +23,6 @@ import json
 import math
 import os
 import platform
-import secrets
-import shutil
 import socket
 import sys
 import time
@@ -50,11 +38,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from sim.errors import InputError
+from sim.experiments.defaults import (
+    COMMIT_SECONDS,
+    LOG_EVERY_SECONDS,
+    TARGET_TASK_SECONDS,
+    TASKS_PER_WORKER,
+)
 from sim.experiments.executors import (
     Executor,
+    ExecutorError,
+    check_scheduler_address,
     default_workers,
     make_executor,
     start_fork_server,
@@ -71,11 +65,25 @@ from sim.experiments.experiment import (
     run_id,
     run_seed,
 )
+from sim.experiments.store import (
+    STORE_FORMAT,
+    SweepError,
+    SweepResults,
+    SweepStore,
+    load_sweep,
+    os_reason,
+    table_schemas,
+    write_atomic,
+)
+from sim.running.resources import check_sweep_memory
+from sim.running.simulate import simulate, steps_per_year
 from sim.scenarios import loader
 
 __all__ = [
+    "COMMIT_SECONDS",
     "RunContext",
     "SweepError",
+    "SweepOptions",
     "SweepResults",
     "SweepSummary",
     "load_sweep",
@@ -84,25 +92,8 @@ __all__ = [
     "run_sweep",
 ]
 
-STORE_FORMAT = "ddsim-sweep/1"
-TABLES = ("runs", "outcomes", "timeseries")
-STORE_ENTRIES = (
-    "sweep.json",
-    "experiment.yaml",
-    "scenario.yaml",
-    "design.parquet",
-    *TABLES,
-    "analysis",
-)
-TARGET_TASK_SECONDS = 1.5
-TASKS_PER_WORKER = 4
-COMMIT_SECONDS = 10.0  # default: results wait at most this long in the parent before a commit
-FAIL_ENV = "DDSIM_SWEEP_FAIL"  # test hook: comma-separated run ids that raise on purpose
-LOG_EVERY_SECONDS = 30.0
-
-
-class SweepError(InputError):
-    """A sweep cannot start or continue (store belongs to another design, is locked, ...)."""
+DESIGN_HASH_RULE = 2  # 1 (no key): JSON of every point; 2: the columns' bytes (see design_digest)
+TASK_CHUNK = 10_000  # design points turned into tasks at a time
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,9 +110,6 @@ class RunContext:
     paths: tuple[str, ...]
     outcomes: tuple[OutcomeSpec, ...]
     timeseries: tuple[str, ...]
-    total_steps: int
-    steps_per_year: float
-    fail_runs: frozenset[str] = frozenset()
 
 
 # one task: (run_id, point, replicate, seed, parameter values in `paths` order)
@@ -130,11 +118,12 @@ Task = tuple[str, int, int, int, tuple[Any, ...]]
 
 @dataclass
 class BatchResult:
-    """What a worker sends back for one batch (row lists, small)."""
+    """What a worker sends back for one batch: run rows, outcome rows and the time series
+    as one array per run and column (numpy arrays pickle far faster than lists)."""
 
     runs: list[dict[str, Any]]
     outcomes: list[dict[str, Any]]
-    timeseries: dict[str, list] | None
+    timeseries: dict[str, list[np.ndarray]] | None
 
     @classmethod
     def merged(cls, results: Sequence[BatchResult]) -> BatchResult:
@@ -151,41 +140,38 @@ class BatchResult:
         return [r["wall_time"] for r in self.runs]
 
 
-def _simulate(ctx: RunContext, overrides: Mapping[str, Any], seed: int) -> Any:
-    from sim.core.model import DiplomacyModel
-
-    tree = loader.apply_overrides(ctx.base, overrides, source=ctx.source)
-    scenario = loader.scenario_from_dict(tree, ctx.source)
-    return DiplomacyModel(scenario, rng=seed).run()
+def run_outcomes(results: Any, specs: Sequence[OutcomeSpec]) -> dict[str, float]:
+    """One run's outcomes, per year and per window in the run's own steps and time unit."""
+    world = results.scenario
+    return compute_outcomes(
+        results,
+        specs,
+        total_steps=int(world.steps),
+        steps_per_year=steps_per_year(world.time_unit),
+    )
 
 
 def run_batch(ctx: RunContext, tasks: Sequence[Task]) -> BatchResult:
     """Run a batch of runs; a run that raises is recorded as failed (with its traceback)."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     runs, outs = [], []
-    series: dict[str, list] | None = (
+    series: dict[str, list[np.ndarray]] | None = (
         {"run_id": [], "step": [], **{m: [] for m in ctx.timeseries}} if ctx.timeseries else None
     )
     for rid, point, replicate, seed, values in tasks:
         t0 = time.perf_counter()
         status, error = "ok", None
         try:
-            if rid in ctx.fail_runs:
-                raise RuntimeError(f"injected failure for run {rid} ({FAIL_ENV})")
-            results = _simulate(ctx, dict(zip(ctx.paths, values, strict=True)), seed)
-            values_out = compute_outcomes(
-                results,
-                ctx.outcomes,
-                total_steps=ctx.total_steps,
-                steps_per_year=ctx.steps_per_year,
+            results = simulate(
+                ctx.base, dict(zip(ctx.paths, values, strict=True)), seed, source=ctx.source
             )
-            outs.append({"run_id": rid, **values_out})
+            outs.append({"run_id": rid, **run_outcomes(results, ctx.outcomes)})
             if series is not None:
                 world = results.world
-                series["run_id"].extend([rid] * len(world))
-                series["step"].extend(world["step"].tolist())
+                series["run_id"].append(np.full(len(world), rid, dtype=object))
+                series["step"].append(world["step"].to_numpy(dtype=np.int64))
                 for m in ctx.timeseries:
-                    series[m].extend(world[m].astype(float).tolist())
+                    series[m].append(world[m].to_numpy(dtype=float))
         except Exception:  # noqa: BLE001 - every failure is recorded, the sweep goes on
             status, error = "failed", traceback.format_exc()
         runs.append(
@@ -223,253 +209,120 @@ def run_one(
     over = dict(overrides or {})
     if steps is not None:
         over["steps"] = int(steps)
-    tree = loader.apply_overrides(base_dict, over, source=source)
-    scenario = loader.scenario_from_dict(tree, source)
-    from sim.core.model import DiplomacyModel
+    results = simulate(base_dict, over, int(seed), source=source)
+    return run_outcomes(results, tuple(outcomes or default_outcomes()))
 
-    results = DiplomacyModel(scenario, rng=int(seed)).run()
-    spy = 12.0 / loader.TIME_UNITS.get(scenario.time_unit, 1)
-    return compute_outcomes(
-        results,
-        tuple(outcomes or default_outcomes()),
-        total_steps=scenario.steps,
-        steps_per_year=spy,
+
+def batch_tables(
+    result: BatchResult, schemas: Mapping[str, pa.Schema], param_names: Sequence[str]
+) -> dict[str, pa.Table]:
+    """The Arrow tables of one commit from the rows of finished batches."""
+    tables: dict[str, pa.Table] = {}
+    if result.outcomes:
+        out = {c: [row.get(c) for row in result.outcomes] for c in schemas["outcomes"].names}
+        tables["outcomes"] = pa.Table.from_pydict(out, schema=schemas["outcomes"])
+    if result.timeseries is not None and result.timeseries["run_id"]:
+        cols = {k: np.concatenate(v) for k, v in result.timeseries.items()}
+        tables["timeseries"] = pa.Table.from_pydict(cols, schema=schemas["timeseries"])
+    fixed = ("run_id", "point", "replicate", "seed", "status", "error", "wall_time")
+    cols: dict[str, list] = {c: [row[c] for row in result.runs] for c in fixed}
+    cols["worker"] = [row["worker"] for row in result.runs]
+    cols["finished"] = [row["finished"] for row in result.runs]
+    for k, name in enumerate(param_names):
+        cols[name] = [row["values"][k] for row in result.runs]
+    tables["runs"] = pa.Table.from_pydict(
+        {c: cols[c] for c in schemas["runs"].names}, schema=schemas["runs"]
     )
+    return tables
 
 
 # --------------------------------------------------------------------------------------------
-# The store
+# The design: points, hash, tasks
 # --------------------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def expand_points(exp: Experiment) -> DesignPoints:
+    """The design points, as `expand_design` gives them; a grid is built column by column
+    from each parameter's own values (numpy indexing) instead of a Python tuple per point,
+    which took 137 s and 2.4 GB for a grid of 10^7 points."""
+    if exp.design.type != "grid" or not exp.parameters:
+        return expand_design(exp)
+    columns = [
+        expand_design(dataclasses.replace(exp, parameters=(p,))).values[p.name]
+        for p in exp.parameters
+    ]
+    sizes = [len(c) for c in columns]
+    n = math.prod(sizes)
+    data: dict[str, Any] = {"point": np.arange(n, dtype=np.int64)}
+    inner = n
+    for spec, column, size in zip(exp.parameters, columns, sizes, strict=True):
+        inner //= size  # points per value of this parameter (later ones vary faster)
+        index = np.tile(np.repeat(np.arange(size), inner), n // (size * inner) if n else 0)
+        data[spec.name] = column.array.take(index)
+    return DesignPoints(pd.DataFrame(data), None, None)
 
 
-def _fsync(path: Path) -> None:
-    """Flush a file (or directory entry) to disk; a no-op where unsupported."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. directories on Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
+def _json_hash(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    _fsync(tmp)
-    os.replace(tmp, path)
+def design_digest(points: DesignPoints) -> str:
+    """sha256 of the design points' columns (name, dtype and the values' bytes): seconds
+    for 10^7 points, where JSON of every point took minutes and gigabytes."""
+    digest = hashlib.sha256()
+    for name, column in points.values.items():
+        digest.update(f"{name}\x00{column.dtype}\x00".encode())
+        values = column.to_numpy()
+        if values.dtype.kind in "biuf":
+            digest.update(np.ascontiguousarray(values).tobytes())
+        else:
+            digest.update("\x1f".join(map(str, values)).encode())
+    return digest.hexdigest()
 
 
-def _arrow_type(dtype: Any) -> pa.DataType:
-    if pd.api.types.is_bool_dtype(dtype):
-        return pa.bool_()
-    if pd.api.types.is_integer_dtype(dtype):
-        return pa.int64()
-    if pd.api.types.is_float_dtype(dtype):
-        return pa.float64()
-    return pa.string()
+@dataclass
+class SweepDesign:
+    """An experiment's expanded design and its hashes (what decides the runs)."""
+
+    points: DesignPoints
+    digest: str
+    hash: str
+    sections: dict[str, str]
+
+    @classmethod
+    def of(cls, exp: Experiment) -> SweepDesign:
+        """Expand and hash the design of `exp`."""
+        points = expand_points(exp)
+        digest = design_digest(points)
+        sections = {k: _json_hash(v) for k, v in exp.fingerprint().items()}
+        sections["points"] = digest
+        return cls(points, digest, _json_hash({"sections": sections}), sections)
+
+    def matches(self, manifest: Mapping[str, Any], exp: Experiment) -> bool:
+        """Whether a stored sweep's manifest has this design (stores of the first hash rule
+        are compared by that rule)."""
+        if manifest.get("design_hash_rule") == DESIGN_HASH_RULE:
+            return manifest.get("design_hash") == self.hash
+        return manifest.get("design_hash") == exp.design_hash(self.points)
 
 
-class SweepStore:
-    """A sweep's output directory: manifest, design and partitioned Parquet tables."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock_fh: Any = None
-
-    # --- files ----------------------------------------------------------------------------
-    @property
-    def manifest_path(self) -> Path:
-        """Path of sweep.json."""
-        return self.path / "sweep.json"
-
-    def exists(self) -> bool:
-        """True when the directory holds a sweep (has sweep.json)."""
-        return self.manifest_path.is_file()
-
-    def read_manifest(self) -> dict[str, Any]:
-        """The manifest (sweep.json) as a dict."""
-        try:
-            return json.loads(self.manifest_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise SweepError(
-                f"{self.manifest_path}: cannot read the sweep manifest ({exc})"
-            ) from None
-
-    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
-        """Replace sweep.json atomically."""
-        _write_atomic(
-            self.manifest_path, (json.dumps(manifest, indent=2, default=str) + "\n").encode()
-        )
-
-    def parts(self, table: str) -> list[Path]:
-        """Committed-looking part files of one table, in commit order."""
-        folder = self.path / table
-        if not folder.is_dir():
-            return []
-        return sorted(
-            p for p in folder.iterdir() if p.name.startswith("part-") and p.suffix == ".parquet"
-        )
-
-    def lock(self) -> None:
-        """Take an exclusive lock on the store (one sweep process writes at a time)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path / ".lock", "a+")  # noqa: SIM115 - held for the sweep's lifetime
-        try:
-            import fcntl
-
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover - Windows: no locking
-            pass
-        except OSError:
-            fh.close()
-            raise SweepError(
-                f"{self.path}: another ddsim sweep is writing to this directory"
-            ) from None
-        self._lock_fh = fh
-
-    def unlock(self) -> None:
-        """Release the lock."""
-        if self._lock_fh is not None:
-            self._lock_fh.close()
-            self._lock_fh = None
-
-    def reset(self) -> None:
-        """Delete the sweep's own files (for --force-new); other files are left alone."""
-        for name in STORE_ENTRIES:
-            target = self.path / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-
-    def clean(self) -> int:
-        """Remove temporary files and parts whose runs part was never committed; return count."""
-        committed = {p.name for p in self.parts("runs")}
-        removed = 0
-        for table in TABLES:
-            folder = self.path / table
-            if not folder.is_dir():
-                continue
-            for p in folder.iterdir():
-                if p.name.endswith(".tmp") or (
-                    table != "runs" and p.name.startswith("part-") and p.name not in committed
-                ):
-                    p.unlink(missing_ok=True)
-                    removed += 1
-        return removed
-
-    # --- reading ----------------------------------------------------------------------------
-    def read_runs(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """All committed runs rows (latest row per run id), optionally only some columns."""
-        frames = []
-        for p in self.parts("runs"):
-            try:
-                frames.append(
-                    pq.read_table(p, columns=list(columns) if columns else None).to_pandas()
-                )
-            except (OSError, pa.ArrowException) as exc:
-                print(f"warning: skipping unreadable part {p} ({exc})", file=sys.stderr)
-        if not frames:
-            return pd.DataFrame(columns=list(columns) if columns else ["run_id", "status"])
-        runs = pd.concat(frames, ignore_index=True)
-        return runs.drop_duplicates("run_id", keep="last").reset_index(drop=True)
-
-    def read_table(self, table: str) -> pd.DataFrame:
-        """A results table from its parts that have a committed runs part."""
-        committed = {p.name for p in self.parts("runs")}
-        files = [p for p in self.parts(table) if p.name in committed]
-        if not files:
-            return pd.DataFrame()
-        import pyarrow.dataset as ds
-
-        try:
-            frame = ds.dataset([str(f) for f in files], format="parquet").to_table().to_pandas()
-        except (OSError, pa.ArrowException):
-            frames = []
-            for f in files:
-                with contextlib.suppress(OSError, pa.ArrowException):
-                    frames.append(pq.read_table(f).to_pandas())
-            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return frame
-
-    # --- writing ----------------------------------------------------------------------------
-    def commit(
-        self, result: BatchResult, schemas: Mapping[str, pa.Schema], param_names: Sequence[str]
-    ) -> None:
-        """Write one batch: outcomes and time series parts, then the runs part (the commit)."""
-        name = f"part-{time.time_ns():020d}-{secrets.token_hex(4)}.parquet"
-        if result.outcomes:
-            out = {c: [row.get(c) for row in result.outcomes] for c in schemas["outcomes"].names}
-            self._write_part(
-                "outcomes", name, pa.Table.from_pydict(out, schema=schemas["outcomes"])
-            )
-        if result.timeseries is not None and result.timeseries["run_id"]:
-            self._write_part(
-                "timeseries",
-                name,
-                pa.Table.from_pydict(result.timeseries, schema=schemas["timeseries"]),
-            )
-        cols: dict[str, list] = {c: [] for c in schemas["runs"].names}
-        for row in result.runs:
-            for c in (
-                "run_id",
-                "point",
-                "replicate",
-                "seed",
-                "status",
-                "error",
-                "wall_time",
-                "worker",
-                "finished",
-            ):
-                cols[c].append(row[c])
-            for pname, value in zip(param_names, row["values"], strict=True):
-                cols[pname].append(value)
-        self._write_part("runs", name, pa.Table.from_pydict(cols, schema=schemas["runs"]))
-
-    def _write_part(self, table: str, name: str, data: pa.Table) -> None:
-        folder = self.path / table
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.tmp"
-        pq.write_table(data, tmp)
-        _fsync(tmp)  # the data is on disk before the name says it is committed
-        os.replace(tmp, folder / name)
-        if table == "runs":
-            _fsync(folder)
-
-
-def _schemas(exp: Experiment, points: DesignPoints) -> dict[str, pa.Schema]:
-    params = [pa.field(p.name, _arrow_type(points.values[p.name].dtype)) for p in exp.parameters]
-    runs = pa.schema(
-        [
-            pa.field("run_id", pa.string()),
-            pa.field("point", pa.int64()),
-            pa.field("replicate", pa.int64()),
-            pa.field("seed", pa.int64()),
-            *params,
-            pa.field("status", pa.string()),
-            pa.field("error", pa.string()),
-            pa.field("wall_time", pa.float64()),
-            pa.field("worker", pa.string()),
-            pa.field("finished", pa.timestamp("ms", tz="UTC")),
-        ]
-    )
-    outcomes = pa.schema(
-        [pa.field("run_id", pa.string())] + [pa.field(o.name, pa.float64()) for o in exp.outcomes]
-    )
-    series = pa.schema(
-        [pa.field("run_id", pa.string()), pa.field("step", pa.int64())]
-        + [pa.field(m, pa.float64()) for m in exp.timeseries]
-    )
-    return {"runs": runs, "outcomes": outcomes, "timeseries": series}
+def _tasks(
+    exp: Experiment, points: DesignPoints, replicates: int, skip: set[str]
+) -> Iterator[Task]:
+    """Pending tasks in (point, replicate) order, skipping the run ids in ``skip``; points
+    are turned into Python values a chunk at a time."""
+    names = exp.parameter_names
+    for start in range(0, len(points), TASK_CHUNK):
+        chunk = points.values.iloc[start : start + TASK_CHUNK]
+        cols = [chunk[n].tolist() for n in names]
+        for k in range(len(chunk)):
+            point = start + k
+            values = tuple(c[k] for c in cols)
+            for rep in range(replicates):
+                rid = run_id(point, rep)
+                if rid not in skip:
+                    yield (rid, point, rep, run_seed(exp.seed, point, rep), values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,6 +426,39 @@ class _Progress:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SweepOptions:
+    """How to run a sweep (the ``ddsim sweep`` options); `check` validates them before
+    anything is created."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+    dask_local: bool = False
+    quiet: bool = False
+    force_new: bool = False
+    retry_failed: bool = False
+    batch_size: int | None = None
+    executor: Executor | None = None
+    command: Sequence[str] | None = None
+    commit_every: float = COMMIT_SECONDS
+
+    def check(self) -> None:
+        """Raise SweepError (or ExecutorError) for an invalid option."""
+        if self.batch_size is not None and self.batch_size < 1:
+            raise SweepError(f"--batch-size: expected an integer >= 1, got {self.batch_size}")
+        if self.workers is not None and self.workers < 1:
+            raise SweepError(f"--workers: expected an integer >= 1, got {self.workers}")
+        if not (self.commit_every >= 0 and math.isfinite(self.commit_every)):
+            raise SweepError(f"--commit-every: expected seconds >= 0, got {self.commit_every}")
+        if self.scheduler is not None:
+            check_scheduler_address(self.scheduler)
+
+    @property
+    def uses_dask(self) -> bool:
+        """Whether the runs go to Dask."""
+        return bool(self.scheduler or self.dask_local)
+
+
 @dataclass
 class SweepSummary:
     """What one `run_sweep` call did."""
@@ -587,6 +473,7 @@ class SweepSummary:
     seconds: float = 0.0
     interrupted: bool = False
     aborted: str | None = None
+    damaged_moved: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -596,6 +483,18 @@ class SweepSummary:
         if self.interrupted:
             return 130
         return 1 if self.failed_total or self.aborted else 0
+
+    def count(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Count finished runs (and remember the first failures)."""
+        for row in rows:
+            self.ran += 1
+            if row["status"] == "ok":
+                self.ok += 1
+                continue
+            self.failed += 1
+            if len(self.failures) < 5:
+                last = (row["error"] or "").strip().splitlines()
+                self.failures.append((row["run_id"], last[-1] if last else "error"))
 
 
 def _versions(extra: Iterable[str] = ()) -> dict[str, str]:
@@ -608,70 +507,16 @@ def _versions(extra: Iterable[str] = ()) -> dict[str, str]:
     return out
 
 
-def _hash(obj: Any) -> str:
-    text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _section_hashes(exp: Experiment, points: DesignPoints) -> dict[str, str]:
-    fp = exp.fingerprint()
-    out = {k: _hash(v) for k, v in fp.items()}
-    out["points"] = _hash(points.values.to_dict(orient="split"))
-    return out
-
-
-def _tasks(
-    exp: Experiment, points: DesignPoints, replicates: Iterable[int] | int, skip: set[str]
-) -> Iterator[Task]:
-    """Pending tasks in (point, replicate) order, skipping the run ids in ``skip``."""
-    names = exp.parameter_names
-    reps = range(replicates) if isinstance(replicates, int) else replicates
-    cols = [points.values[n].tolist() for n in names]
-    for point in range(len(points)):
-        values = tuple(c[point] for c in cols)
-        for rep in reps:
-            rid = run_id(point, rep)
-            if rid not in skip:
-                yield (rid, point, rep, run_seed(exp.seed, point, rep), values)
-
-
-def _prepare_store(
-    store: SweepStore, exp: Experiment, points: DesignPoints, design_hash: str, *, force_new: bool
-) -> dict | None:
-    """Check an existing store against this experiment; return its manifest (None if new)."""
-    if store.path.exists() and not store.path.is_dir():
-        raise SweepError(f"{store.path}: expected an output directory, got a file")
-    if not store.exists():
-        if store.path.is_dir() and any(p.name != ".lock" for p in store.path.iterdir()):
-            raise SweepError(
-                f"{store.path}: expected a new or existing sweep directory, got a non-empty directory without sweep.json; choose another --out"
-            )
-        return None
-    old = store.read_manifest()
-    if force_new:
-        store.reset()
-        return None
-    if old.get("format") != STORE_FORMAT:
-        raise SweepError(
-            f"{store.path}: expected a {STORE_FORMAT} store, got {old.get('format')!r}; use --force-new or another --out"
-        )
-    if old.get("design_hash") != design_hash:
-        new = _section_hashes(exp, points)
-        changed = [k for k, v in new.items() if old.get("section_hashes", {}).get(k) != v] or [
-            "design"
-        ]
-        raise SweepError(
-            f"{store.path}: expected the same experiment design as the sweep stored there "
-            f"(design hash {old.get('design_hash', '?')[:12]}), got a different one ({design_hash[:12]}; "
-            f"changed: {', '.join(changed)}); rerun with --force-new to discard the stored runs, "
-            "or choose another --out"
-        )
-    if int(old.get("replicates", 0)) > exp.replicates:
-        raise SweepError(
-            f"{store.path}: expected at least the {old['replicates']} replicates already stored, got "
-            f"{exp.replicates}; use --replicates {old['replicates']} (or more), --force-new or another --out"
-        )
-    return old
+def _load(experiment: str | Path | Experiment, replicates: int | None) -> Experiment:
+    if not isinstance(experiment, Experiment):
+        return load_experiment(experiment, replicates=replicates)
+    if replicates is not None:
+        return dataclasses.replace(experiment, replicates=replicates)
+    return experiment
 
 
 def run_sweep(
@@ -695,229 +540,319 @@ def run_sweep(
     ``executor`` overrides the one chosen from workers/scheduler/dask_local (tests use it);
     ``commit_every``: seconds finished results may wait in the parent before a commit
     (0: commit every batch as it arrives).
-    Raises ExperimentError / SweepError (InputError) for bad input or a mismatched store.
+    Raises ExperimentError / SweepError (InputError) for bad input or a mismatched store;
+    nothing is created before the options, the experiment and the scheduler address are
+    checked.
     """
+    options = SweepOptions(
+        workers=workers,
+        scheduler=scheduler,
+        dask_local=dask_local,
+        quiet=quiet,
+        force_new=force_new,
+        retry_failed=retry_failed,
+        batch_size=batch_size,
+        executor=executor,
+        command=command,
+        commit_every=commit_every,
+    )
+    options.check()
     if executor is None and uses_process_pool(workers, scheduler=scheduler, dask_local=dask_local):
         start_fork_server()  # the pool's fork server imports the model meanwhile
-    exp = (
-        experiment
-        if isinstance(experiment, Experiment)
-        else load_experiment(experiment, replicates=replicates)
+    exp = _load(experiment, replicates)
+    check_sweep_memory(
+        exp.base, workers=None if options.uses_dask else (workers or default_workers())
     )
-    if isinstance(experiment, Experiment) and replicates is not None:
-        exp = dataclasses.replace(exp, replicates=replicates)
-    if batch_size is not None and batch_size < 1:
-        raise SweepError(f"--batch-size: expected an integer >= 1, got {batch_size}")
-    if workers is not None and workers < 1:
-        raise SweepError(f"--workers: expected an integer >= 1, got {workers}")
-    if not (commit_every >= 0 and math.isfinite(commit_every)):
-        raise SweepError(f"--commit-every: expected seconds >= 0, got {commit_every}")
-    points = expand_design(exp)
-    design_hash = exp.design_hash(points)
+    design = SweepDesign.of(exp)
     store = SweepStore(out if out is not None else Path("sweeps") / exp.name)
     if store.path.exists() and not store.path.is_dir():
         raise SweepError(f"{store.path}: expected an output directory, got a file")
+    created = not store.path.exists()
     try:
         store.lock()
     except OSError as exc:
         raise SweepError(
-            f"cannot create the output directory {store.path}: {_os_reason(exc)}"
+            f"cannot create the output directory {store.path}: {os_reason(exc)}"
         ) from None
     try:
-        return _run_locked(
-            store,
-            exp,
-            points,
-            design_hash,
-            workers,
-            scheduler,
-            dask_local,
-            quiet,
-            force_new,
-            retry_failed,
-            batch_size,
-            executor,
-            command,
-            commit_every,
-        )
+        return _Sweep(store, exp, design, options).run()
+    except ExecutorError:
+        if created:  # nothing ran: leave no trace of a store that never started
+            store.unlock()
+            with contextlib.suppress(OSError):
+                store.reset()
+                (store.path / ".lock").unlink(missing_ok=True)
+                store.path.rmdir()
+        raise
     finally:
         store.unlock()
 
 
-def _run_locked(
-    store: SweepStore,
-    exp: Experiment,
-    points: DesignPoints,
-    design_hash: str,
-    workers: int | None,
-    scheduler: str | None,
-    dask_local: bool,
-    quiet: bool,
-    force_new: bool,
-    retry_failed: bool,
-    batch_size: int | None,
-    executor: Executor | None,
-    command: Sequence[str] | None,
-    commit_every: float,
-) -> SweepSummary:
-    old = _prepare_store(store, exp, points, design_hash, force_new=force_new)
-    n_runs = len(points) * exp.replicates
-    removed = store.clean()
-    done = store.read_runs(["run_id", "status"])
-    failed_before = set(done.loc[done["status"] != "ok", "run_id"]) if len(done) else set()
-    skip = set(done["run_id"]) - (failed_before if retry_failed else set())
-    valid = (
-        {run_id(p, r) for p in range(len(points)) for r in range(exp.replicates)}
-        if n_runs <= 2_000_000
-        else None
-    )
-    n_done = len(skip & valid) if valid is not None else len(skip)
-    pending = n_runs - n_done
+class _Sweep:
+    """One invocation of a sweep on a locked store: check the store, find what is done,
+    run the rest, commit, and record the outcome in the manifest."""
 
-    # --- store metadata (written before any run so a killed sweep is recognisable) ---------
-    if old is None:
-        store.path.mkdir(parents=True, exist_ok=True)
+    def __init__(
+        self, store: SweepStore, exp: Experiment, design: SweepDesign, options: SweepOptions
+    ) -> None:
+        self.store, self.exp, self.design, self.options = store, exp, design, options
+        self.points = design.points
+        self.n_runs = len(self.points) * exp.replicates
+        self.schemas = table_schemas(
+            {p.name: self.points.values[p.name].dtype for p in exp.parameters},
+            [o.name for o in exp.outcomes],
+            exp.timeseries,
+        )
+        self.moved = 0  # files of damaged commits moved aside
+
+    # --- before running ---------------------------------------------------------------------
+    def _previous(self) -> tuple[dict[str, Any] | None, bool]:
+        """Check an existing store against this experiment: its manifest (None when the
+        store is new, was never started, or is discarded with --force-new) and whether its
+        files are to be discarded (done by `run` once the executor is up)."""
+        store, exp = self.store, self.exp
+        if store.never_started() or (self.options.force_new and store.exists()):
+            return None, True
+        if not store.exists():
+            if store.path.is_dir() and any(p.name != ".lock" for p in store.path.iterdir()):
+                raise SweepError(
+                    f"{store.path}: expected a new or existing sweep directory, got a non-empty "
+                    "directory without sweep.json; choose another --out"
+                )
+            return None, False
+        old = store.read_manifest()
+        if old.get("format") != STORE_FORMAT:
+            raise SweepError(
+                f"{store.path}: expected a {STORE_FORMAT} store, got {old.get('format')!r}; "
+                "use --force-new or another --out"
+            )
+        if not self.design.matches(old, exp):
+            stored = old.get("section_hashes", {})
+            changed = [k for k, v in self.design.sections.items() if stored.get(k) != v]
+            raise SweepError(
+                f"{store.path}: expected the same experiment design as the sweep stored there "
+                f"(design hash {str(old.get('design_hash', '?'))[:12]}), got a different one "
+                f"({self.design.hash[:12]}; changed: {', '.join(changed) or 'design'}); rerun "
+                "with --force-new to discard the stored runs, or choose another --out"
+            )
+        if int(old.get("replicates", 0)) > exp.replicates:
+            raise SweepError(
+                f"{store.path}: expected at least the {old['replicates']} replicates already "
+                f"stored, got {exp.replicates}; use --replicates {old['replicates']} (or more), "
+                "--force-new or another --out"
+            )
+        return old, False
+
+    def _done(self) -> tuple[set[str], int]:
+        """Run ids not to run again and how many of them count as done: every run of a
+        sound commit (failed runs too, unless --retry-failed). Damaged commits are moved
+        aside, so their runs are run again and no table ends up with two copies."""
+        scan = self.store.scan(timeseries=bool(self.exp.timeseries))
+        message = scan.damage_message(self.store.path)
+        self.moved = self.store.quarantine(scan.damaged)
+        if message:
+            print(f"warning: {message} (moved to {self.store.path / 'damaged'})", file=sys.stderr)
+        runs = scan.runs
+        if self.options.retry_failed and len(runs):
+            runs = runs[runs["status"] == "ok"]
+        skip = set(runs["run_id"])
+        return skip, len(skip)
+
+    def _write_metadata(self) -> None:
+        """design.parquet, experiment.yaml and scenario.yaml of a new store."""
+        import yaml
+
+        exp, points, path = self.exp, self.points, self.store.path
+        path.mkdir(parents=True, exist_ok=True)
         design = points.values
         if points.unit is not None:
             unit = pd.DataFrame(points.unit, columns=[f"u:{n}" for n in exp.parameter_names])
             design = pd.concat([design, unit], axis=1)
-        design.to_parquet(store.path / "design.parquet", index=False)
+        design.to_parquet(path / "design.parquet", index=False)
         if exp.source_text:
-            _write_atomic(store.path / "experiment.yaml", exp.source_text.encode())
-        import yaml
+            write_atomic(path / "experiment.yaml", exp.source_text.encode())
+        text = yaml.safe_dump(exp.base, sort_keys=False, allow_unicode=True)
+        write_atomic(path / "scenario.yaml", text.encode())
 
-        _write_atomic(
-            store.path / "scenario.yaml",
-            yaml.safe_dump(exp.base, sort_keys=False, allow_unicode=True).encode(),
+    def _manifest(self, old: Mapping[str, Any] | None) -> dict:
+        exp = self.exp
+        scenario = loader.scenario_from_dict(exp.base, exp.source)
+        manifest: dict[str, Any] = dict(old or {})
+        manifest.update(
+            {
+                "format": STORE_FORMAT,
+                "name": exp.name,
+                "description": exp.description,
+                "experiment_file": str(Path(exp.path).resolve()) if exp.path else None,
+                "experiment_sha256": hashlib.sha256(exp.source_text.encode()).hexdigest()
+                if exp.source_text
+                else None,
+                "design_hash": self.design.hash,
+                "design_hash_rule": DESIGN_HASH_RULE,
+                "section_hashes": self.design.sections,
+                "design": exp.design.to_dict(),
+                "parameters": [p.to_dict() for p in exp.parameters],
+                "outcomes": [o.to_dict() for o in exp.outcomes],
+                "timeseries": list(exp.timeseries),
+                "scenario": {
+                    "ref": exp.scenario,
+                    "path": str(Path(exp.scenario_path).resolve()),
+                    "name": scenario.name,
+                    "hash": loader.scenario_hash(scenario),
+                    "overrides": exp.overrides,
+                },
+                "steps": scenario.steps,
+                "steps_per_year": steps_per_year(scenario.time_unit),
+                "root_seed": exp.seed,
+                "seed_rule": "int(SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1, uint32)[0])",
+                "n_points": len(self.points),
+                "replicates": exp.replicates,
+                "n_runs": self.n_runs,
+                "created": (old or {}).get("created", _now()),
+                "updated": _now(),
+                "status": "running",
+            }
         )
-    scenario = loader.scenario_from_dict(exp.base, exp.source)
-    manifest: dict[str, Any] = dict(old or {})
-    manifest.update(
-        {
-            "format": STORE_FORMAT,
-            "name": exp.name,
-            "description": exp.description,
-            "experiment_file": str(Path(exp.path).resolve()) if exp.path else None,
-            "experiment_sha256": hashlib.sha256(exp.source_text.encode()).hexdigest()
-            if exp.source_text
-            else None,
-            "design_hash": design_hash,
-            "section_hashes": _section_hashes(exp, points),
-            "design": exp.design.to_dict(),
-            "parameters": [p.to_dict() for p in exp.parameters],
-            "outcomes": [o.to_dict() for o in exp.outcomes],
-            "timeseries": list(exp.timeseries),
-            "scenario": {
-                "ref": exp.scenario,
-                "path": str(Path(exp.scenario_path).resolve()),
-                "name": scenario.name,
-                "hash": loader.scenario_hash(scenario),
-                "overrides": exp.overrides,
-            },
-            "steps": exp.run_steps,
-            "steps_per_year": exp.steps_per_year,
-            "root_seed": exp.seed,
-            "seed_rule": "int(SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1, uint32)[0])",
-            "n_points": len(points),
-            "replicates": exp.replicates,
-            "n_runs": n_runs,
-            "created": (old or {}).get("created", _now()),
-            "updated": _now(),
-            "status": "running",
-        }
-    )
-    history = list(manifest.get("history", []))
+        extra = ("dask", "distributed") if self.options.uses_dask else ()
+        manifest["versions"] = _versions(extra)
+        command = self.options.command
+        manifest["command"] = list(command) if command is not None else list(sys.argv)
+        return manifest
 
-    fail_runs = frozenset(x.strip() for x in os.environ.get(FAIL_ENV, "").split(",") if x.strip())
-    ctx = RunContext(
-        base=exp.base,
-        source=exp.source,
-        paths=tuple(p.path for p in exp.parameters),
-        outcomes=exp.outcomes,
-        timeseries=exp.timeseries,
-        total_steps=exp.run_steps,
-        steps_per_year=exp.steps_per_year,
-        fail_runs=fail_runs,
-    )
-    schemas = _schemas(exp, points)
-    summary = SweepSummary(out=store.path, n_runs=n_runs, already_done=n_done)
-    t0 = time.perf_counter()
-    own_executor = executor is None and pending > 0
-    if own_executor:
-        executor = make_executor(workers, scheduler=scheduler, dask_local=dask_local)
-    n_workers = executor.workers if executor is not None else (workers or default_workers())
-    extra = ("dask", "distributed") if (scheduler or dask_local) else ()
-    manifest["versions"] = _versions(extra)
-    manifest["command"] = list(command) if command is not None else list(sys.argv)
-    store.write_manifest(manifest)
+    def _open_executor(self, pending: int) -> tuple[Executor | None, bool]:
+        """The executor to use, and whether this sweep owns (and closes) it."""
+        o = self.options
+        if o.executor is not None:
+            return o.executor, False
+        if not pending:
+            return None, False
+        return make_executor(o.workers, scheduler=o.scheduler, dask_local=o.dask_local), True
 
-    if not quiet:
-        msg = f"sweep {exp.name}: {n_runs} runs ({len(points)} points x {exp.replicates} replicates), "
+    # --- running ----------------------------------------------------------------------------
+    def run(self) -> SweepSummary:
+        """Run the pending runs and return the summary (see `run_sweep`)."""
+        old, discard = self._previous()
+        removed = 0 if discard else self.store.clean()
+        skip, n_done = (set(), 0) if discard else self._done()
+        pending = self.n_runs - n_done
+        executor, own = self._open_executor(pending)  # first: a bad scheduler changes nothing
+        try:
+            if discard:
+                self.store.reset()
+            if old is None:
+                self._write_metadata()
+            manifest = self._manifest(old)
+            self.store.write_manifest(manifest)
+            n_workers = executor.workers if executor is not None else (self.options.workers or 1)
+            summary = SweepSummary(out=self.store.path, n_runs=self.n_runs, already_done=n_done)
+            summary.damaged_moved = self.moved
+            self._announce(pending, n_done, removed, executor, n_workers)
+            t0 = time.perf_counter()
+            try:
+                self._execute(summary, executor, pending, skip, n_workers)
+            finally:
+                summary.seconds = time.perf_counter() - t0
+                left = self._finish(summary, manifest, executor, n_workers)
+        finally:
+            if own and executor is not None:
+                with contextlib.suppress(Exception):
+                    executor.close()
+        if not self.options.quiet:
+            _report(summary, left)
+        elif summary.aborted:
+            _report_abort(summary, left)
+        return summary
+
+    def _announce(
+        self, pending: int, n_done: int, removed: int, executor: Executor | None, n_workers: int
+    ) -> None:
+        if self.options.quiet:
+            return
+        exp = self.exp
+        msg = f"sweep {exp.name}: {self.n_runs} runs ({len(self.points)} points x {exp.replicates} replicates), "
         msg += f"{pending} to run" + (f", {n_done} already done" if n_done else "")
         if removed:
             msg += f", {removed} uncommitted part files removed"
         where = (
             f"{n_workers} worker(s), {executor.name}" if executor is not None else "nothing to run"
         )
-        print(f"{msg}; {where} -> {store.path}", file=sys.stderr, flush=True)
+        print(f"{msg}; {where} -> {self.store.path}", file=sys.stderr, flush=True)
 
-    progress = _Progress(n_runs, n_done, quiet=quiet, label=exp.name) if pending else None
-    uncommitted: list[BatchResult] = []  # finished, not yet on disk
-    try:
-        if pending:
-            batcher = _Batcher(
-                _tasks(exp, points, exp.replicates, skip), pending, n_workers, batch_size
-            )
-            last_commit = time.monotonic()
+    def _execute(
+        self,
+        summary: SweepSummary,
+        executor: Executor | None,
+        pending: int,
+        skip: set[str],
+        n_workers: int,
+    ) -> None:
+        """Run the pending runs, committing on the clock; faults end up in the summary."""
+        if not pending or executor is None:
+            return
+        exp, o = self.exp, self.options
+        ctx = RunContext(
+            base=exp.base,
+            source=exp.source,
+            paths=tuple(p.path for p in exp.parameters),
+            outcomes=exp.outcomes,
+            timeseries=exp.timeseries,
+        )
+        progress = _Progress(self.n_runs, self.n_runs - pending, quiet=o.quiet, label=exp.name)
+        batcher = _Batcher(
+            _tasks(exp, self.points, exp.replicates, skip), pending, n_workers, o.batch_size
+        )
+        uncommitted: list[BatchResult] = []  # finished, not yet on disk
+        last_commit = time.monotonic()
+        try:
             for result in executor.submit_batches(run_batch, batcher, ctx):
                 uncommitted.append(result)
-                if time.monotonic() - last_commit >= commit_every:
-                    store.commit(BatchResult.merged(uncommitted), schemas, exp.parameter_names)
-                    uncommitted.clear()
+                if time.monotonic() - last_commit >= o.commit_every:
+                    self._commit(uncommitted)
                     last_commit = time.monotonic()
                 batcher.observe(result.wall_times)
-                for row in result.runs:
-                    summary.ran += 1
-                    if row["status"] == "ok":
-                        summary.ok += 1
-                    else:
-                        summary.failed += 1
-                        if len(summary.failures) < 5:
-                            last = (row["error"] or "").strip().splitlines()
-                            summary.failures.append((row["run_id"], last[-1] if last else "error"))
+                summary.count(result.runs)
                 progress.advance(len(result.runs), summary.failed)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    except BrokenProcessPool as exc:  # a worker died (OOM killer, signal): runs not committed
-        summary.aborted = f"a worker process died ({exc or type(exc).__name__})"
-    except OSError as exc:  # the store cannot be written (full disk, lost permissions)
-        summary.aborted = f"cannot write to {store.path}: {_os_reason(exc)}"
-        uncommitted.clear()  # lost with the failed commit; a rerun runs them again
-    finally:
-        if progress is not None:
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the command line
+            summary.interrupted = True
+        except BrokenProcessPool as exc:  # a worker died (OOM killer, signal): runs not committed
+            summary.aborted = f"a worker process died ({exc or type(exc).__name__})"
+        except OSError as exc:  # the store cannot be written (full disk, lost permissions)
+            summary.aborted = f"cannot write to {self.store.path}: {os_reason(exc)}"
+            uncommitted.clear()  # lost with the failed commit; a rerun runs them again
+        finally:
             progress.close()
-        if own_executor and executor is not None:
-            with contextlib.suppress(Exception):
-                executor.close()
-        if uncommitted:  # also after Ctrl-C or a dead worker: keep what finished
-            try:
-                store.commit(BatchResult.merged(uncommitted), schemas, exp.parameter_names)
-            except OSError as exc:
-                summary.aborted = f"cannot write to {store.path}: {_os_reason(exc)}"
-        summary.seconds = time.perf_counter() - t0
-        final = store.read_runs(["run_id", "status"])
-        if valid is not None and len(final):
-            final = final[final["run_id"].isin(valid)]
+            if uncommitted:  # also after Ctrl-C or a dead worker: keep what finished
+                try:
+                    self._commit(uncommitted)
+                except OSError as exc:
+                    summary.aborted = f"cannot write to {self.store.path}: {os_reason(exc)}"
+
+    def _commit(self, uncommitted: list[BatchResult]) -> None:
+        merged = BatchResult.merged(uncommitted)
+        self.store.commit(batch_tables(merged, self.schemas, self.exp.parameter_names))
+        uncommitted.clear()
+
+    def _finish(
+        self,
+        summary: SweepSummary,
+        manifest: dict[str, Any],
+        executor: Executor | None,
+        n_workers: int,
+    ) -> int:
+        """Counts, status and history into the manifest; returns the runs not stored."""
+        final = self.store.scan(timeseries=bool(self.exp.timeseries)).runs
         n_ok = int((final["status"] == "ok").sum()) if len(final) else 0
         summary.failed_total = int((final["status"] != "ok").sum()) if len(final) else 0
-        left = n_runs - len(final)
+        left = self.n_runs - len(final)
         manifest["counts"] = {"ok": n_ok, "failed": summary.failed_total, "pending": left}
-        manifest["status"] = (
-            "complete"
-            if left == 0
-            else ("interrupted" if summary.interrupted or summary.aborted else "partial")
-        )
+        if left == 0:
+            manifest["status"] = "complete"
+        elif summary.interrupted or summary.aborted:
+            manifest["status"] = "interrupted"
+        else:
+            manifest["status"] = "partial"
         manifest["updated"] = _now()
+        history = list(manifest.get("history", []))
         history.append(
             {
                 "started": manifest["updated"],
@@ -932,20 +867,12 @@ def _run_locked(
         )
         manifest["history"] = history[-50:]
         try:
-            store.write_manifest(manifest)
+            self.store.write_manifest(manifest)
         except OSError as exc:  # committed runs stay readable: the manifest is only a summary
-            summary.aborted = summary.aborted or f"cannot write to {store.path}: {_os_reason(exc)}"
-    if not quiet:
-        _report(summary, left)
-    elif summary.aborted:
-        _report_abort(summary, left)
-    return summary
-
-
-def _os_reason(exc: OSError) -> str:
-    """'No space left on device (sweeps/x/runs/.part-....tmp)' for an OSError."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    return f"{reason} ({exc.filename})" if exc.filename else reason
+            summary.aborted = (
+                summary.aborted or f"cannot write to {self.store.path}: {os_reason(exc)}"
+            )
+        return left
 
 
 def _report_abort(s: SweepSummary, left: int) -> None:
@@ -976,86 +903,3 @@ def _report(s: SweepSummary, left: int) -> None:
             f"{s.failed_total} failed run(s) in the store; tracebacks in the runs table (error column); rerun with --retry-failed to try them again",
             file=sys.stderr,
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Reading results back
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SweepResults:
-    """A sweep store loaded as pandas DataFrames.
-
-    ``runs``: one row per run (run_id, point, replicate, seed, parameters, status, error,
-    wall_time, ...); ``outcomes``: run_id + one column per outcome; ``timeseries``: run_id,
-    step + metrics (empty when none were recorded; loaded on first access); ``design``:
-    design points; ``manifest``: sweep.json.
-    """
-
-    path: Path
-    manifest: dict[str, Any]
-    design: pd.DataFrame
-    runs: pd.DataFrame
-    outcomes: pd.DataFrame
-    _timeseries: pd.DataFrame | None = None
-
-    @property
-    def timeseries(self) -> pd.DataFrame:
-        """Per-step world metrics of each finished run (run_id, step, metrics...)."""
-        if self._timeseries is None:
-            self._timeseries = SweepStore(self.path).read_table("timeseries")
-            if len(self._timeseries):
-                self._timeseries = self._timeseries.sort_values(
-                    ["run_id", "step"], kind="stable"
-                ).reset_index(drop=True)
-        return self._timeseries
-
-    @property
-    def parameters(self) -> list[str]:
-        """Parameter column names."""
-        return [p["name"] for p in self.manifest.get("parameters", [])]
-
-    @property
-    def outcome_names(self) -> list[str]:
-        """Outcome column names."""
-        return [o["name"] for o in self.manifest.get("outcomes", [])]
-
-    def table(self, status: str | None = "ok") -> pd.DataFrame:
-        """Runs joined with their outcomes (only runs with this status; None = all)."""
-        runs = self.runs if status is None else self.runs[self.runs["status"] == status]
-        return runs.merge(self.outcomes, on="run_id", how="left")
-
-
-def load_sweep(path: str | Path) -> SweepResults:
-    """Load a sweep directory (committed runs only) as `SweepResults`."""
-    store = SweepStore(path)
-    if not store.exists():
-        raise SweepError(
-            f"{store.path}: expected a sweep directory (with sweep.json), got {'no such directory' if not store.path.exists() else 'none'}"
-        )
-    manifest = store.read_manifest()
-    design = (
-        pd.read_parquet(store.path / "design.parquet")
-        if (store.path / "design.parquet").is_file()
-        else pd.DataFrame()
-    )
-    runs = store.read_runs()
-    if len(runs):
-        runs = runs.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
-    outcomes = store.read_table("outcomes")
-    if len(outcomes):
-        outcomes = outcomes.drop_duplicates("run_id", keep="last")
-        outcomes = outcomes[outcomes["run_id"].isin(runs["run_id"])]
-        order = pd.Series(np.arange(len(runs)), index=runs["run_id"].to_numpy())
-        outcomes = outcomes.iloc[
-            np.argsort(order.reindex(outcomes["run_id"].to_numpy()).to_numpy(), kind="stable")
-        ].reset_index(drop=True)
-    else:
-        outcomes = pd.DataFrame(
-            {
-                "run_id": pd.Series([], dtype="string"),
-                **{o["name"]: pd.Series([], dtype=float) for o in manifest.get("outcomes", [])},
-            }
-        )
-    return SweepResults(Path(path), manifest, design, runs, outcomes)

@@ -35,13 +35,13 @@ import yaml
 
 from sim.core.scenario import Scenario
 from sim.errors import InputError
-from sim.running.simulate import RunResults, _run_results_class
 from sim.scenarios.loader import load_scenario, scenario_hash, scenario_to_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from sim.core.metrics import Results
+    from sim.running.simulate import RunResults
 
 __all__ = [
     "FIGURES_DIR",
@@ -346,6 +346,9 @@ def write_outputs(
     tables = results.all_tables() if hasattr(results, "all_tables") else dict(results.tables())
     manifest["tables"] = write_tables(tables, directory, fmt)
     manifest["meta"] = dict(results.meta)
+    recorded = manifest.get("scenario") or {}
+    if recorded.get("hash") and "scenario_path" in manifest["meta"]:
+        manifest["meta"]["scenario_hash"] = recorded["hash"]
     manifest.setdefault("figures", [])
     for write in writers:
         write(results, directory, manifest)
@@ -408,61 +411,144 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{run_dir}: not a run directory (no {MANIFEST_FILE})")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the manifest ({exc})") from None
     except ValueError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise InputError(
+            f"{path}: expected a JSON object (the run's manifest), got {type(manifest).__name__}"
+        )
+    return manifest
 
 
-def _restore_dtypes(df: pd.DataFrame, dtypes: Mapping[str, str]) -> pd.DataFrame:
+# Columns every saved table has, whatever the manifest says (older manifests list none).
+REQUIRED_COLUMNS = {
+    "world": ("step",),
+    "states": ("step", "state"),
+    "activities": ("step", "activity", "initiator"),
+    "crises": ("step", "state_a", "state_b"),
+    "dyads": ("step", "state_a", "state_b"),
+    "start_dyads": ("step", "state_a", "state_b"),
+    "final_dyads": ("step", "state_a", "state_b"),
+}
+_DTYPE_WORDS = {"int64": "whole numbers", "float64": "numbers", "bool": "True or False"}
+
+
+def _first_bad_value(values: pd.Series, dtype: str) -> tuple[int, Any]:
+    """Row and value of the first entry that cannot be read as `dtype` (error path only)."""
+    import pandas as pd
+
+    for row, value in enumerate(values):
+        try:
+            if dtype == "bool":
+                if value not in ("True", "False", True, False):
+                    raise ValueError
+            else:
+                pd.Series([value]).astype(dtype)
+        except (TypeError, ValueError, OverflowError):
+            return row, value
+    return -1, None  # pragma: no cover - only called when the column failed
+
+
+def _restore_dtypes(df: pd.DataFrame, dtypes: Mapping[str, str], path: Path) -> pd.DataFrame:
+    """Give each column the dtype the manifest recorded; InputError naming the file, the
+    column and the first bad value when a value cannot have it (a CSV edited by hand)."""
     for col, dtype in dtypes.items():
         if col not in df.columns or str(df[col].dtype) == dtype:
             continue
+        values = df[col]
         try:
-            if dtype == "bool" and df[col].dtype == object:
-                df[col] = df[col].map({"True": True, "False": False, True: True, False: False})
-            df[col] = df[col].astype(dtype)
-        except (TypeError, ValueError):
-            pass
+            if dtype == "bool":
+                mapped = values.map({"True": True, "False": False, True: True, False: False})
+                if bool((mapped.isna() & values.notna()).any()) or bool(values.isna().any()):
+                    raise ValueError(dtype)
+                values = mapped
+            df[col] = values.astype(dtype)
+        except (TypeError, ValueError, OverflowError):
+            row, value = _first_bad_value(df[col], dtype)
+            expected = _DTYPE_WORDS.get(dtype, dtype)
+            raise InputError(
+                f"{path}: column {col}: expected {expected} ({dtype}), got {value!r} "
+                f"(data row {row + 1}); the table was changed after the run"
+            ) from None
     return df
 
 
-def _read_table(path: Path, fmt: str, dtypes: Mapping[str, str]) -> pd.DataFrame:
+def _read_table(path: Path, fmt: str, entry: Mapping[str, Any], name: str) -> pd.DataFrame:
+    """One saved table, checked against what the manifest recorded (columns, dtypes, rows):
+    a damaged or edited file is an InputError naming the file, never a silent plot."""
     import pandas as pd
+    import pyarrow as pa
 
-    if fmt == "csv":
-        string_cols = [c for c, t in dtypes.items() if t in ("str", "object", "string")]
-        # pandas 3 parses floats exactly by default (and deprecates float_precision)
-        exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-        df = pd.read_csv(
-            path,
-            keep_default_na=False,
-            na_values=["NaN"],
-            dtype=dict.fromkeys(string_cols, str),
-            **exact,
+    dtypes = dict(entry.get("dtypes") or {})
+    try:
+        if fmt == "csv":
+            string_cols = [c for c, t in dtypes.items() if t in ("str", "object", "string")]
+            # pandas 3 parses floats exactly by default (and deprecates float_precision)
+            exact = (
+                {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+            )
+            df = pd.read_csv(
+                path,
+                keep_default_na=False,
+                na_values=["NaN"],
+                dtype=dict.fromkeys(string_cols, str),
+                **exact,
+            )
+        else:
+            df = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException, pd.errors.ParserError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{path}: cannot read the table (damaged or truncated: {reason})"
+        ) from None
+    expected = list(entry.get("columns") or []) or list(REQUIRED_COLUMNS.get(name, ()))
+    missing = [c for c in expected if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"{path}: expected column{'s' if len(missing) > 1 else ''} {', '.join(missing)}, "
+            "missing from the file; the table was changed after the run"
         )
-    else:
-        df = pd.read_parquet(path)
-    return _restore_dtypes(df, dtypes)
+    rows = entry.get("rows")
+    if isinstance(rows, int) and rows != len(df):
+        raise InputError(
+            f"{path}: expected {rows} rows (as the manifest records), got {len(df)}; "
+            "the table was changed or truncated after the run"
+        )
+    return _restore_dtypes(df, dtypes, path)
 
 
 def load_run(run_dir: str | Path) -> RunResults:
     """Read a saved run directory back into `RunResults` (the same DataFrames as saved;
-    Parquet or CSV, as the manifest says). The scenario is loaded from scenario.yaml."""
+    Parquet or CSV, as the manifest says). The scenario is loaded from scenario.yaml.
+
+    Every table is checked against the manifest (columns, dtypes, row counts): a missing,
+    damaged or edited table raises InputError naming the file."""
+    from sim.running.simulate import _run_results_class
+
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
     fmt = manifest.get("format", "parquet")
+    if fmt not in FORMATS:
+        raise InputError(f"{run_dir / MANIFEST_FILE}: unknown table format {fmt!r}")
     entries = manifest.get("tables") or {}
+    if not isinstance(entries, Mapping):
+        raise InputError(f"{run_dir / MANIFEST_FILE}: expected 'tables' to be an object")
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         entry = entries.get(name)
-        file = run_dir / (entry["file"] if entry else _table_file(name, fmt))
+        if entry is not None and not isinstance(entry, Mapping):
+            raise InputError(f"{run_dir / MANIFEST_FILE}: expected tables.{name} to be an object")
+        file = run_dir / str((entry or {}).get("file") or _table_file(name, fmt))
         if not file.is_file():
-            if name in ("world", "states", "activities", "crises"):
+            if name in ("world", "states", "activities", "crises") or entry is not None:
                 raise InputError(
                     f"{run_dir}: table {file.name} is missing (status: {manifest.get('status')})"
                 )
             continue
-        tables[name] = _read_table(file, fmt, (entry or {}).get("dtypes", {}))
+        tables[name] = _read_table(file, fmt, entry or {}, name)
     world = None
     scenario_file = run_dir / SCENARIO_FILE
     if scenario_file.is_file():

@@ -1,7 +1,7 @@
 """One path from a scenario to results: load it, apply overrides, run the model.
 
-Every command and API that runs the model goes through here (``ddsim run``, sweeps,
-comparisons, hindcasts, notebooks)::
+Every command and API that runs the model goes through `simulate` (``ddsim run``, the
+sweep workers and `run_one`, comparisons, hindcasts, notebooks)::
 
     from sim import run_scenario
     res = run_scenario("indo_pacific", steps=120, seed=1, overrides={"parameters.temperature": 0.1})
@@ -24,10 +24,11 @@ from sim.core.scenario import Scenario
 from sim.errors import InputError
 from sim.scenarios.loader import (
     DEFAULT_SCENARIO,
+    TIME_UNITS,
+    apply_overrides,
     load_scenario,
     parse_set_option,
     scenario_from_dict,
-    scenario_hash,
     scenario_to_dict,
 )
 
@@ -46,8 +47,10 @@ __all__ = [
     "RunResults",
     "dyad_snapshot",
     "prepare_scenario",
+    "run_model",
     "run_scenario",
     "simulate",
+    "steps_per_year",
     "with_run_length",
 ]
 
@@ -106,7 +109,7 @@ def dyad_snapshot(model: DiplomacyModel) -> pd.DataFrame:
     columns as the recorded `dyads` table."""
     import pandas as pd
 
-    from sim.core.metrics import DYAD_COLUMNS
+    from sim.core.metrics import DYAD_COLUMNS, label_column
 
     a, b = model.upper
     ids = np.array(model.ids, dtype=object)
@@ -126,9 +129,9 @@ def dyad_snapshot(model: DiplomacyModel) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "step": np.full(len(a), int(model.steps), dtype=np.int64),
-            "state_a": ids[a],
-            "state_b": ids[b],
-            **{k: np.array(v, copy=True) for k, v in cols.items()},
+            "state_a": label_column(ids, a),
+            "state_b": label_column(ids, b),
+            **cols,  # fancy indexing made copies already
         }
     )
 
@@ -146,17 +149,25 @@ def _override_map(
     return dict(parse_set_option(text) for text in overrides)
 
 
+def steps_per_year(time_unit: str) -> float:
+    """Model steps per year for a scenario's time unit (month: 12, quarter: 4, year: 1)."""
+    return 12.0 / TIME_UNITS[time_unit]
+
+
 def prepare_scenario(
-    scenario: str | Path | Scenario = DEFAULT_SCENARIO,
+    scenario: str | Path | Scenario | Mapping[str, Any] = DEFAULT_SCENARIO,
     *,
     steps: int | None = None,
     seed: int | None = None,
     overrides: Mapping[str, Any] | Sequence[str] | None = None,
     record_every: int | None = None,
+    source: str | None = None,
 ) -> Scenario:
-    """Load and validate a scenario (bundled name, path or `Scenario`) with overrides applied;
-    `steps`, `seed` and `record_every` are overrides too (so the saved scenario says what ran).
+    """Load and validate a scenario with overrides applied; `steps`, `seed` and
+    `record_every` are overrides too (so the saved scenario says what ran).
 
+    `scenario`: a bundled name, a path, a `Scenario`, or a scenario as a plain dict (an
+    experiment's resolved base scenario, say); `source` names a dict in messages.
     Raises `sim.scenarios.loader.ScenarioError` (an `InputError`) on bad input."""
     merged = _override_map(overrides)
     if seed is not None:
@@ -171,6 +182,9 @@ def prepare_scenario(
                 scenario_to_dict(scenario), source=source, overrides=merged
             )
             world = dataclasses.replace(rebuilt, path=scenario.path)
+    elif isinstance(scenario, Mapping):
+        name = source or "<dict>"
+        world = scenario_from_dict(apply_overrides(scenario, merged, source=name), name)
     else:
         world = load_scenario(scenario, merged or None)
     return with_run_length(world, steps)
@@ -188,6 +202,22 @@ def with_run_length(world: Scenario, steps: int | None) -> Scenario:
     return dataclasses.replace(world, steps=int(steps), events=events)
 
 
+def check_recording(world: Scenario, record_dyads: int) -> None:
+    """Raise InputError unless dyads can be recorded every `record_dyads` steps: snapshots
+    are taken on recorded steps only, so the interval must be a multiple of the scenario's
+    ``record_every`` (``--dyads 7 --every 100`` would silently record step 0 alone)."""
+    if record_dyads < 0:
+        raise InputError(f"--dyads: expected a number of steps >= 1, got {record_dyads}")
+    every = int(world.parameters.record_every)
+    if record_dyads and record_dyads % every:
+        lower = max(every, record_dyads - record_dyads % every)
+        raise InputError(
+            f"--dyads {record_dyads}: expected a multiple of the recording interval "
+            f"(--every / parameters.record_every = {every}): dyad snapshots are taken on "
+            f"recorded steps only; use --dyads {lower} or {lower + every}, or a smaller --every"
+        )
+
+
 def _scenario_meta(world: Scenario) -> dict[str, Any]:
     return {
         "start": world.start,
@@ -195,25 +225,66 @@ def _scenario_meta(world: Scenario) -> dict[str, Any]:
         "record_every": int(world.parameters.record_every),
         "locations": {s.id: [float(v) for v in s.location] for s in world.states},
         "scenario_path": world.path,
-        "scenario_hash": scenario_hash(world),
     }
 
 
 def simulate(
+    scenario: str | Path | Scenario | Mapping[str, Any] = DEFAULT_SCENARIO,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
+    seed: int | None = None,
+    *,
+    steps: int | None = None,
+    record_every: int | None = None,
+    record_dyads: int = 0,
+    dyad_snapshots: bool = False,
+    progress: Callable[[int], None] | None = None,
+    source: str | None = None,
+) -> RunResults:
+    """The one path from a scenario and overrides to a run's tables (nothing is written):
+    ``ddsim run``, sweeps (`sim.experiments.sweep`), comparisons and hindcasts all run the
+    model through here.
+
+    Args:
+        scenario: a `Scenario` (used as is when there is nothing to override), a bundled
+            name or path, or a scenario as a plain dict (an experiment's base scenario).
+        overrides: {"parameters.temperature": 0.1, ...} or ["parameters.temperature=0.1"].
+        seed, steps, record_every: replace the scenario's values.
+        record_dyads: also record all dyads every this many steps (0 = never; a multiple
+            of the recording interval).
+        dyad_snapshots: also keep all dyads at the start and at the end
+            (`RunResults.start_dyads` / `final_dyads`, for a run directory and its
+            figures); off for sweeps, which need only the recorded tables.
+        progress: called with the number of steps done after each step.
+        source: how a dict scenario is named in messages (e.g. the experiment file).
+    """
+    world = prepare_scenario(
+        scenario,
+        steps=steps,
+        seed=seed,
+        overrides=overrides,
+        record_every=record_every,
+        source=source,
+    )
+    return run_model(
+        world, record_dyads=record_dyads, dyad_snapshots=dyad_snapshots, progress=progress
+    )
+
+
+def run_model(
     world: Scenario,
     *,
     record_dyads: int = 0,
+    dyad_snapshots: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> RunResults:
-    """Run a prepared scenario for its `steps` and return all tables (nothing is written)."""
+    """Run a prepared scenario for its `steps` (see `simulate`)."""
     from sim.core.model import DiplomacyModel
 
-    if record_dyads < 0:
-        raise InputError(f"record_dyads must be >= 0 (got {record_dyads})")
+    check_recording(world, int(record_dyads))
     model = DiplomacyModel(world, record_dyads=int(record_dyads))
-    start = dyad_snapshot(model)
+    start = dyad_snapshot(model) if dyad_snapshots else None
     res = model.run(progress=progress)
-    final = dyad_snapshot(model)
+    final = dyad_snapshot(model) if dyad_snapshots else None
     meta = {**res.meta, **_scenario_meta(world), "record_dyads": int(record_dyads)}
     return _run_results_class()(
         world=res.world,
@@ -238,7 +309,8 @@ def run_scenario(
     record_every: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RunResults:
-    """Run a scenario in memory and return its tables (no files are written).
+    """Run a scenario in memory and return its tables (no files are written): `simulate`
+    with the start and final dyad snapshots, as ``ddsim run`` saves them.
 
     Args:
         scenario: bundled name (e.g. "indo_pacific"), path to a YAML file, or a `Scenario`.
@@ -250,7 +322,13 @@ def run_scenario(
         record_every: record world and state metrics every this many steps.
         progress: called with the number of steps done after each step.
     """
-    world = prepare_scenario(
-        scenario, steps=steps, seed=seed, overrides=overrides, record_every=record_every
+    return simulate(
+        scenario,
+        overrides,
+        seed,
+        steps=steps,
+        record_every=record_every,
+        record_dyads=record_dyads,
+        dyad_snapshots=True,
+        progress=progress,
     )
-    return simulate(world, record_dyads=record_dyads, progress=progress)
