@@ -413,17 +413,15 @@ class ViewModel(DiplomacyModel):
         return 0.5 * (self.trust + self.trust.T)
 
     def dyads(self) -> pd.DataFrame:
-        """The current step as a dyad snapshot (the columns the network figure reads from
-        a run's dyad tables), for `sim.reports.network.edge_flags`; cached per step."""
+        """The current step's dyads (a < b, in the order of `np.nonzero(upper_mask)`) with the
+        columns of a run's dyad tables that `sim.reports.network.edge_flags` reads; cached
+        per step. (No state id columns: for the world's 18,915 dyads they cost ~1.5 ms a
+        frame, measured, and the view does not need them.)"""
         cached = self._dyads_cache
         if cached is None or cached[0] != self.completed:
             upper = self.upper_mask
-            ids = self._id_array
-            a, b = np.nonzero(upper)
             snapshot = pd.DataFrame(
                 {
-                    "state_a": ids[a],
-                    "state_b": ids[b],
                     "trust_ab": self.trust[upper],
                     "trust_ba": self.trust.T[upper],
                     "interoperability": self.interoperability[upper],
