@@ -3,16 +3,16 @@
 Each step the model computes, once and vectorized, the utility of every (activity, partner)
 option for every state that can afford an activity (`option_utilities`) and cuts each row
 to a small consideration set (`shortlist`, `choice_sets`). Agents draw from their own set
-and file requests in an `ActivityBook`; the model then applies all requests of a kind at
-once (`apply_*`), vectorized over the entries they touch, with no per-dyad loops.
+and act through the model's verbs, which file the accepted activities in an `ActivityBook`;
+the model then applies all activities of a kind at once (`apply_*`), vectorized over the
+entries they touch, with no per-dyad loops.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -63,13 +63,24 @@ def shortlist(utilities: np.ndarray, k: int) -> np.ndarray:
 class ChoiceSets:
     """The acting states' consideration sets, cut to the options worth more than saving the
     effort (utility > 0), stored row after row as flat Python lists for the agents' few
-    sequential draws: row r's options are `options[start[r]:start[r + 1]]`, in shortlist order,
-    with their softmax scores (utility / temperature) and effort costs."""
+    sequential draws: row r's options are entries `start[r]:start[r + 1]`, in shortlist order,
+    each with its activity `kind` (EXERCISE, ARMS, ADVISORY or DIALOGUE), `partner`, softmax
+    `score` (utility / temperature) and effort `cost`."""
 
-    options: list[int]
-    scores: list[float]
-    costs: list[float]
+    kind: list[int]
+    partner: list[int]
+    score: list[float]
+    cost: list[float]
     start: list[int]
+
+
+class Options(NamedTuple):
+    """One state's options this step (see `ChoiceSets`): parallel lists, one entry per option."""
+
+    kind: list[int]
+    partner: list[int]
+    score: list[float]
+    cost: list[float]
 
 
 def choice_sets(
@@ -81,10 +92,13 @@ def choice_sets(
     options = shortlists[keep]  # row-major: row after row, shortlist order within a row
     start = np.zeros(len(shortlists) + 1, dtype=np.int64)
     np.cumsum(keep.sum(axis=1), out=start[1:])
+    n = (utilities.shape[1] - 1) // len(ACTIVITY_KINDS)  # a row: one block of n per kind
+    kind, partner = np.divmod(options, n)
     return ChoiceSets(
-        options=options.tolist(),
-        scores=(utility[keep] / temperature).tolist(),
-        costs=costs[options].tolist(),
+        kind=kind.tolist(),
+        partner=partner.tolist(),
+        score=(utility[keep] / temperature).tolist(),
+        cost=costs[options].tolist(),
         start=start.tolist(),
     )
 
@@ -295,21 +309,33 @@ def _dialogue_utilities(
     _minus_cost(out, m, DIALOGUE)
 
 
+class Proposal(NamedTuple):
+    """An activity one state proposes to others. Each partner accepts or declines it
+    (`DiplomacyModel.consent`); the model files the activity with those that accept."""
+
+    activity: int  # EXERCISE, ARMS, ADVISORY or DIALOGUE
+    initiator: int
+    partners: Sequence[int]
+    exercise_kind: int = -1  # index into EXERCISE_KINDS (exercises only)
+    volume: float = 0.0  # arms transfers only
+
+
 @dataclass
 class ActivityBook:
-    """Requests filed by agents during a step, applied in bulk afterwards."""
+    """The activities filed during a step (accepted proposals and scripted programs),
+    applied in bulk afterwards by the `apply_*` functions."""
 
     exercises: list[tuple[np.ndarray, float, int, str]] = field(
         default_factory=list
-    )  # participants, scale, kind, series
+    )  # participants (initiator first), scale, kind (index of EXERCISE_KINDS), series name
     transfers: list[tuple[int, int, float]] = field(
         default_factory=list
     )  # supplier, recipient, volume
     advisory: list[tuple[int, int]] = field(default_factory=list)  # provider, host
-    dialogues: list[tuple[int, int]] = field(default_factory=list)
+    dialogues: list[tuple[int, int]] = field(default_factory=list)  # proposer, partner
 
     def clear(self) -> None:
-        """Forget this step's requests."""
+        """Forget this step's activities."""
         self.exercises.clear()
         self.transfers.clear()
         self.advisory.clear()
@@ -324,22 +350,6 @@ class ActivityBook:
                 strict=True,
             )
         )
-
-
-def plan_exercise(m: DiplomacyModel, initiator: int, partner: int, utility_row: np.ndarray) -> None:
-    """Turn a chosen exercise into participants, scale and kind; possibly invite more partners."""
-    p = m.p
-    rng = m.rng
-    participants = [initiator, partner]
-    if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
-        extra = int(rng.integers(1, p.max_exercise_size - 1))
-        scores = utility_row[: m.n] + p.temperature * rng.gumbel(size=m.n)
-        scores[initiator] = scores[partner] = -np.inf
-        best = np.argpartition(-scores, extra)[:extra] if extra < m.n else np.arange(m.n)
-        participants += [int(c) for c in best if scores[c] > 0.0]
-    kind = bisect.bisect_right(EXERCISE_MIX_CDF, rng.random())
-    scale = math.sqrt(len(participants) / 2.0)
-    m.book.exercises.append((np.array(participants), scale, kind, ""))
 
 
 def _ranges(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
