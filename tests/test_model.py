@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.core.activities import Proposal
 from sim.core.agents import StateAgent
 from sim.core.crises import militarized_incident
-from sim.core.metrics import check_invariants
-from sim.core.model import DiplomacyModel
+from sim.core.metrics import InvariantError, check_invariants
+from sim.core.model import PHASES, TIMING_GROUPS, DiplomacyModel
 from sim.core.params import Parameters
 from sim.core.scenario import Event, StateSpec
 from sim.core.synthetic import synthetic_world
@@ -275,3 +276,77 @@ def test_invariants_hold_under_random_parameters(
     assert_finite_tables(r.tables())
     assert ((r.states.hedging >= 0) & (r.states.hedging <= 1)).all()
     assert ((r.world.polarization >= 0) & (r.world.polarization <= 1)).all()
+
+
+# ------------------------------------------------------------------ the step and the verbs
+def test_the_step_is_the_named_sequence_of_phases_each_timed_in_one_group():
+    m = DiplomacyModel(world(steps=24))
+    assert all(callable(getattr(m, name)) for name in PHASES)
+    assert set(TIMING_GROUPS) == set(PHASES)
+    timings = m.time_phases()
+    assert list(timings) == [
+        "decisions",
+        "effects",
+        "relaxation",
+        "crises",
+        "alignment",
+        "recording",
+    ]
+    m.run()
+    assert all(seconds > 0 for seconds in timings.values()) and m.timings is timings
+
+
+def test_a_broken_invariant_names_the_phase_that_broke_it():
+    class Overtrusting(DiplomacyModel):
+        def relax(self) -> None:
+            super().relax()
+            self.trust[0, 1] = 1.5
+
+    with pytest.raises(InvariantError, match=r"trust outside \[0, 1\].*after phase relax"):
+        Overtrusting(world(debug_invariants=1)).run(2)
+    Overtrusting(world(debug_invariants=0)).run(2)  # unchecked: no error
+
+
+class _Declining(DiplomacyModel):
+    """A model in which RED declines every proposal (and GRY is never asked)."""
+
+    def consent(self, proposal: Proposal):
+        return [k for k in proposal.partners if self.ids[k] != "RED"]
+
+
+def test_consent_decides_which_proposals_are_filed_but_not_scripted_programs():
+    program = exercise_program(0, ["GRY", "RED"], every=6)
+    base = DiplomacyModel(world(seed=5, events=(program,), multilateral_share=1.0)).run()
+    declined = _Declining(world(seed=5, events=(program,), multilateral_share=1.0)).run()
+
+    def red_as_partner(acts: pd.DataFrame, series: bool) -> pd.DataFrame:
+        chosen = acts[(acts.series != "") == series]
+        return chosen[chosen.partners.str.split(";").map(lambda p: "RED" in p)]
+
+    assert len(red_as_partner(base.activities, series=False)) > 0  # RED is asked at all
+    assert len(red_as_partner(declined.activities, series=False)) == 0
+    assert len(red_as_partner(declined.activities, series=True)) == 10  # due at 0, 6, ..., 54
+
+
+def test_agents_act_through_the_verbs_with_named_options():
+    m = DiplomacyModel(world(steps=12))
+    calls: list[tuple] = []
+    for verb in ("propose_exercise", "offer_arms", "send_advisers", "hold_dialogue"):
+        original = getattr(m, verb)
+
+        def spy(*args, _verb=verb, _original=original):
+            calls.append((_verb, *args))
+            return _original(*args)
+
+        setattr(m, verb, spy)
+    r = m.run()
+    kinds = {"propose_exercise": "exercise", "offer_arms": "arms_transfer"}
+    kinds |= {"send_advisers": "advisory", "hold_dialogue": "dialogue"}
+    filed = r.activities.activity.value_counts().to_dict()
+    assert {kinds[c[0]] for c in calls} == set(filed)  # every activity came through a verb
+    assert sum(filed.values()) == len(calls)
+    m.run(1)
+    acting = [i for i in range(m.n) if m.options_for(i) is not None]
+    options = m.options_for(acting[0])
+    assert len(options.kind) == len(options.partner) == len(options.score) == len(options.cost)
+    assert all(0 <= k < 4 for k in options.kind) and acting[0] not in options.partner
