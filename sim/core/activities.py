@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sim.core.params import ACTIVITY_KINDS, EXERCISE_EFFECTS, EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.params import (
+    ACTIVITY_KINDS,
+    EXERCISE_EFFECTS,
+    EXERCISE_KINDS,
+    LEVERS,
+    Parameters,
+)
+from sim.core.params import EXERCISE_MIX as EXERCISE_SHARES
 from sim.core.relations import IMPORT_STOCK, pair_sums, saturating_gain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,10 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EXERCISE, ARMS, ADVISORY, DIALOGUE = range(4)
 TRANSPARENCY, OVERSIGHT, CO_CREATION, EXIT_STRATEGY, CBM = (LEVERS.index(x) for x in LEVERS)
-EXERCISE_MIX = np.array(
-    [0.25, 0.25, 0.2, 0.15, 0.15]
-)  # command_post, live, naval, humanitarian, cyber
-EXERCISE_MIX_CDF = np.cumsum(EXERCISE_MIX)[:-1].tolist()
+EXERCISE_MIX = np.array([EXERCISE_SHARES[k] for k in EXERCISE_KINDS])  # in EXERCISE_KINDS order
+EXERCISE_MIX_CDF = np.cumsum(EXERCISE_MIX)[:-1].tolist()  # a uniform draw below entry k: kind k
 KIND_EFFECTS = np.array([EXERCISE_EFFECTS[k] for k in EXERCISE_KINDS])
 
 
@@ -207,12 +212,12 @@ def _exercise_utilities(
     p = m.p
     _take_rows(m.trust, rows, out)
     out *= rel_cap  # security gain ...
-    np.add(shared_threat, 0.25, out=scratch)
+    np.add(shared_threat, p.exercise_security_base, out=scratch)
     out *= scratch
     np.subtract(1.0, hostility, out=scratch)
     out *= scratch
     out *= p.weight_security
-    np.subtract(1.5, interop, out=scratch)  # ... with diminishing returns
+    np.subtract(p.exercise_saturation, interop, out=scratch)  # ... with diminishing returns
     out *= scratch
     np.multiply(affinity, p.weight_affinity, out=scratch)
     out += scratch
@@ -246,10 +251,10 @@ def _arms_utilities(
     sellers = rows[sells]
     affinity, provocation = affinity[sells], provocation[sells]
     stock = m.stock.sum(axis=1) + m.other_stock
-    demand = (0.3 + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates with stock
-    consent = m.trust[:, sellers].T
-    consent *= 0.5
-    consent += 0.5
+    demand = (p.arms_demand_base + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates
+    consent = m.trust[:, sellers].T  # the importer's trust in the seller ...
+    consent *= 1.0 - p.arms_consent_floor
+    consent += p.arms_consent_floor
     reluctance = m.dependency[:, sellers].T
     reluctance *= m.autonomy
     np.subtract(1.0, reluctance, out=reluctance)
@@ -261,7 +266,7 @@ def _arms_utilities(
     arms += shared_threat
     arms += p.weight_economic * demand
     arms *= consent
-    provocation *= p.weight_escalation * 0.5
+    provocation *= p.weight_escalation * p.arms_provocation
     arms -= provocation
     arms[m.embargo[sellers] | (affinity < 0.0)] = -np.inf  # no sales to rivals or opposites
     _minus_cost(arms, m, ARMS)
@@ -286,12 +291,18 @@ def _advisory_utilities(
     scratch += 1.0
     out /= scratch  # a mission already in place makes the next worth less
     fit = _take_rows(m.affinity_pos, rows, scratch)
-    fit *= 0.5 + 0.5 * m.levers[rows, CO_CREATION, None]
+    fit *= _fit_share(p, m.levers[rows, CO_CREATION, None])
     np.subtract(p.fit_threshold, fit, out=fit)
     np.maximum(fit, 0.0, out=fit)
-    fit *= p.backlash * 10.0
+    fit *= p.backlash * p.backlash_aversion
     out -= fit
     _minus_cost(out, m, ADVISORY)
+
+
+def _fit_share(p: Parameters, co_creation: np.ndarray) -> np.ndarray:
+    """Share of political affinity that becomes a mission's fit: `fit_without_co_creation`,
+    rising linearly to 1 with the provider's co-creation lever."""
+    return p.fit_without_co_creation + (1.0 - p.fit_without_co_creation) * co_creation
 
 
 def _dialogue_utilities(
@@ -450,7 +461,8 @@ def apply_advisory(m: DiplomacyModel) -> None:
         p.overreach_capacity * m.governance[host], 1e-6
     )
     overreach = np.maximum(load - 1.0, 0.0)
-    fit = m.affinity_pos[prov, host] * (0.5 + 0.5 * m.levers[prov, CO_CREATION]) - 0.5 * overreach
+    fit = m.affinity_pos[prov, host] * _fit_share(p, m.levers[prov, CO_CREATION])
+    fit -= p.overreach_misfit * overreach
     good = np.clip(fit, 0.0, 1.0)
     gov_gain = np.zeros(m.n)
     np.add.at(gov_gain, host, good)
@@ -459,13 +471,13 @@ def apply_advisory(m: DiplomacyModel) -> None:
     misfit = np.maximum(p.fit_threshold - fit, 0.0)
     trust_factor = np.where(
         misfit > 0,
-        np.clip(1.0 - p.backlash * misfit * (1.0 - oversight) * 5.0, 0.0, 1.0),
+        np.clip(1.0 - p.backlash * misfit * (1.0 - oversight) * p.backlash_trust_scale, 0.0, 1.0),
         1.0,
     )
     np.multiply.at(m.trust, (host, prov), trust_factor)
     i, j, gain = pair_sums(m.n, host, prov, np.where(misfit > 0, 0.0, good))
     m.trust[i, j] = saturating_gain(m.trust[i, j], p.advisory_trust, gain)
-    i, j, training = pair_sums(m.n, prov, host, 0.5 * good, symmetric=True)
+    i, j, training = pair_sums(m.n, prov, host, p.advisory_training * good, symmetric=True)
     m.interoperability[i, j] = saturating_gain(
         m.interoperability[i, j], p.exercise_interop, training
     )
@@ -481,7 +493,7 @@ def apply_dialogues(m: DiplomacyModel) -> None:
     a, b = (np.array(x, dtype=np.intp) for x in zip(*m.book.dialogues, strict=True))
     i, j, rounds = pair_sums(m.n, a, b, np.ones(len(a)), symmetric=True)
     cbm = m.levers[:, CBM]
-    cut = np.clip(p.dialogue_risk_cut * (1.0 + 0.5 * (cbm[i] + cbm[j])), 0.0, 1.0)
+    cut = np.clip(p.dialogue_risk_cut * (1.0 + 0.5 * (cbm[i] + cbm[j])), 0.0, 1.0)  # pair's mean
     m.risk[i, j] *= (1.0 - cut) ** rounds
     m.trust[i, j] = saturating_gain(m.trust[i, j], p.dialogue_trust, rounds)
     m.channel[i, j] += rounds

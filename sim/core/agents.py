@@ -43,7 +43,7 @@ class StateAgent(mesa.Agent):
     model: DiplomacyModel
 
     capability = _array_attribute("capability", "military power (strongest state = 1 at start)")
-    budget = _array_attribute("budget", "defense-diplomacy effort per step")
+    budget = _array_attribute("budget", "defense-diplomacy effort per month")
     arms_industry = _array_attribute("arms_industry", "capacity to export arms, 0-1")
     stability = _array_attribute("stability", "domestic political stability, 0-1")
     governance = _array_attribute("governance", "institutional quality / absorptive capacity, 0-1")

@@ -30,10 +30,10 @@ def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) ->
     logit = (
         p.deescalation_base
         + p.deescalation_trust * mutual_trust
-        + p.deescalation_channel * np.minimum(m.channel[a, b], 3.0)
+        + p.deescalation_channel * np.minimum(m.channel[a, b], p.deescalation_channel_cap)
         + p.deescalation_hotline * m.hotline[a, b]
         + p.deescalation_cbm * cbm
-        - 2.0 * m.hostility[a, b]
+        - p.deescalation_hostility * m.hostility[a, b]
     )
     return 1.0 / (1.0 + np.exp(-logit))
 
@@ -85,7 +85,7 @@ def militarized_incident(m: DiplomacyModel, i: int, j: int, severity: float) -> 
 def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     """An open war between i and j: structural hostility rises for good, and the
     incident machinery (trust collapse, entanglement) runs at full severity."""
-    h0 = max(m.hostility0[i, j], 0.8 * severity)
+    h0 = max(m.hostility0[i, j], m.p.war_hostility * severity)
     m.hostility0[i, j] = m.hostility0[j, i] = h0
     m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
     m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)

@@ -50,7 +50,7 @@ from sim.core.agents import StateAgent
 from sim.core.crises import run_crises, war_shock
 from sim.core.events import apply_event
 from sim.core.metrics import InvariantError, Recorder, Results, check_invariants
-from sim.core.params import EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.params import DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
     great_circle_km,
@@ -62,14 +62,7 @@ from sim.core.relations import (
 from sim.core.relations import relax as relax_and_decay
 from sim.core.scenario import Scenario
 
-DEFAULT_LEVERS = {
-    "transparency": 0.3,
-    "oversight": 0.5,
-    "co_creation": 0.5,
-    "exit_strategy": 0.5,
-    "cbm_investment": 0.2,
-}
-
+__all__ = ["DEFAULT_LEVERS", "PHASES", "TIMING_GROUPS", "DiplomacyModel"]
 
 PHASES = (
     "run_events_and_programs",
@@ -423,7 +416,7 @@ class DiplomacyModel(mesa.Model):
         )
         self.other_stock = self.other_stock * (1.0 - p.stock_decay) + self.other_inflow
         self.dependency = dependency_from_stock(self.stock, self.other_stock)
-        self.market = self.market * (1.0 - 1.0 / 12.0) + self.exports
+        self.market = self.market * (1.0 - 1.0 / p.market_memory) + self.exports
 
         threat = self.hostility @ self.capability
         self.capability += p.richardson_dt * (
@@ -668,7 +661,8 @@ class DiplomacyModel(mesa.Model):
             return
         aff = self.affinity_matrix()
         self.affinity = aff
-        sizes = self.capability + 1e-3 * max(float(self.capability.max()), 1e-9)
+        largest = max(float(self.capability.max()), 1e-9)
+        sizes = self.capability + self.p.landscape_size_floor * largest
         if initial:
             weights = sizes[:, None] * sizes[None, :] * aff
             _, vecs = np.linalg.eigh(weights)
@@ -681,7 +675,9 @@ class DiplomacyModel(mesa.Model):
             side = 1 - side
         self.side = side.astype(np.int8)
         seed = int(self.rng.integers(2**31 - 1))
-        labels = alignment.detect_communities(aff, seed, resolution=self.p.community_resolution)
+        labels = alignment.detect_communities(
+            aff, seed, resolution=self.p.community_resolution, top_k=self.p.community_ties
+        )
         labels = alignment.match_labels(
             None if initial else self.bloc, labels, next_id=self._next_bloc
         )
