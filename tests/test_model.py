@@ -350,3 +350,38 @@ def test_agents_act_through_the_verbs_with_named_options():
     options = m.options_for(acting[0])
     assert len(options.kind) == len(options.partner) == len(options.score) == len(options.cost)
     assert all(0 <= k < 4 for k in options.kind) and acting[0] not in options.partner
+
+
+def test_modelling_numbers_live_in_params():
+    """Every modelling number of the core is a parameter (params.py) or a named constant:
+    the model code holds only arithmetic (0, 1/2, 1, 2, 4), tolerances below 1e-5, and
+    module-level UPPER_CASE constants (each with a comment). A new modelling literal fails
+    here: give it a name, a unit and a meaning in params.py."""
+    import ast
+    from pathlib import Path
+
+    core = Path(__file__).resolve().parent.parent / "sim" / "core"
+    arithmetic = {0.0, 0.5, 1.0, 2.0, 4.0}
+    exempt = {"params.py", "scenario.py", "synthetic.py"}  # defaults, specs, test worlds
+    found = []
+    for path in sorted(core.glob("*.py")):
+        if path.name in exempt:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        named = set()
+        for node in tree.body:  # module-level NAME = ... (named constants and schemas)
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            if any(isinstance(t, ast.Name) and t.id.isupper() for t in targets):
+                named |= {id(sub) for sub in ast.walk(node)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, float)
+                and id(node) not in named
+                and node.value not in arithmetic
+                and abs(node.value) >= 1e-5
+            ):
+                found.append(f"{path.name}:{node.lineno}: {node.value}")
+    assert not found, "modelling literals outside params.py: " + ", ".join(found)
