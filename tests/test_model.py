@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.core import model as model_module
 from sim.core.activities import Proposal
 from sim.core.agents import StateAgent
 from sim.core.crises import militarized_incident
@@ -19,6 +20,7 @@ from sim.core.metrics import InvariantError, check_invariants
 from sim.core.model import PHASES, TIMING_GROUPS, DiplomacyModel
 from sim.core.params import Parameters
 from sim.core.scenario import Event, StateSpec
+from sim.core.streams import STREAMS, RandomStreams
 from sim.core.synthetic import synthetic_world
 from tests.worlds import BASE_STATES, assert_finite_tables, exercise_program, world
 
@@ -385,3 +387,102 @@ def test_modelling_numbers_live_in_params():
             ):
                 found.append(f"{path.name}:{node.lineno}: {node.value}")
     assert not found, "modelling literals outside params.py: " + ", ".join(found)
+
+
+# ------------------------------------------------------------------ randomness
+class _Recorded:
+    """A random stream that records every draw made from it (see `sim.core.streams`)."""
+
+    def __init__(self, generator: np.random.Generator) -> None:
+        self.generator = generator
+        self.draws: list[np.ndarray] = []
+
+    @property
+    def bit_generator(self):
+        return self.generator.bit_generator
+
+    def __getattr__(self, name: str):
+        method = getattr(self.generator, name)
+
+        def draw(*args, **kwargs):
+            out = method(*args, **kwargs)
+            self.draws.append(np.array(out, dtype=float).ravel())
+            return out
+
+        return draw
+
+    def sequence(self) -> np.ndarray:
+        return np.concatenate(self.draws) if self.draws else np.zeros(0)
+
+
+def _recorded_run(scenario, steps: int) -> tuple[DiplomacyModel, dict[str, _Recorded]]:
+    m = DiplomacyModel(scenario)
+    streams = {name: _Recorded(getattr(m.streams, name)) for name in STREAMS}
+    for name, recorded in streams.items():
+        setattr(m.streams, name, recorded)
+    m.run(steps)
+    return m, streams
+
+
+def test_a_mechanism_that_draws_more_shifts_no_other_mechanisms_draws():
+    """Multilateral exercises draw invitations; making every exercise multilateral changes
+    how many invitation draws are made (and so the run), but the crisis, decision and
+    alignment streams draw the very same numbers at every step."""
+    base = synthetic_world(40, seed=2, steps=48, rivalry_density=0.05)
+    variant = synthetic_world(
+        40,
+        seed=2,
+        steps=48,
+        rivalry_density=0.05,
+        parameters=Parameters(multilateral_share=1.0),
+    )
+    a, drawn_a = _recorded_run(base, 48)
+    b, drawn_b = _recorded_run(variant, 48)
+    invitations_a, invitations_b = (
+        drawn_a["invitations"].sequence(),
+        drawn_b["invitations"].sequence(),
+    )
+    assert len(invitations_b) > 2 * len(invitations_a)  # far more invitation draws ...
+    assert not a.results().crises.equals(b.results().crises)  # ... and a different history
+    for name in ("crises", "decisions"):  # ... but the same crisis and decision numbers
+        np.testing.assert_array_equal(drawn_a[name].sequence(), drawn_b[name].sequence())
+    seeds_a = [d[0] for d in drawn_a["alignment"].draws if d.size == 1]
+    seeds_b = [d[0] for d in drawn_b["alignment"].draws if d.size == 1]
+    assert seeds_a == seeds_b and len(seeds_a) == 48 // 12  # the same Louvain seeds
+
+
+def test_crisis_draws_stay_common_when_the_world_changes():
+    """Without activities, a war that raises risk changes which crises happen, not the
+    numbers they are drawn from: one uniform per dyad per step, in both worlds."""
+    war = Event(6, "war_shock", {"states": ["BLU", "RED"], "severity": 1.0})
+    quiet, drawn_quiet = _recorded_run(world(activities=0, crisis_rate=0.5), 36)
+    at_war, drawn_war = _recorded_run(world(activities=0, crisis_rate=0.5, events=(war,)), 36)
+    assert len(quiet.crisis_log) != len(at_war.crisis_log)
+    crises_quiet, crises_war = drawn_quiet["crises"].sequence(), drawn_war["crises"].sequence()
+    assert len(crises_quiet) == 36 * 10  # 5 states: 10 dyads
+    np.testing.assert_array_equal(crises_quiet, crises_war)
+
+
+def test_streams_are_independent_named_and_restart_at_each_step():
+    streams = RandomStreams(7)
+    first = {name: getattr(streams, name).random(4) for name in STREAMS}
+    assert len({tuple(v) for v in first.values()}) == len(STREAMS)  # distinct streams
+    alone = RandomStreams(7, names=("crises",))  # a stream's draws do not depend on the others
+    np.testing.assert_array_equal(alone.crises.random(4), first["crises"])
+    streams.at_step(5)
+    at_five = streams.crises.random(3)
+    streams.decisions.random(1000)
+    streams.at_step(5)  # draws made before do not matter
+    np.testing.assert_array_equal(streams.crises.random(3), at_five)
+    assert not np.array_equal(at_five, first["crises"][:3])
+    with pytest.raises(AttributeError, match="no random stream 'dice'"):
+        streams.dice  # noqa: B018
+
+
+def test_worlds_too_big_for_one_noise_block_draw_each_states_noise_when_it_acts(monkeypatch):
+    monkeypatch.setattr(model_module, "NOISE_BLOCK_LIMIT", 0)
+    a = DiplomacyModel(world(seed=3)).run().tables()
+    b = DiplomacyModel(world(seed=3)).run().tables()
+    assert len(a["activities"]) > 0
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])

@@ -91,7 +91,10 @@ class Options(NamedTuple):
 def choice_sets(
     utilities: np.ndarray, shortlists: np.ndarray, costs: np.ndarray, temperature: float
 ) -> ChoiceSets:
-    """Cut every row's shortlist to its options with positive utility (see `ChoiceSets`)."""
+    """Cut every row's shortlist to its options with positive utility (see `ChoiceSets`),
+    in the order of their option index (kind, then partner): the order decides which
+    noise entry an option gets, so the same options get the same noise in every variant."""
+    shortlists = np.sort(shortlists, axis=1)
     utility = np.take_along_axis(utilities, shortlists, axis=1)
     keep = utility > 0.0
     options = shortlists[keep]  # row-major: row after row, shortlist order within a row
@@ -447,7 +450,7 @@ def apply_advisory(m: DiplomacyModel) -> None:
     prov, host = (np.array(x, dtype=int) for x in zip(*m.book.advisory, strict=True))
     oversight = m.levers[prov, OVERSIGHT]
     collapsing = m.stability[host] < p.suspension_stability
-    suspended = collapsing & (m.rng.random(len(prov)) > oversight)
+    suspended = collapsing & (m.streams.missions.random(len(prov)) > oversight)
     if suspended.any():
         sp, sh = prov[suspended], host[suspended]
         loss = p.suspension_trust_loss * (1.0 - m.levers[sp, EXIT_STRATEGY])

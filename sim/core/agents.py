@@ -77,7 +77,8 @@ class StateAgent(mesa.Agent):
         Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
         arms transfers draw on a separate export capacity fed by the arms industry.
         Each choice is a softmax over the state's options (`model.options_for`), drawn
-        by Gumbel-max; the last slot of each draw is 'save the effort' (utility 0).
+        by Gumbel-max with the state's own noise (`model.decision_draws`); the last slot
+        of each row is 'save the effort' (utility 0).
         """
         model = self.model
         options = model.options_for(self.index)
@@ -86,7 +87,8 @@ class StateAgent(mesa.Agent):
         kinds, partners, scores, costs = options
         p = model.p
         bank, export_bank = self.bank, self.export_bank
-        for draw in model.rng.gumbel(size=(p.max_activities, len(kinds) + 1)).tolist():
+        noise, kind_draws = model.decision_draws(self.index)
+        for draw, kind_draw in zip(noise, kind_draws, strict=True):
             pick, best = -1, -math.inf
             for j, kind in enumerate(kinds):
                 if costs[j] > (export_bank if kind == ARMS else bank):
@@ -98,7 +100,7 @@ class StateAgent(mesa.Agent):
                 break
             kind, partner = kinds[pick], partners[pick]
             if kind == EXERCISE:
-                self.plan_exercise(partner)
+                self.plan_exercise(partner, kind_draw)
             elif kind == ARMS:
                 volume = p.arms_volume * model.arms_industry[self.index]  # numpy float, as logged
                 model.offer_arms(self.index, partner, volume)
@@ -113,14 +115,14 @@ class StateAgent(mesa.Agent):
             scores[pick] = -math.inf  # each option at most once per step
         self.bank, self.export_bank = bank, export_bank
 
-    def plan_exercise(self, partner: int) -> None:
+    def plan_exercise(self, partner: int, kind_draw: float) -> None:
         """Propose an exercise with `partner`: with probability `multilateral_share`, invite
         up to `max_exercise_size - 2` more of the states this one most wants to exercise
-        with (softmax-perturbed expected utility, only those worth it), and draw the kind
-        from `EXERCISE_MIX`."""
+        with (softmax-perturbed expected utility, only those worth it; drawn from the
+        invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`."""
         model = self.model
         p = model.p
-        rng = model.rng
+        rng = model.streams.invitations
         i = self.index
         partners = [partner]
         if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
@@ -131,5 +133,5 @@ class StateAgent(mesa.Agent):
             scores[i] = scores[partner] = -np.inf
             best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)
             partners += [int(c) for c in best if scores[c] > 0.0]
-        kind = bisect.bisect_right(EXERCISE_MIX_CDF, rng.random())
+        kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
         model.propose_exercise(i, partners, kind)

@@ -50,7 +50,7 @@ from sim.core.agents import StateAgent
 from sim.core.crises import run_crises, war_shock
 from sim.core.events import apply_event
 from sim.core.metrics import InvariantError, Recorder, Results, check_invariants
-from sim.core.params import DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
+from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
     great_circle_km,
@@ -61,6 +61,7 @@ from sim.core.relations import (
 )
 from sim.core.relations import relax as relax_and_decay
 from sim.core.scenario import Scenario
+from sim.core.streams import RandomStreams
 
 __all__ = ["DEFAULT_LEVERS", "PHASES", "TIMING_GROUPS", "DiplomacyModel"]
 
@@ -87,6 +88,8 @@ TIMING_GROUPS = {
     "record": "recording",
 }
 """Phase -> the column of `time_phases` it is timed in (the columns the benchmarks report)."""
+
+NOISE_BLOCK_LIMIT = 2**21  # most decision-noise values drawn in one block per step (16 MB)
 
 
 def _timed(phase: Callable[[], None], totals: dict[str, float], group: str) -> Callable[[], None]:
@@ -118,14 +121,16 @@ class DiplomacyModel(mesa.Model):
 
     Args:
         world: the validated scenario (see `sim.scenarios.loader.load_scenario`).
-        rng: seed for every random draw; defaults to the scenario's seed.
+        rng: the run seed, which decides every random draw (`sim.core.streams`); defaults
+            to the scenario's seed.
         record_dyads: record dyad snapshots every this many steps (0 = never).
     """
 
     def __init__(self, world: Scenario, *, rng: int | None = None, record_dyads: int = 0) -> None:
         seed = int(world.seed if rng is None else rng)
-        super().__init__(rng=seed)
+        super().__init__(rng=seed)  # Mesa's generators: model.random orders the agents
         self.seed = seed
+        self.streams = RandomStreams(seed)  # every draw of the model, one stream per purpose
         self.world = world
         self.p: Parameters = world.parameters
         self.ids = world.ids
@@ -345,7 +350,9 @@ class DiplomacyModel(mesa.Model):
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
-        """Advance the world by one month: the phases of `PHASES`, in order."""
+        """Advance the world by one month: the phases of `PHASES`, in order, each drawing
+        from its own random streams at this step's block."""
+        self.streams.at_step(self.steps)
         for phase in self._phases:
             phase()
 
@@ -384,6 +391,7 @@ class DiplomacyModel(mesa.Model):
             return
         self._bank_effort()
         self._prepare_choices()
+        self._draw_decision_noise()
         self.agents.shuffle_do("step")
 
     def apply_effects(self) -> None:
@@ -496,6 +504,15 @@ class DiplomacyModel(mesa.Model):
             choices.kind[lo:hi], choices.partner[lo:hi], choices.score[lo:hi], choices.cost[lo:hi]
         )
 
+    def decision_draws(self, i: int) -> tuple[list[list[float]], list[float]]:
+        """State i's random draws for this step's choices, from the decisions stream: one
+        row of Gumbel noise per choice (entry j for option j of `options_for(i)`, the last
+        entry for saving the effort) and one uniform per choice for an exercise's kind."""
+        if self._noise is not None:
+            return self._noise[i].tolist(), self._kind_draws[i]
+        rows = self.streams.decisions.gumbel(size=(self.p.max_activities, self._noise_width))
+        return rows.tolist(), self._kind_draws[i]
+
     def expected_utilities(self, i: int, kind: int) -> np.ndarray:
         """State i's expected utility this step of activity `kind` with every state (a
         read-only view; -inf where not allowed). Only for states with options this step."""
@@ -571,6 +588,22 @@ class DiplomacyModel(mesa.Model):
         self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
         shortlists = shortlist(self._utilities, p.consideration_set)
         self._choices = choice_sets(self._utilities, shortlists, self.costs, p.temperature)
+
+    def _draw_decision_noise(self) -> None:
+        """Draw this step's decision noise in one block, by state: row i belongs to state i
+        whatever the activation order and whatever other states choose, so a state's noise
+        stays common between variants in which only others' options differ (options are
+        in a fixed order; see `choice_sets`). Worlds whose block would be huge (many
+        states x a wide consideration set) draw each state's rows when it acts instead."""
+        p = self.p
+        draws = self.streams.decisions
+        self._kind_draws = draws.random((self.n, p.max_activities)).tolist()
+        width = len(ACTIVITY_KINDS) * min(p.consideration_set, self.n) + 1  # options + save
+        self._noise_width = width
+        if self.n * p.max_activities * width <= NOISE_BLOCK_LIMIT:
+            self._noise = draws.gumbel(size=(self.n, p.max_activities, width))
+        else:
+            self._noise = None
 
     def _expire_embargoes(self, t: int) -> None:
         """Lift the embargoes whose end (`embargo_until`, -1: never) is due by step t; only
@@ -670,11 +703,12 @@ class DiplomacyModel(mesa.Model):
             start = (lead < 0).astype(np.int8) if n > 1 else np.zeros(n, dtype=np.int8)
         else:
             start = self.side
-        side = alignment.landscape_descent(sizes, aff, start, self.rng)
+        draws = self.streams.alignment
+        seed = int(draws.integers(2**31 - 1))  # first: the descent's draws vary in number
+        side = alignment.landscape_descent(sizes, aff, start, draws)
         if initial and side[int(np.argmax(self.capability))] == 1:
             side = 1 - side
         self.side = side.astype(np.int8)
-        seed = int(self.rng.integers(2**31 - 1))
         labels = alignment.detect_communities(
             aff, seed, resolution=self.p.community_resolution, top_k=self.p.community_ties
         )
