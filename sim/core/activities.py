@@ -80,12 +80,18 @@ class ChoiceSets:
 
 
 class Options(NamedTuple):
-    """One state's options this step (see `ChoiceSets`): parallel lists, one entry per option."""
+    """One state's options this step (see `ChoiceSets`: parallel lists, one entry per
+    option) and its random draws to choose among them, one entry per choice it may make:
+    `noise`, a row of Gumbel noise (entry j for option j), `save_noise`, the Gumbel noise of
+    saving the effort, and `kind_draws`, a uniform for an exercise's kind."""
 
     kind: list[int]
     partner: list[int]
     score: list[float]
     cost: list[float]
+    noise: list[list[float]]
+    save_noise: list[float]
+    kind_draws: list[float]
 
 
 def choice_sets(

@@ -77,18 +77,19 @@ class StateAgent(mesa.Agent):
         Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
         arms transfers draw on a separate export capacity fed by the arms industry.
         Each choice is a softmax over the state's options (`model.options_for`), drawn
-        by Gumbel-max with the state's own noise (`model.decision_draws`); the last slot
-        of each row is 'save the effort' (utility 0).
+        by Gumbel-max with the state's own noise, 'save the effort' (utility 0) included.
         """
         model = self.model
         options = model.options_for(self.index)
         if options is None:  # cannot afford an activity, or nothing beats saving the effort
             return
-        kinds, partners, scores, costs = options
+        kinds, partners, scores, costs, noise, save_noise, kind_draws = options
         p = model.p
-        bank, export_bank = self.bank, self.export_bank
-        noise, kind_draws = model.decision_draws(self.index)
-        for draw, kind_draw in zip(noise, kind_draws, strict=True):
+        i = self.index
+        # The banks, read and written once here from the arrays behind the `bank` and
+        # `export_bank` properties (the properties cost 4 Python calls per acting state).
+        bank, export_bank = float(model.bank[i]), float(model.export_bank[i])
+        for draw, save, kind_draw in zip(noise, save_noise, kind_draws, strict=True):
             pick, best = -1, -math.inf
             for j, kind in enumerate(kinds):
                 if costs[j] > (export_bank if kind == ARMS else bank):
@@ -96,24 +97,23 @@ class StateAgent(mesa.Agent):
                 value = draw[j] + scores[j]
                 if value > best:
                     pick, best = j, value
-            if draw[-1] > best:  # saving the effort wins
+            if save > best:  # saving the effort wins
                 break
             kind, partner = kinds[pick], partners[pick]
             if kind == EXERCISE:
                 self.plan_exercise(partner, kind_draw)
             elif kind == ARMS:
-                volume = p.arms_volume * model.arms_industry[self.index]  # numpy float, as logged
-                model.offer_arms(self.index, partner, volume)
+                model.offer_arms(i, partner, p.arms_volume * model.arms_industry[i])
             elif kind == ADVISORY:
-                model.send_advisers(self.index, partner)
+                model.send_advisers(i, partner)
             else:
-                model.hold_dialogue(self.index, partner)
+                model.hold_dialogue(i, partner)
             if kind == ARMS:
                 export_bank -= costs[pick]
             else:
                 bank -= costs[pick]
             scores[pick] = -math.inf  # each option at most once per step
-        self.bank, self.export_bank = bank, export_bank
+        model.bank[i], model.export_bank[i] = bank, export_bank
 
     def plan_exercise(self, partner: int, kind_draw: float) -> None:
         """Propose an exercise with `partner`: with probability `multilateral_share`, invite

@@ -49,7 +49,7 @@ from sim.core.activities import (
 from sim.core.agents import StateAgent
 from sim.core.crises import run_crises, war_shock
 from sim.core.events import apply_event
-from sim.core.metrics import InvariantError, Recorder, Results, check_invariants
+from sim.core.metrics import BlocDyads, InvariantError, Recorder, Results, check_invariants
 from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
@@ -203,6 +203,7 @@ class DiplomacyModel(mesa.Model):
         self.bloc = np.zeros(n, dtype=np.int64)
         self.same_bloc = np.zeros((n, n), dtype=bool)
         self.cross_bloc = np.zeros((n, n), dtype=bool)
+        self.bloc_dyads = BlocDyads.of(self.same_bloc, self.cross_bloc)
         self.margin = np.zeros(n)
         self.hedging = np.zeros(n)
         self.affinity = np.zeros((n, n))
@@ -492,7 +493,8 @@ class DiplomacyModel(mesa.Model):
     def options_for(self, i: int) -> Options | None:
         """State i's options this step: its consideration set cut to the options worth more
         than saving the effort, with their activity kinds, partners, softmax scores and
-        costs; None if it cannot afford an activity or has nothing worth doing."""
+        costs, and its draws from the decisions stream to choose among them; None if it
+        cannot afford an activity or has nothing worth doing."""
         r = self._option_row[i]
         if r < 0:
             return None
@@ -500,18 +502,19 @@ class DiplomacyModel(mesa.Model):
         lo, hi = choices.start[r], choices.start[r + 1]
         if lo == hi:
             return None
-        return Options(
-            choices.kind[lo:hi], choices.partner[lo:hi], choices.score[lo:hi], choices.cost[lo:hi]
-        )
-
-    def decision_draws(self, i: int) -> tuple[list[list[float]], list[float]]:
-        """State i's random draws for this step's choices, from the decisions stream: one
-        row of Gumbel noise per choice (entry j for option j of `options_for(i)`, the last
-        entry for saving the effort) and one uniform per choice for an exercise's kind."""
         if self._noise is not None:
-            return self._noise[i].tolist(), self._kind_draws[i]
-        rows = self.streams.decisions.gumbel(size=(self.p.max_activities, self._noise_width))
-        return rows.tolist(), self._kind_draws[i]
+            noise = self._noise[i, :, : hi - lo].tolist()
+        else:  # a world too big for one block: this state's noise, drawn when it acts
+            noise = self.streams.decisions.gumbel(size=(self.p.max_activities, hi - lo)).tolist()
+        return Options(
+            choices.kind[lo:hi],
+            choices.partner[lo:hi],
+            choices.score[lo:hi],
+            choices.cost[lo:hi],
+            noise,
+            self._save_noise[i],
+            self._kind_draws[i],
+        )
 
     def expected_utilities(self, i: int, kind: int) -> np.ndarray:
         """State i's expected utility this step of activity `kind` with every state (a
@@ -590,18 +593,21 @@ class DiplomacyModel(mesa.Model):
         self._choices = choice_sets(self._utilities, shortlists, self.costs, p.temperature)
 
     def _draw_decision_noise(self) -> None:
-        """Draw this step's decision noise in one block, by state: row i belongs to state i
+        """Draw this step's decision noise in blocks by state: row i belongs to state i
         whatever the activation order and whatever other states choose, so a state's noise
         stays common between variants in which only others' options differ (options are
-        in a fixed order; see `choice_sets`). Worlds whose block would be huge (many
-        states x a wide consideration set) draw each state's rows when it acts instead."""
+        in a fixed order; see `choice_sets`). Worlds whose block of option noise would be
+        huge (many states x a wide consideration set) draw each state's option noise when
+        it acts instead.
+        """
         p = self.p
         draws = self.streams.decisions
-        self._kind_draws = draws.random((self.n, p.max_activities)).tolist()
-        width = len(ACTIVITY_KINDS) * min(p.consideration_set, self.n) + 1  # options + save
-        self._noise_width = width
-        if self.n * p.max_activities * width <= NOISE_BLOCK_LIMIT:
-            self._noise = draws.gumbel(size=(self.n, p.max_activities, width))
+        n, rows = self.n, p.max_activities
+        self._kind_draws = draws.random((n, rows)).tolist()
+        self._save_noise = draws.gumbel(size=(n, rows)).tolist()
+        width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
+        if n * rows * width <= NOISE_BLOCK_LIMIT:
+            self._noise = draws.gumbel(size=(n, rows, width))
         else:
             self._noise = None
 
@@ -720,6 +726,7 @@ class DiplomacyModel(mesa.Model):
         self.cross_bloc = ~same  # dyads across blocs (for the recorded bloc-level means)
         np.fill_diagonal(same, False)
         self.same_bloc = same  # distinct dyads within a bloc
+        self.bloc_dyads = BlocDyads.of(same, self.cross_bloc)
         self._next_bloc = max(self._next_bloc, int(labels.max()) + 1)
         self.margin, self.hedging = alignment.bloc_margin_and_hedging(aff, labels)
         counts = np.bincount(labels)
