@@ -350,7 +350,7 @@ def test_agents_act_through_the_verbs_with_named_options():
     m.run(1)
     acting = [i for i in range(m.n) if m.options_for(i) is not None]
     options = m.options_for(acting[0])
-    assert len(options.kind) == len(options.partner) == len(options.score) == len(options.cost)
+    assert len(options.kind) == len(options.partner) == len(options.weight) == len(options.cost)
     assert all(0 <= k < 4 for k in options.kind) and acting[0] not in options.partner
 
 

@@ -44,7 +44,8 @@ def option_costs(p: Parameters, n: int) -> np.ndarray:
 
 def shortlist(utilities: np.ndarray, k: int) -> np.ndarray:
     """Each state's consideration set: its k best partners for each activity kind (bounded
-    attention), as option indices into a utility row.
+    attention), as option indices into a utility row; among partners of equal utility the
+    lower index is preferred.
 
     Only blocks (state, kind) with an option worth more than saving the effort (utility > 0)
     are searched; the entries of the others point at the block's first option, which
@@ -60,35 +61,65 @@ def shortlist(utilities: np.ndarray, k: int) -> np.ndarray:
     else:
         best = np.zeros((n_states, kinds, k), dtype=np.intp)
         live = (blocks > 0.0).any(axis=2)
-        best[live] = np.argpartition(blocks[live], width - k, axis=1)[:, width - k :]
+        best[live] = top_k(blocks[live], k)
     return (best + offsets).reshape(n_states, kinds * best.shape[2])
+
+
+TOP_K_BY_ARGMAX = 8  # up to this k, k passes of argmax; beyond, a stable sort
+
+
+def top_k(rows: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k largest values of each row, largest first, ties to the lower
+    index. Overwrites `rows` (pass a copy).
+
+    For a small k, k passes of argmax (each a fast vectorized scan, the winner then masked):
+    measured 10x faster than `argpartition` on the world scenario's consideration sets
+    (about 40 us against 500 us a step, a tenth of a world run).
+    """
+    if k > TOP_K_BY_ARGMAX:
+        return np.argsort(-rows, axis=1, kind="stable")[:, :k]
+    np.maximum(rows, -np.finfo(float).max, out=rows)  # -inf: below all, above a taken entry
+    out = np.empty((rows.shape[0], k), dtype=np.intp)
+    every = np.arange(rows.shape[0])
+    for c in range(k):
+        best = rows.argmax(axis=1)
+        out[:, c] = best
+        rows[every, best] = -np.inf
+    return out
 
 
 @dataclass
 class ChoiceSets:
     """The acting states' consideration sets, cut to the options worth more than saving the
     effort (utility > 0), stored row after row as flat Python lists for the agents' few
-    sequential draws: row r's options are entries `start[r]:start[r + 1]`, in shortlist order,
+    sequential draws: row r's options are entries `start[r]:start[r + 1]`, in option order,
     each with its activity `kind` (EXERCISE, ARMS, ADVISORY or DIALOGUE), `partner`, softmax
-    `score` (utility / temperature) and effort `cost`."""
+    `weight` and effort `cost`; `save_weight[r]` is the softmax weight of saving the effort.
+
+    Weights are exp((utility - best utility of the row) / temperature): proportional to the
+    softmax probabilities, at most 1, so they never overflow at any temperature."""
 
     kind: list[int]
     partner: list[int]
-    score: list[float]
+    weight: list[float]
     cost: list[float]
     start: list[int]
+    save_weight: list[float]
 
 
 class Options(NamedTuple):
     """One state's options this step (see `ChoiceSets`: parallel lists, one entry per
-    option) and its random draws to choose among them, one entry per choice it may make:
-    `noise`, a row of Gumbel noise (entry j for option j), `save_noise`, the Gumbel noise of
-    saving the effort, and `kind_draws`, a uniform for an exercise's kind."""
+    option; `save_weight` is saving the effort's) and its random draws to choose among them,
+    one entry per choice it may make: `noise`, a row of exponential-race noise 1 / E
+    (E ~ Exp(1); entry j for option j), `save_noise`, that of saving the effort, and
+    `kind_draws`, a uniform for an exercise's kind. The option (or saving) of largest
+    weight x noise wins with probability weight / total weight: a softmax draw."""
 
     kind: list[int]
     partner: list[int]
-    score: list[float]
+    weight: list[float]
     cost: list[float]
+    save_weight: float
     noise: list[list[float]]
     save_noise: list[float]
     kind_draws: list[float]
@@ -108,12 +139,18 @@ def choice_sets(
     np.cumsum(keep.sum(axis=1), out=start[1:])
     n = (utilities.shape[1] - 1) // len(ACTIVITY_KINDS)  # a row: one block of n per kind
     kind, partner = np.divmod(options, n)
+    score = utility[keep] / temperature
+    count = np.diff(start)
+    top = np.zeros(len(count))  # each row's best score (0, saving's, for an empty row)
+    if score.size:
+        top[count > 0] = np.maximum.reduceat(score, start[:-1][count > 0])
     return ChoiceSets(
         kind=kind.tolist(),
         partner=partner.tolist(),
-        score=(utility[keep] / temperature).tolist(),
+        weight=np.exp(score - np.repeat(top, count)).tolist(),
         cost=costs[options].tolist(),
         start=start.tolist(),
+        save_weight=np.exp(-top).tolist(),
     )
 
 

@@ -11,7 +11,6 @@ model's verbs (`propose_exercise`, `offer_arms`, `send_advisers`, `hold_dialogue
 from __future__ import annotations
 
 import bisect
-import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -76,28 +75,28 @@ class StateAgent(mesa.Agent):
 
         Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
         arms transfers draw on a separate export capacity fed by the arms industry.
-        Each choice is a softmax over the state's options (`model.options_for`), drawn
-        by Gumbel-max with the state's own noise, 'save the effort' (utility 0) included.
+        Each choice is a softmax over the state's options (`model.options_for`) and 'save
+        the effort' (utility 0), drawn as an exponential race with the state's own noise.
         """
         model = self.model
         options = model.options_for(self.index)
         if options is None:  # cannot afford an activity, or nothing beats saving the effort
             return
-        kinds, partners, scores, costs, noise, save_noise, kind_draws = options
+        kinds, partners, weights, costs, save_weight, noise, save_noise, kind_draws = options
         p = model.p
         i = self.index
         # The banks, read and written once here from the arrays behind the `bank` and
         # `export_bank` properties (the properties cost 4 Python calls per acting state).
         bank, export_bank = float(model.bank[i]), float(model.export_bank[i])
         for draw, save, kind_draw in zip(noise, save_noise, kind_draws, strict=True):
-            pick, best = -1, -math.inf
+            pick, best = -1, save_weight * save
             for j, kind in enumerate(kinds):
                 if costs[j] > (export_bank if kind == ARMS else bank):
                     continue  # not affordable any more
-                value = draw[j] + scores[j]
+                value = weights[j] * draw[j]
                 if value > best:
                     pick, best = j, value
-            if save > best:  # saving the effort wins
+            if pick < 0:  # saving the effort wins
                 break
             kind, partner = kinds[pick], partners[pick]
             if kind == EXERCISE:
@@ -112,7 +111,7 @@ class StateAgent(mesa.Agent):
                 export_bank -= costs[pick]
             else:
                 bank -= costs[pick]
-            scores[pick] = -math.inf  # each option at most once per step
+            weights[pick] = 0.0  # each option at most once per step
         model.bank[i], model.export_bank[i] = bank, export_bank
 
     def plan_exercise(self, partner: int, kind_draw: float) -> None:

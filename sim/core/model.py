@@ -92,6 +92,16 @@ TIMING_GROUPS = {
 NOISE_BLOCK_LIMIT = 2**21  # most decision-noise values drawn in one block per step (16 MB)
 
 
+def race_noise(draws: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Exponential-race noise 1 / E, E ~ Exp(1): weight x noise is largest for option j with
+    probability weight_j / total weight, the softmax, as with Gumbel-max sampling but from
+    one fast ziggurat draw per entry instead of two logarithms (measured: the world's
+    decision noise 330 -> 160 us a step)."""
+    noise = draws.standard_exponential(shape)
+    with np.errstate(divide="ignore"):  # E = 0 (a 2**-53 event) gives inf: that entry wins
+        return np.reciprocal(noise, out=noise)
+
+
 def _timed(phase: Callable[[], None], totals: dict[str, float], group: str) -> Callable[[], None]:
     """`phase`, adding its wall time to `totals[group]` (see `DiplomacyModel.time_phases`)."""
 
@@ -492,7 +502,7 @@ class DiplomacyModel(mesa.Model):
     # ------------------------------------------------------------------ the verbs agents act through
     def options_for(self, i: int) -> Options | None:
         """State i's options this step: its consideration set cut to the options worth more
-        than saving the effort, with their activity kinds, partners, softmax scores and
+        than saving the effort, with their activity kinds, partners, softmax weights and
         costs, and its draws from the decisions stream to choose among them; None if it
         cannot afford an activity or has nothing worth doing."""
         r = self._option_row[i]
@@ -505,12 +515,13 @@ class DiplomacyModel(mesa.Model):
         if self._noise is not None:
             noise = self._noise[i, :, : hi - lo].tolist()
         else:  # a world too big for one block: this state's noise, drawn when it acts
-            noise = self.streams.decisions.gumbel(size=(self.p.max_activities, hi - lo)).tolist()
+            noise = race_noise(self.streams.decisions, (self.p.max_activities, hi - lo)).tolist()
         return Options(
             choices.kind[lo:hi],
             choices.partner[lo:hi],
-            choices.score[lo:hi],
+            choices.weight[lo:hi],
             choices.cost[lo:hi],
+            choices.save_weight[r],
             noise,
             self._save_noise[i],
             self._kind_draws[i],
@@ -604,10 +615,10 @@ class DiplomacyModel(mesa.Model):
         draws = self.streams.decisions
         n, rows = self.n, p.max_activities
         self._kind_draws = draws.random((n, rows)).tolist()
-        self._save_noise = draws.gumbel(size=(n, rows)).tolist()
+        self._save_noise = race_noise(draws, (n, rows)).tolist()
         width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
         if n * rows * width <= NOISE_BLOCK_LIMIT:
-            self._noise = draws.gumbel(size=(n, rows, width))
+            self._noise = race_noise(draws, (n, rows, width))
         else:
             self._noise = None
 
