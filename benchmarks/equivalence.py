@@ -88,7 +88,9 @@ def compare(before: dict, after: dict, tol: float) -> list[str]:
             floats = [c for c in a.columns if a[c].dtype.kind == "f"]
             exact = [c for c in a.columns if c not in floats]
             bad = [c for c in exact if not a[c].equals(b[c])]
-            diff = max((float((a[c] - b[c]).abs().max()) for c in floats if len(a)), default=0.0)
+            gaps = {c: float((a[c] - b[c]).abs().max()) for c in floats if len(a)}
+            diff = max(gaps.values(), default=0.0)
+            bad += [c for c, gap in gaps.items() if gap > tol]
             if bad or diff > tol:
                 lines.append(f"DIFFERENT {where}: columns {bad}, max float difference {diff:.3g}")
             else:

@@ -57,11 +57,20 @@ def save_run(
 
 
 def analyze(sweep_dir: Any, out: Any = None, *, figures: bool = True) -> Any:
-    """Analyse a sweep store: tables, summary.md and figures (see `sim.experiments.analysis`)."""
-    from sim.experiments.analysis import analyze as _analyze
-    from sim.reports.analysis_figures import draw_analysis
+    """Analyse a sweep store: tables, summary.md, figures and report.html, as ``ddsim analyze``
+    does (see `sim.experiments.analysis`)."""
+    from pathlib import Path
 
-    return _analyze(sweep_dir, out, draw=draw_analysis if figures else None)
+    from sim.experiments.analysis import analyze as _analyze
+    from sim.experiments.sweep import load_sweep
+    from sim.reports.analysis_figures import sweep_drawer
+    from sim.reports.report import write_sweep_report
+
+    draw = sweep_drawer(load_sweep(sweep_dir)) if figures else None
+    report = _analyze(sweep_dir, out, draw=draw)
+    if report.ok_runs:
+        report.files.append(write_sweep_report(Path(sweep_dir), report.out))
+    return report
 
 
 def __getattr__(name: str) -> Any:

@@ -21,9 +21,10 @@ from sim.core.activities import (
     choice_sets,
     option_utilities,
     shortlist,
+    top_k,
 )
 from sim.core.alignment import louvain
-from sim.core.model import DiplomacyModel
+from sim.core.model import DiplomacyModel, race_noise
 from sim.core.relations import pair_sums, saturating_gain, zero_diagonal
 from sim.core.synthetic import synthetic_world
 
@@ -112,13 +113,22 @@ def test_shortlist_skipping_hopeless_blocks_keeps_the_choice_sets(busy_model):
     u = option_utilities(m)
     k = m.p.consideration_set
     blocks = u[:, :-1].reshape(m.n, 4, m.n)
-    full = (
-        np.argpartition(blocks, m.n - k, axis=2)[:, :, m.n - k :]
-        + (np.arange(4) * m.n)[None, :, None]
+    full = (  # every block sorted, best first, ties to the lower index
+        np.argsort(-blocks, axis=2, kind="stable")[:, :, :k] + (np.arange(4) * m.n)[None, :, None]
     ).reshape(m.n, -1)
     a = choice_sets(u, shortlist(u, k), m.costs, m.p.temperature)
     b = choice_sets(u, full, m.costs, m.p.temperature)
     assert a == b
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 9, 40])
+def test_top_k_is_the_k_largest_best_first_ties_to_the_lower_index(k):
+    rng = np.random.default_rng(k)
+    rows = np.round(rng.normal(size=(30, 50)), 1)  # rounded: many ties
+    rows[rng.random(rows.shape) < 0.3] = -np.inf
+    rows[:5, 2:] = -np.inf  # rows with fewer finite values than k
+    expected = np.argsort(-rows, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(top_k(rows.copy(), k), expected)
 
 
 def _random_graph(rng: np.random.Generator) -> tuple[nx.Graph, list[dict[int, float]]]:
@@ -149,3 +159,15 @@ def test_louvain_finds_exactly_networkx_communities(case):
     expected = nx.community.louvain_communities(graph, resolution=resolution, seed=seed)
     got = louvain(adjacency, resolution=resolution, seed=seed)
     assert sorted(map(sorted, got)) == sorted(map(sorted, expected))
+
+
+def test_exponential_race_draws_the_softmax():
+    """The agents' choice rule: the largest weight x race noise wins with probability
+    weight / total weight (softmax), checked against the exact probabilities."""
+    rng = np.random.default_rng(0)
+    scores = np.array([0.0, 1.0, -0.5, 2.0])  # saving the effort is the 0
+    weights = np.exp(scores - scores.max())
+    draws = 200_000
+    wins = np.bincount((weights * race_noise(rng, (draws, 4))).argmax(axis=1), minlength=4)
+    expected = weights / weights.sum()
+    assert np.abs(wins / draws - expected).max() < 4 * np.sqrt(0.25 / draws)

@@ -12,12 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.core import model as model_module
+from sim.core.activities import Proposal
 from sim.core.agents import StateAgent
 from sim.core.crises import militarized_incident
-from sim.core.metrics import check_invariants
-from sim.core.model import DiplomacyModel
+from sim.core.metrics import InvariantError, check_invariants
+from sim.core.model import PHASES, TIMING_GROUPS, DiplomacyModel
 from sim.core.params import Parameters
 from sim.core.scenario import Event, StateSpec
+from sim.core.streams import STREAMS, RandomStreams
 from sim.core.synthetic import synthetic_world
 from tests.worlds import BASE_STATES, assert_finite_tables, exercise_program, world
 
@@ -275,3 +278,211 @@ def test_invariants_hold_under_random_parameters(
     assert_finite_tables(r.tables())
     assert ((r.states.hedging >= 0) & (r.states.hedging <= 1)).all()
     assert ((r.world.polarization >= 0) & (r.world.polarization <= 1)).all()
+
+
+# ------------------------------------------------------------------ the step and the verbs
+def test_the_step_is_the_named_sequence_of_phases_each_timed_in_one_group():
+    m = DiplomacyModel(world(steps=24))
+    assert all(callable(getattr(m, name)) for name in PHASES)
+    assert set(TIMING_GROUPS) == set(PHASES)
+    timings = m.time_phases()
+    assert list(timings) == [
+        "decisions",
+        "effects",
+        "relaxation",
+        "crises",
+        "alignment",
+        "recording",
+    ]
+    m.run()
+    assert all(seconds > 0 for seconds in timings.values()) and m.timings is timings
+
+
+def test_a_broken_invariant_names_the_phase_that_broke_it():
+    class Overtrusting(DiplomacyModel):
+        def relax(self) -> None:
+            super().relax()
+            self.trust[0, 1] = 1.5
+
+    with pytest.raises(InvariantError, match=r"trust outside \[0, 1\].*after phase relax"):
+        Overtrusting(world(debug_invariants=1)).run(2)
+    Overtrusting(world(debug_invariants=0)).run(2)  # unchecked: no error
+
+
+class _Declining(DiplomacyModel):
+    """A model in which RED declines every proposal (and GRY is never asked)."""
+
+    def consent(self, proposal: Proposal):
+        return [k for k in proposal.partners if self.ids[k] != "RED"]
+
+
+def test_consent_decides_which_proposals_are_filed_but_not_scripted_programs():
+    program = exercise_program(0, ["GRY", "RED"], every=6)
+    base = DiplomacyModel(world(seed=5, events=(program,), multilateral_share=1.0)).run()
+    declined = _Declining(world(seed=5, events=(program,), multilateral_share=1.0)).run()
+
+    def red_as_partner(acts: pd.DataFrame, series: bool) -> pd.DataFrame:
+        chosen = acts[(acts.series != "") == series]
+        return chosen[chosen.partners.str.split(";").map(lambda p: "RED" in p)]
+
+    assert len(red_as_partner(base.activities, series=False)) > 0  # RED is asked at all
+    assert len(red_as_partner(declined.activities, series=False)) == 0
+    assert len(red_as_partner(declined.activities, series=True)) == 10  # due at 0, 6, ..., 54
+
+
+def test_agents_act_through_the_verbs_with_named_options():
+    m = DiplomacyModel(world(steps=12))
+    calls: list[tuple] = []
+    for verb in ("propose_exercise", "offer_arms", "send_advisers", "hold_dialogue"):
+        original = getattr(m, verb)
+
+        def spy(*args, _verb=verb, _original=original):
+            calls.append((_verb, *args))
+            return _original(*args)
+
+        setattr(m, verb, spy)
+    r = m.run()
+    kinds = {"propose_exercise": "exercise", "offer_arms": "arms_transfer"}
+    kinds |= {"send_advisers": "advisory", "hold_dialogue": "dialogue"}
+    filed = r.activities.activity.value_counts().to_dict()
+    assert {kinds[c[0]] for c in calls} == set(filed)  # every activity came through a verb
+    assert sum(filed.values()) == len(calls)
+    m.run(1)
+    acting = [i for i in range(m.n) if m.options_for(i) is not None]
+    options = m.options_for(acting[0])
+    assert len(options.kind) == len(options.partner) == len(options.weight) == len(options.cost)
+    assert all(0 <= k < 4 for k in options.kind) and acting[0] not in options.partner
+
+
+def test_modelling_numbers_live_in_params():
+    """Every modelling number of the core is a parameter (params.py) or a named constant:
+    the model code holds only arithmetic (0, 1/2, 1, 2, 4), tolerances below 1e-5, and
+    module-level UPPER_CASE constants (each with a comment). A new modelling literal fails
+    here: give it a name, a unit and a meaning in params.py."""
+    import ast
+    from pathlib import Path
+
+    core = Path(__file__).resolve().parent.parent / "sim" / "core"
+    arithmetic = {0.0, 0.5, 1.0, 2.0, 4.0}
+    exempt = {"params.py", "scenario.py", "synthetic.py"}  # defaults, specs, test worlds
+    found = []
+    for path in sorted(core.glob("*.py")):
+        if path.name in exempt:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        named = set()
+        for node in tree.body:  # module-level NAME = ... (named constants and schemas)
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            if any(isinstance(t, ast.Name) and t.id.isupper() for t in targets):
+                named |= {id(sub) for sub in ast.walk(node)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, float)
+                and id(node) not in named
+                and node.value not in arithmetic
+                and abs(node.value) >= 1e-5
+            ):
+                found.append(f"{path.name}:{node.lineno}: {node.value}")
+    assert not found, "modelling literals outside params.py: " + ", ".join(found)
+
+
+# ------------------------------------------------------------------ randomness
+class _Recorded:
+    """A random stream that records every draw made from it (see `sim.core.streams`)."""
+
+    def __init__(self, generator: np.random.Generator) -> None:
+        self.generator = generator
+        self.draws: list[np.ndarray] = []
+
+    @property
+    def bit_generator(self):
+        return self.generator.bit_generator
+
+    def __getattr__(self, name: str):
+        method = getattr(self.generator, name)
+
+        def draw(*args, **kwargs):
+            out = method(*args, **kwargs)
+            self.draws.append(np.array(out, dtype=float).ravel())
+            return out
+
+        return draw
+
+    def sequence(self) -> np.ndarray:
+        return np.concatenate(self.draws) if self.draws else np.zeros(0)
+
+
+def _recorded_run(scenario, steps: int) -> tuple[DiplomacyModel, dict[str, _Recorded]]:
+    m = DiplomacyModel(scenario)
+    streams = {name: _Recorded(getattr(m.streams, name)) for name in STREAMS}
+    for name, recorded in streams.items():
+        setattr(m.streams, name, recorded)
+    m.run(steps)
+    return m, streams
+
+
+def test_a_mechanism_that_draws_more_shifts_no_other_mechanisms_draws():
+    """Multilateral exercises draw invitations; making every exercise multilateral changes
+    how many invitation draws are made (and so the run), but the crisis, decision and
+    alignment streams draw the very same numbers at every step."""
+    base = synthetic_world(40, seed=2, steps=48, rivalry_density=0.05)
+    variant = synthetic_world(
+        40,
+        seed=2,
+        steps=48,
+        rivalry_density=0.05,
+        parameters=Parameters(multilateral_share=1.0),
+    )
+    a, drawn_a = _recorded_run(base, 48)
+    b, drawn_b = _recorded_run(variant, 48)
+    invitations_a, invitations_b = (
+        drawn_a["invitations"].sequence(),
+        drawn_b["invitations"].sequence(),
+    )
+    assert len(invitations_b) > 2 * len(invitations_a)  # far more invitation draws ...
+    assert not a.results().crises.equals(b.results().crises)  # ... and a different history
+    for name in ("crises", "decisions"):  # ... but the same crisis and decision numbers
+        np.testing.assert_array_equal(drawn_a[name].sequence(), drawn_b[name].sequence())
+    seeds_a = [d[0] for d in drawn_a["alignment"].draws if d.size == 1]
+    seeds_b = [d[0] for d in drawn_b["alignment"].draws if d.size == 1]
+    assert seeds_a == seeds_b and len(seeds_a) == 48 // 12  # the same Louvain seeds
+
+
+def test_crisis_draws_stay_common_when_the_world_changes():
+    """Without activities, a war that raises risk changes which crises happen, not the
+    numbers they are drawn from: one uniform per dyad per step, in both worlds."""
+    war = Event(6, "war_shock", {"states": ["BLU", "RED"], "severity": 1.0})
+    quiet, drawn_quiet = _recorded_run(world(activities=0, crisis_rate=0.5), 36)
+    at_war, drawn_war = _recorded_run(world(activities=0, crisis_rate=0.5, events=(war,)), 36)
+    assert len(quiet.crisis_log) != len(at_war.crisis_log)
+    crises_quiet, crises_war = drawn_quiet["crises"].sequence(), drawn_war["crises"].sequence()
+    assert len(crises_quiet) == 36 * 10  # 5 states: 10 dyads
+    np.testing.assert_array_equal(crises_quiet, crises_war)
+
+
+def test_streams_are_independent_named_and_restart_at_each_step():
+    streams = RandomStreams(7)
+    first = {name: getattr(streams, name).random(4) for name in STREAMS}
+    assert len({tuple(v) for v in first.values()}) == len(STREAMS)  # distinct streams
+    alone = RandomStreams(7, names=("crises",))  # a stream's draws do not depend on the others
+    np.testing.assert_array_equal(alone.crises.random(4), first["crises"])
+    streams.at_step(5)
+    at_five = streams.crises.random(3)
+    streams.decisions.random(1000)
+    streams.at_step(5)  # draws made before do not matter
+    np.testing.assert_array_equal(streams.crises.random(3), at_five)
+    assert not np.array_equal(at_five, first["crises"][:3])
+    with pytest.raises(AttributeError, match="no random stream 'dice'"):
+        streams.dice  # noqa: B018
+
+
+def test_worlds_too_big_for_one_noise_block_draw_each_states_noise_when_it_acts(monkeypatch):
+    monkeypatch.setattr(model_module, "NOISE_BLOCK_LIMIT", 0)
+    a = DiplomacyModel(world(seed=3)).run().tables()
+    b = DiplomacyModel(world(seed=3)).run().tables()
+    assert len(a["activities"]) > 0
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])

@@ -109,20 +109,25 @@ def test_arms_transfers_raise_importer_dependency_on_supplier():
 
 
 def test_militarized_incident_lowers_trust_in_the_dyad():
+    """A war shock collapses the dyad's trust, and a year on trust is still lower.
+
+    Paired by seed (the same random numbers in both runs), over 30 seeds, with the 95% CI
+    of the relative change. The mark fades fast: about -23% two months after the shock
+    but only about -5% a year on (measured), because the raised risk prompts dialogue that
+    rebuilds trust faster than relaxation alone; an earlier fixed threshold of -5% a year
+    on held or failed with the draws."""
     shock = Event(12, "war_shock", {"states": ["AZR", "RED"], "severity": 0.6})
 
-    def trust(ms):
-        return np.mean(
-            [
-                m.trust[m.index["AZR"], m.index["RED"]] + m.trust[m.index["RED"], m.index["AZR"]]
-                for m in ms
-            ]
-        )
+    def trust(m: DiplomacyModel) -> float:
+        a, r = m.index["AZR"], m.index["RED"]
+        return m.trust[a, r] + m.trust[r, a]
 
-    for steps, ratio in ((14, 0.8), (26, 0.95)):  # right after the shock, and a year on
-        calm = _final(world(steps=steps, crisis_rate=0.0))
-        hit = _final(world(steps=steps, crisis_rate=0.0, events=(shock,)))
-        assert trust(hit) < ratio * trust(calm)
+    for steps, bound in ((14, -0.1), (26, 0.0)):  # right after the shock, and a year on
+        calm = _final(world(steps=steps, crisis_rate=0.0), seeds=range(30))
+        hit = _final(world(steps=steps, crisis_rate=0.0, events=(shock,)), seeds=range(30))
+        change = np.array([trust(h) / trust(c) - 1.0 for h, c in zip(hit, calm, strict=True)])
+        half_width = 2.045 * change.std(ddof=1) / np.sqrt(len(change))  # t(0.975, 29)
+        assert change.mean() + half_width < bound, (steps, change.mean(), half_width)
 
 
 def test_advisory_backlash_is_reduced_by_oversight_and_cocreation():

@@ -4,18 +4,19 @@ A `StateAgent` is one country. Its attributes live in the model's arrays (so the
 model can update all states at once); the agent reads and writes them through
 properties. Each step it spends its banked effort on activities, choosing among
 (activity, partner) options by softmax over expected utility (Gumbel-max sampling
-from the model's seeded generator), and files the chosen activities with the model.
+from the model's seeded generator), and proposes the chosen activities through the
+model's verbs (`propose_exercise`, `offer_arms`, `send_advisers`, `hold_dialogue`).
 """
 
 from __future__ import annotations
 
-import math
+import bisect
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from sim.core.activities import ADVISORY, ARMS, EXERCISE, plan_exercise
+from sim.core.activities import ADVISORY, ARMS, EXERCISE, EXERCISE_MIX_CDF
 from sim.core.scenario import StateSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,11 +42,13 @@ class StateAgent(mesa.Agent):
     model: DiplomacyModel
 
     capability = _array_attribute("capability", "military power (strongest state = 1 at start)")
-    budget = _array_attribute("budget", "defense-diplomacy effort per step")
+    budget = _array_attribute("budget", "defense-diplomacy effort per month")
     arms_industry = _array_attribute("arms_industry", "capacity to export arms, 0-1")
     stability = _array_attribute("stability", "domestic political stability, 0-1")
     governance = _array_attribute("governance", "institutional quality / absorptive capacity, 0-1")
     autonomy = _array_attribute("autonomy", "preference for strategic autonomy, 0-1")
+    bank = _array_attribute("bank", "banked diplomacy effort, spent on activities")
+    export_bank = _array_attribute("export_bank", "banked export capacity, spent on arms transfers")
 
     def __init__(self, model: DiplomacyModel, spec: StateSpec, index: int) -> None:
         super().__init__(model)
@@ -67,50 +70,67 @@ class StateAgent(mesa.Agent):
         return f"StateAgent({self.code})"
 
     def step(self) -> None:
-        """Choose and file activities until the banked effort or the per-step limit runs out.
+        """Choose activities until the banked effort or the per-step limit runs out, and
+        propose each through the model's verbs.
 
         Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
         arms transfers draw on a separate export capacity fed by the arms industry.
-        Each choice is a softmax over the state's consideration set (`model.choices`), drawn
-        by Gumbel-max; the last slot of each draw is 'save the effort' (utility 0).
+        Each choice is a softmax over the state's options (`model.options_for`) and 'save
+        the effort' (utility 0), drawn as an exponential race with the state's own noise.
         """
         model = self.model
-        i = self.index
-        r = model.option_row[i]
-        if r < 0:  # cannot afford any activity this step
+        options = model.options_for(self.index)
+        if options is None:  # cannot afford an activity, or nothing beats saving the effort
             return
-        choices = model.choices
-        lo, hi = choices.start[r], choices.start[r + 1]
-        if lo == hi:  # nothing expected to do better than saving the effort
-            return
-        options, scores, costs = choices.options[lo:hi], choices.scores[lo:hi], choices.costs[lo:hi]
-        n = model.n
+        kinds, partners, weights, costs, save_weight, noise, save_noise, kind_draws = options
         p = model.p
-        bank = float(model.bank[i])
-        export_bank = float(model.export_bank[i])
-        for draw in model.rng.gumbel(size=(p.max_activities, len(options) + 1)).tolist():
-            pick, best = -1, -math.inf
-            for j, option in enumerate(options):
-                if costs[j] > (export_bank if option // n == ARMS else bank):
+        i = self.index
+        # The banks, read and written once here from the arrays behind the `bank` and
+        # `export_bank` properties (the properties cost 4 Python calls per acting state).
+        bank, export_bank = float(model.bank[i]), float(model.export_bank[i])
+        for draw, save, kind_draw in zip(noise, save_noise, kind_draws, strict=True):
+            pick, best = -1, save_weight * save
+            for j, kind in enumerate(kinds):
+                if costs[j] > (export_bank if kind == ARMS else bank):
                     continue  # not affordable any more
-                value = draw[j] + scores[j]
+                value = weights[j] * draw[j]
                 if value > best:
                     pick, best = j, value
-            if draw[-1] > best:  # saving the effort wins
+            if pick < 0:  # saving the effort wins
                 break
-            kind, partner = divmod(options[pick], n)
+            kind, partner = kinds[pick], partners[pick]
             if kind == EXERCISE:
-                plan_exercise(model, i, partner, model.utilities[r])
+                self.plan_exercise(partner, kind_draw)
             elif kind == ARMS:
-                model.book.transfers.append((i, partner, p.arms_volume * model.arms_industry[i]))
+                model.offer_arms(i, partner, p.arms_volume * model.arms_industry[i])
             elif kind == ADVISORY:
-                model.book.advisory.append((i, partner))
+                model.send_advisers(i, partner)
             else:
-                model.book.dialogues.append((i, partner))
+                model.hold_dialogue(i, partner)
             if kind == ARMS:
                 export_bank -= costs[pick]
             else:
                 bank -= costs[pick]
-            scores[pick] = -math.inf  # each option at most once per step
-        model.bank[i] = bank
-        model.export_bank[i] = export_bank
+            weights[pick] = 0.0  # each option at most once per step
+        model.bank[i], model.export_bank[i] = bank, export_bank
+
+    def plan_exercise(self, partner: int, kind_draw: float) -> None:
+        """Propose an exercise with `partner`: with probability `multilateral_share`, invite
+        up to `max_exercise_size - 2` more of the states this one most wants to exercise
+        with (softmax-perturbed expected utility, only those worth it; drawn from the
+        invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`."""
+        model = self.model
+        p = model.p
+        rng = model.streams.invitations
+        i = self.index
+        partners = [partner]
+        if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
+            extra = int(rng.integers(1, p.max_exercise_size - 1))
+            scores = model.expected_utilities(i, EXERCISE) + p.temperature * rng.gumbel(
+                size=model.n
+            )
+            scores[i] = scores[partner] = -np.inf
+            best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)
+            partners += [int(c) for c in best if scores[c] > 0.0]
+        kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
+        model.propose_exercise(i, partners, kind)

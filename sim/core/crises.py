@@ -30,26 +30,33 @@ def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) ->
     logit = (
         p.deescalation_base
         + p.deescalation_trust * mutual_trust
-        + p.deescalation_channel * np.minimum(m.channel[a, b], 3.0)
+        + p.deescalation_channel * np.minimum(m.channel[a, b], p.deescalation_channel_cap)
         + p.deescalation_hotline * m.hotline[a, b]
         + p.deescalation_cbm * cbm
-        - 2.0 * m.hostility[a, b]
+        - p.deescalation_hostility * m.hostility[a, b]
     )
     return 1.0 / (1.0 + np.exp(-logit))
 
 
 def run_crises(m: DiplomacyModel) -> None:
-    """Draw this step's crises over all dyads (upper triangle) and resolve each one."""
+    """Draw this step's crises over all dyads (upper triangle) and resolve each one.
+
+    One uniform u per dyad and step (crises stream) decides both: a crisis when u < p,
+    and then, since u / p is uniform on [0, 1), a defused one when u < p x P(defused).
+    The stream thus makes the same draws at every step, and a dyad's crisis and outcome
+    follow its own number in every variant (common random numbers).
+    """
     p = m.p
     if p.crisis_rate <= 0.0:
         return
     iu = m.upper
     prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
-    hit = m.rng.random(prob.shape[0]) < prob
+    draw = m.streams.crises.random(prob.shape[0])
+    hit = draw < prob
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
-    defused = m.rng.random(a.shape[0]) < deescalation_probability(m, a, b)
+    defused = draw[hit] < prob[hit] * deescalation_probability(m, a, b)
     for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
         risk = float(m.risk[i, j])
         if ok:
@@ -85,7 +92,7 @@ def militarized_incident(m: DiplomacyModel, i: int, j: int, severity: float) -> 
 def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     """An open war between i and j: structural hostility rises for good, and the
     incident machinery (trust collapse, entanglement) runs at full severity."""
-    h0 = max(m.hostility0[i, j], 0.8 * severity)
+    h0 = max(m.hostility0[i, j], m.p.war_hostility * severity)
     m.hostility0[i, j] = m.hostility0[j, i] = h0
     m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
     m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)

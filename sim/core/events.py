@@ -110,11 +110,20 @@ EVENT_TYPES = tuple(EVENT_SCHEMA)
 KIND_CHOICES = {"kind": EXERCISE_KINDS, "lever": LEVERS}
 
 
+def _with_defaults(event: Event) -> dict[str, Any]:
+    """The event's fields, with `EVENT_SCHEMA`'s default for every optional field it omits."""
+    defaults = {
+        name: spec.default for name, spec in EVENT_SCHEMA[event.type].items() if not spec.required
+    }
+    return {**defaults, **event.args}
+
+
 def apply_event(model: DiplomacyModel, event: Event) -> None:
     """Change the model's world as the event says (called at the event's step)."""
-    a = event.args
+    a = _with_defaults(event)
     idx = model.index_of
     kind = event.type
+    p = model.p
     if kind == "join_alliance":
         model.join_alliance(idx(a["state"]), a["alliance"])
     elif kind == "leave_alliance":
@@ -122,22 +131,22 @@ def apply_event(model: DiplomacyModel, event: Event) -> None:
     elif kind in ("embargo", "lift_embargo"):
         sup = [idx(s) for s in a["suppliers"]]
         tgt = [idx(s) for s in a["targets"]]
-        model.set_embargo(sup, tgt, kind == "embargo", until=a.get("until"))
+        model.set_embargo(sup, tgt, kind == "embargo", until=a.get("until"))  # lift: no until
     elif kind == "sanctions":
         by = [idx(s) for s in a["by"]]
         target = idx(a["target"])
-        sev = float(a.get("severity", 0.5))
-        model.set_embargo(by, [target], True, until=a.get("until"))
-        model.budget[target] *= 1.0 - 0.5 * sev
-        model.trust[target, by] *= 1.0 - 0.5 * sev
-        model.trust[by, target] *= 1.0 - 0.3 * sev
+        sev = float(a["severity"])
+        model.set_embargo(by, [target], True, until=a["until"])
+        model.budget[target] *= 1.0 - p.sanctions_budget_cut * sev
+        model.trust[target, by] *= 1.0 - p.sanctions_target_trust_loss * sev
+        model.trust[by, target] *= 1.0 - p.sanctions_sender_trust_loss * sev
     elif kind == "coup":
         i = idx(a["state"])
-        sev = float(a.get("severity", 0.6))
+        sev = float(a["severity"])
         model.stability[i] *= 1.0 - sev
-        model.governance[i] *= 1.0 - 0.5 * sev
+        model.governance[i] *= 1.0 - p.coup_governance_loss * sev
     elif kind == "turmoil":
-        model.stability[idx(a["state"])] *= 1.0 - float(a.get("severity", 0.3))
+        model.stability[idx(a["state"])] *= 1.0 - float(a["severity"])
     elif kind == "budget_change":
         model.budget[idx(a["state"])] *= float(a["factor"])
     elif kind == "exercise_program":
@@ -145,12 +154,12 @@ def apply_event(model: DiplomacyModel, event: Event) -> None:
             {
                 "kind": "exercise",
                 "participants": np.array([idx(s) for s in a["participants"]]),
-                "exercise_kind": a.get("kind", "live"),
-                "every": int(a.get("every", 12)),
+                "exercise_kind": a["kind"],
+                "every": int(a["every"]),
                 "start": event.step,
-                "until": a.get("until"),
-                "scale": float(a.get("scale", 1.0)),
-                "name": a.get("name", ""),
+                "until": a["until"],
+                "scale": float(a["scale"]),
+                "name": a["name"],
             }
         )
     elif kind == "arms_program":
@@ -159,18 +168,18 @@ def apply_event(model: DiplomacyModel, event: Event) -> None:
                 "kind": "arms",
                 "suppliers": np.array([idx(s) for s in a["suppliers"]]),
                 "recipient": idx(a["recipient"]),
-                "volume": float(a.get("volume", 0.5)),
-                "every": int(a.get("every", 1)),
+                "volume": float(a["volume"]),
+                "every": int(a["every"]),
                 "start": event.step,
-                "until": a.get("until"),
+                "until": a["until"],
             }
         )
     elif kind == "war_shock":
         i, j = (idx(s) for s in a["states"])
-        model.war_shock(i, j, float(a.get("severity", 1.0)))
+        model.war_shock(i, j, float(a["severity"]))
     elif kind == "set_lever":
         col = LEVERS.index(a["lever"])
-        if a.get("state") is None:
+        if a["state"] is None:
             model.levers[:, col] = float(a["value"])
         else:
             model.levers[idx(a["state"]), col] = float(a["value"])

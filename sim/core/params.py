@@ -3,6 +3,11 @@
 This is the one place defaults live. Scenario files override any of them under
 ``parameters:``; ``docs/model.md`` explains the equations they enter, and
 ``docs/scenarios.md`` lists them (a test keeps that page in step with this module).
+
+Time: one step is one month (scenarios must say ``time_unit: month``), so every rate is
+per month and every duration counted in steps is a number of months. Dimensionless
+parameters say what they multiply; effort costs are in the units of the states' budgets
+(effort per month).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ def _p(default: float | int, lo: float | None, hi: float | None, doc: str) -> An
 
 @dataclass(frozen=True)
 class Parameters:
-    """All model parameters (rates are per step unless said otherwise)."""
+    """All model parameters. A step is one month: rates are per month, durations in months."""
 
     # --- decisions -------------------------------------------------------------------------
     activities: int = _p(
@@ -45,11 +50,11 @@ class Parameters:
         3,
         1,
         1000,
-        "partners a state shortlists per activity kind each step (its best by expected utility) before the softmax choice",
+        "partners a state shortlists per activity kind each month (its best by expected utility) before the softmax choice",
     )
-    max_activities: int = _p(3, 1, 50, "most activities one state can start in a step")
+    max_activities: int = _p(3, 1, 50, "most activities one state can start in a month")
     bank_cap: float = _p(
-        3.0, 1.0, None, "unspent effort carries over up to this many steps of budget"
+        3.0, 1.0, None, "unspent effort carries over up to this many months of budget"
     )
     cost_exercise: float = _p(1.0, 1e-6, None, "effort cost of organising an exercise")
     cost_arms_transfer: float = _p(
@@ -80,6 +85,39 @@ class Parameters:
         0.35, 0, 1, "probability an exercise invites further partners (multilateral)"
     )
     max_exercise_size: int = _p(6, 2, 100, "most participants in a chosen multilateral exercise")
+    exercise_security_base: float = _p(
+        0.25,
+        0,
+        None,
+        "security value of exercising with a partner that shares no threat, added to the shared-threat share (x w_sec x c_j x T_ij)",
+    )
+    exercise_saturation: float = _p(
+        1.5,
+        1.0,
+        None,
+        "diminishing returns: the security gain of an exercise is multiplied by (exercise_saturation - interoperability)",
+    )
+    arms_demand_base: float = _p(
+        0.3, 0, None, "arms demand of an importer without rivals, added to its rival load (0-1)"
+    )
+    arms_consent_floor: float = _p(
+        0.5,
+        0,
+        1,
+        "an importer's willingness to buy from a supplier it does not trust; rises linearly to 1 at full trust",
+    )
+    arms_provocation: float = _p(
+        0.5,
+        0,
+        None,
+        "escalation cost an arms sale provokes, relative to an exercise with the same partner",
+    )
+    backlash_aversion: float = _p(
+        10.0,
+        0,
+        None,
+        "utility cost a provider expects per unit of backlash x misfit of an advisory mission",
+    )
 
     # --- exercise effects --------------------------------------------------------------------
     exercise_interop: float = _p(
@@ -99,7 +137,7 @@ class Parameters:
         1.0,
         0,
         None,
-        "arms transfers per step an exporter with arms_industry 1 can deliver (its own bank)",
+        "arms transfers per month an exporter with arms_industry 1 can deliver (its own bank)",
     )
 
     # --- arms transfer effects --------------------------------------------------------------
@@ -114,7 +152,15 @@ class Parameters:
     arms_signal: float = _p(
         0.03, 0, 1, "risk rise between the importer and its rivals per unit volume"
     )
-    stock_decay: float = _p(0.01, 0, 1, "monthly decay of arms-import stocks (dependency fades)")
+    stock_decay: float = _p(
+        0.01, 0, 1, "share of arms-import stocks lost per month (dependency fades)"
+    )
+    market_memory: float = _p(
+        12.0,
+        1.0,
+        None,
+        "months over which exports count toward market share: market x (1 - 1/market_memory) + exports each month",
+    )
     embargo_trust_loss: float = _p(
         0.15, 0, 1, "trust the target loses in the embargoing supplier when an embargo starts"
     )
@@ -130,13 +176,37 @@ class Parameters:
         0.02, 0, 1, "host trust gain in the provider per well-fitting mission"
     )
     fit_threshold: float = _p(0.45, 0, 1, "fit below which a mission backfires (backlash)")
+    fit_without_co_creation: float = _p(
+        0.5,
+        0,
+        1,
+        "mission fit as a share of political affinity without co-creation; full co_creation raises it to 1",
+    )
+    overreach_misfit: float = _p(
+        0.5,
+        0,
+        None,
+        "fit lost per unit of overreach (presence beyond the host's capacity, as a share of it)",
+    )
     backlash: float = _p(
-        0.06, 0, 1, "trust the host loses per unit of misfit (reduced by oversight)"
+        0.06,
+        0,
+        1,
+        "backlash strength: the host's trust falls by backlash_trust_scale x backlash x misfit x (1 - oversight)",
+    )
+    backlash_trust_scale: float = _p(
+        5.0, 0, None, "share of the host's trust lost per unit of backlash x misfit, no oversight"
+    )
+    advisory_training: float = _p(
+        0.5,
+        0,
+        None,
+        "interoperability a mission builds per unit of fit, in unit-scale exercises (x exercise_interop)",
     )
     overreach_capacity: float = _p(
         10.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
     )
-    advisory_decay: float = _p(0.1, 0, 1, "monthly decay of advisory presence")
+    advisory_decay: float = _p(0.1, 0, 1, "share of advisory presence lost per month")
     suspension_stability: float = _p(
         0.3, 0, 1, "host stability below which programs are suspended (unless oversight keeps them)"
     )
@@ -149,14 +219,14 @@ class Parameters:
         0.08, 0, 1, "share of escalation risk removed by a dialogue round (x (1 + cbm_investment))"
     )
     dialogue_trust: float = _p(0.015, 0, 1, "trust gain per dialogue round, both directions")
-    channel_decay: float = _p(0.03, 0, 1, "monthly decay of the dialogue channel stock")
+    channel_decay: float = _p(0.03, 0, 1, "share of the dialogue channel stock lost per month")
     hotline_threshold: float = _p(
         3.0, 0, None, "dialogue channel stock at which a standing hotline is set up"
     )
 
     # --- relaxation --------------------------------------------------------------------------
     trust_relaxation: float = _p(
-        0.02, 0, 1, "rate at which trust relaxes toward its affinity baseline"
+        0.02, 0, 1, "share of the gap to its affinity baseline that trust closes per month"
     )
     trust_base: float = _p(
         0.2, 0, 1, "baseline trust between politically distant, non-hostile states"
@@ -167,20 +237,23 @@ class Parameters:
         0.15, 0, 1, "extra baseline trust between states with a formal agreement"
     )
     interop_decay: float = _p(
-        0.01, 0, 1, "monthly decay of interoperability (equipment and procedures age)"
+        0.01, 0, 1, "share of interoperability lost per month (equipment and procedures age)"
     )
     risk_relaxation: float = _p(
-        0.03, 0, 1, "rate at which escalation risk relaxes to its structural level"
+        0.03, 0, 1, "share of the gap to its structural level that escalation risk closes per month"
     )
     risk_floor: float = _p(0.01, 0, 1, "structural risk between states without rivalry")
     risk_hostility: float = _p(0.4, 0, 1, "structural risk added by full hostility")
     hostility_relaxation: float = _p(
-        0.005, 0, 1, "rate at which hostility returns to its structural (initial) level"
+        0.005,
+        0,
+        1,
+        "share of the gap to its structural (initial) level that hostility closes per month",
     )
 
     # --- capabilities (discrete Richardson process) ----------------------------------------
     richardson_dt: float = _p(
-        0.05, 1e-6, 1, "time step of the Richardson arms process per model step"
+        0.05, 1e-6, 1, "time step of the Richardson arms process per month (one model step)"
     )
     reactivity: float = _p(
         0.05,
@@ -201,7 +274,7 @@ class Parameters:
 
     # --- crises ------------------------------------------------------------------------------
     crisis_rate: float = _p(
-        0.08, 0, 1, "crisis probability per step of a dyad at escalation risk 1"
+        0.08, 0, 1, "crisis probability per month of a dyad at escalation risk 1"
     )
     crisis_exponent: float = _p(
         2.0, 0.5, 10, "crisis probability = crisis_rate * risk ** crisis_exponent"
@@ -211,12 +284,19 @@ class Parameters:
     )
     deescalation_trust: float = _p(2.0, 0, None, "log-odds added per unit of mutual trust")
     deescalation_channel: float = _p(
-        0.5, 0, None, "log-odds added per unit of dialogue channel stock (capped at 3)"
+        0.5,
+        0,
+        None,
+        "log-odds added per unit of dialogue channel stock (up to deescalation_channel_cap)",
+    )
+    deescalation_channel_cap: float = _p(
+        3.0, 0, None, "dialogue channel stock beyond which more channel does not help de-escalation"
     )
     deescalation_hotline: float = _p(1.0, 0, None, "log-odds added by a standing hotline")
     deescalation_cbm: float = _p(
         1.0, 0, None, "log-odds added per unit of the dyad's mean cbm_investment"
     )
+    deescalation_hostility: float = _p(2.0, 0, None, "log-odds removed per unit of hostility")
     incident_trust_collapse: float = _p(
         0.6, 0, 1, "share of trust lost in both directions by a militarized incident"
     )
@@ -228,10 +308,31 @@ class Parameters:
         1,
         "risk rise of a backer with the other side, per unit of trust x interoperability with the side it backs",
     )
-    deescalation_trust_gain: float = _p(0.02, 0, 1, "trust gained when a crisis is defused")
+    deescalation_trust_gain: float = _p(
+        0.02, 0, 1, "share of the missing trust gained, both directions, when a crisis is defused"
+    )
+    war_hostility: float = _p(
+        0.8, 0, 1, "structural hostility a war leaves for good, x severity (never lowered)"
+    )
+
+    # --- events ------------------------------------------------------------------------------
+    sanctions_budget_cut: float = _p(
+        0.5, 0, 1, "share of the target's diplomacy budget cut by sanctions, x severity"
+    )
+    sanctions_target_trust_loss: float = _p(
+        0.5, 0, 1, "share of the target's trust in each sanctioning state lost, x severity"
+    )
+    sanctions_sender_trust_loss: float = _p(
+        0.3, 0, 1, "share of each sanctioning state's trust in the target lost, x severity"
+    )
+    coup_governance_loss: float = _p(
+        0.5, 0, 1, "share of governance a coup destroys, x severity (stability loses severity)"
+    )
 
     # --- alignment ---------------------------------------------------------------------------
-    alignment_interval: int = _p(12, 1, None, "steps between alignment (bloc) computations")
+    alignment_interval: int = _p(
+        12, 1, None, "months (steps) between alignment (bloc) computations"
+    )
     affinity_trust: float = _p(1.0, 0, None, "affinity weight of mutual trust")
     affinity_interop: float = _p(0.8, 0, None, "affinity weight of interoperability")
     affinity_dependency: float = _p(
@@ -247,6 +348,15 @@ class Parameters:
     community_resolution: float = _p(
         1.0, 0.01, 10, "resolution of Louvain community detection (higher = more blocs)"
     )
+    community_ties: int = _p(
+        12, 1, None, "strongest positive ties each state keeps in the graph blocs are detected on"
+    )
+    landscape_size_floor: float = _p(
+        0.001,
+        0,
+        None,
+        "size every state gets in the landscape, as a share of the largest capability (so states of no capability count)",
+    )
     agreement_trust: float = _p(
         0.65, 0, 1, "mutual trust above which a dyad accrues time toward an agreement"
     )
@@ -254,7 +364,10 @@ class Parameters:
         0.4, 0, 1, "interoperability above which a dyad accrues time toward an agreement"
     )
     agreement_steps: int = _p(
-        24, 1, None, "steps of sustained trust and interoperability that produce an agreement"
+        24,
+        1,
+        None,
+        "months (steps) of sustained trust and interoperability that produce an agreement",
     )
     lapse_interop: float = _p(
         0.1, 0, 1, "interoperability below which a non-alliance agreement counts as neglected"
@@ -266,7 +379,7 @@ class Parameters:
         "mutual trust below which a neglected non-alliance agreement accrues time toward lapsing",
     )
     lapse_steps: int = _p(
-        60, 1, None, "steps of neglect after which a non-alliance agreement lapses"
+        60, 1, None, "months (steps) of neglect after which a non-alliance agreement lapses"
     )
 
     # --- recording ----------------------------------------------------------------------------
@@ -310,6 +423,26 @@ def describe_range(name: str) -> str:
         return f"<= {hi:g}"
     return "any number"
 
+
+# Governance levers a state has unless the scenario (`governance:`, or the state's own
+# `levers:`) says otherwise; each in [0, 1].
+DEFAULT_LEVERS: dict[str, float] = {
+    "transparency": 0.3,
+    "oversight": 0.5,
+    "co_creation": 0.5,
+    "exit_strategy": 0.5,
+    "cbm_investment": 0.2,
+}
+
+# Share of each kind among the exercises states choose (scripted programs name their own
+# kind). A judgement value, not calibrated to data.
+EXERCISE_MIX: dict[str, float] = {
+    "command_post": 0.25,
+    "live": 0.25,
+    "naval": 0.2,
+    "humanitarian": 0.15,
+    "cyber": 0.15,
+}
 
 # Per exercise kind: multipliers of (interoperability, trust, signal to rivals).
 EXERCISE_EFFECTS: dict[str, tuple[float, float, float]] = {

@@ -31,11 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 
 from sim.core.scenario import Scenario
 from sim.errors import InputError
-from sim.scenarios.loader import load_scenario, scenario_hash, scenario_to_dict
+from sim.scenarios.loader import load_scenario, saved_scenario_text, scenario_hash
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -289,8 +288,7 @@ def write_scenario(world: Scenario, path: Path) -> None:
         "# Fully resolved scenario of this run (extends merged, overrides applied, defaults filled).\n"
         "# Rerun it with: ddsim run scenario.yaml\n"
     )
-    text = yaml.safe_dump(scenario_to_dict(world), sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(header + text, encoding="utf-8")
+    path.write_text(header + saved_scenario_text(world), encoding="utf-8")
 
 
 def base_manifest(
@@ -366,6 +364,8 @@ def listing(manifest: Mapping[str, Any]) -> list[str]:
         files.append(manifest["summary"])
     files += [entry["file"] for entry in manifest.get("tables", {}).values()]
     files += list(manifest.get("figures", []))
+    if manifest.get("report"):
+        files.append(manifest["report"])
     return files
 
 

@@ -25,6 +25,7 @@ from sim.errors import InputError
 from sim.scenarios.loader import (
     DEFAULT_SCENARIO,
     TIME_UNITS,
+    Sourced,
     apply_overrides,
     load_scenario,
     parse_set_option,
@@ -171,9 +172,9 @@ def prepare_scenario(
     Raises `sim.scenarios.loader.ScenarioError` (an `InputError`) on bad input."""
     merged = _override_map(overrides)
     if seed is not None:
-        merged["seed"] = seed
+        merged["seed"] = Sourced(seed, "--seed")
     if record_every is not None:
-        merged["parameters.record_every"] = record_every
+        merged["parameters.record_every"] = Sourced(record_every, "--every")
     if isinstance(scenario, Scenario):
         world = scenario
         if merged:
