@@ -3,7 +3,6 @@ the command line's errors. (The page itself is tested in a real browser in test_
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import socket
 from pathlib import Path
@@ -27,6 +26,7 @@ from sim.reports.network import (
 )
 from sim.reports.scripted import scenario_inputs
 from sim.reports.style import RISK_COLOR, TIE_COLOR
+from sim.running.simulate import simulate
 from sim.scenarios.loader import load_scenario
 from sim.view.charts import live_plots
 from sim.view.model import (
@@ -47,23 +47,22 @@ def run(model: DiplomacyModel, steps: int) -> DiplomacyModel:
 
 
 def test_view_model_runs_the_same_model() -> None:
-    """No slider moved: the view's run is the run `ddsim run` makes (same seed, same tables)."""
+    """No slider moved: the view's run is the run `ddsim run --seed 3 --steps 40` makes (one
+    path, `sim.running.simulate`): same seed, same draws from every random stream, same
+    tables."""
     view = run(ViewModel("indo_pacific", seed="3"), 40)
-    plain = run(DiplomacyModel(load_scenario("indo_pacific"), rng=3), 40)
+    ddsim_run = simulate("indo_pacific", seed=3, steps=40, dyad_snapshots=True)
     for table in ("world", "states", "activities", "crises"):
-        pd.testing.assert_frame_equal(
-            getattr(view.results(), table), getattr(plain.results(), table)
-        )
+        pd.testing.assert_frame_equal(getattr(view.results(), table), getattr(ddsim_run, table))
 
 
 def figure_palette(scenario: str, seed: int, steps: int):
-    """The palette and cores the figures of `ddsim run SCENARIO --steps STEPS` draw with."""
-    world = dataclasses.replace(load_scenario(scenario), steps=steps)
-    states = run(DiplomacyModel(world, rng=seed), steps).results().states
-    cores = bloc_cores(states)
-    return bloc_palette(states, dict(zip(world.ids, world.labels, strict=True))), cores[
-        states["step"].to_numpy() == steps
-    ]
+    """The palette and the cores at the last step that the figures of `ddsim run SCENARIO
+    --seed SEED --steps STEPS` draw with."""
+    states = simulate(scenario, seed=seed, steps=steps).states
+    world = load_scenario(scenario)
+    palette = bloc_palette(states, dict(zip(world.ids, world.labels, strict=True)))
+    return palette, bloc_cores(states)[states["step"].to_numpy() == steps]
 
 
 def assert_figures_blocs(model: ViewModel) -> None:
