@@ -540,8 +540,8 @@ class SweepStore:
         record: dict[str, Any] = {}
         extras = sorted(t for t in tables if t.startswith(f"{EXTRA_DIR}/"))
         for table in (*RESULT_TABLES, *extras):
-            data = tables.get(table)
-            if data is not None and data.num_rows:
+            data = tables.get(table)  # extra tables even when empty: their columns are known
+            if data is not None and (data.num_rows or table in extras):
                 record[table] = self._write_part(table, name, data)
         runs = tables["runs"]
         footer = {COMMIT_KEY: json.dumps({"runs": runs.num_rows, "parts": record}).encode()}
@@ -602,8 +602,7 @@ class SweepResults:
     def timeseries(self) -> pd.DataFrame:
         """Per-step world metrics of each finished run (run_id, step, metrics...)."""
         if self._timeseries is None:
-            store = SweepStore(self.path)
-            scan = self._scan or store.scan(timeseries=bool(self.manifest.get("timeseries")))
+            store, scan = self._store_scan()
             frame = store.read_results("timeseries", scan)
             if len(frame):
                 frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
@@ -619,6 +618,22 @@ class SweepResults:
     def outcome_names(self) -> list[str]:
         """Outcome column names."""
         return [o["name"] for o in self.manifest.get("outcomes", [])]
+
+    def _store_scan(self) -> tuple[SweepStore, StoreScan]:
+        store = SweepStore(self.path)
+        if self._scan is None:
+            self._scan = store.scan(timeseries=bool(self.manifest.get("timeseries")))
+        return store, self._scan
+
+    @property
+    def extra_names(self) -> list[str]:
+        """Names of the extra tables (an ensemble's extract function; none in a sweep)."""
+        return self._store_scan()[1].extra_names()
+
+    def extra(self, name: str) -> pd.DataFrame:
+        """The extra table `name`: run_id + the extract function's columns (ok runs)."""
+        store, scan = self._store_scan()
+        return store.read_results(extra_table(name), scan)
 
     def table(self, status: str | None = "ok") -> pd.DataFrame:
         """Runs joined with their outcomes (only runs with this status; None = all)."""

@@ -378,7 +378,8 @@ def expand_points(exp: Experiment) -> DesignPoints:
     return DesignPoints(pd.DataFrame(data), None, None)
 
 
-def _json_hash(obj: Any) -> str:
+def json_hash(obj: Any) -> str:
+    """sha256 of an object's canonical JSON (sorted keys; other objects as str)."""
     text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -411,9 +412,9 @@ class SweepDesign:
         """Expand and hash the design of `exp`."""
         points = expand_points(exp)
         digest = design_digest(points)
-        sections = {k: _json_hash(v) for k, v in exp.fingerprint().items()}
+        sections = {k: json_hash(v) for k, v in exp.fingerprint().items()}
         sections["points"] = digest
-        return cls(points, digest, _json_hash({"sections": sections}), sections)
+        return cls(points, digest, json_hash({"sections": sections}), sections)
 
     def matches(self, manifest: Mapping[str, Any], exp: Experiment) -> bool:
         """Whether a stored sweep's manifest has this design (stores of the first hash rule
@@ -841,11 +842,18 @@ class StoreRunner:
             return None, False
         return make_executor(o.workers, scheduler=o.scheduler, dask_local=o.dask_local), True
 
-    def _run_record(self) -> dict[str, Any]:
-        """Manifest entries common to every kind of store: versions and command."""
+    def _run_record(self, old: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Manifest entries common to every kind of store: sizes, times, status (running),
+        versions and command."""
         extra = ("dask", "distributed") if self.options.uses_dask else ()
         command = self.options.command
         return {
+            "n_points": len(self.design.points),
+            "replicates": self.replicates,
+            "n_runs": self.n_runs,
+            "created": (old or {}).get("created", _now()),
+            "updated": _now(),
+            "status": "running",
             "versions": _versions(extra),
             "command": list(command) if command is not None else list(sys.argv),
         }
@@ -1066,15 +1074,9 @@ class _Sweep(StoreRunner):
                 "steps_per_year": steps_per_year(scenario.time_unit),
                 "root_seed": exp.seed,
                 "seed_rule": "int(SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1, uint32)[0])",
-                "n_points": len(self.points),
-                "replicates": exp.replicates,
-                "n_runs": self.n_runs,
-                "created": (old or {}).get("created", _now()),
-                "updated": _now(),
-                "status": "running",
             }
         )
-        manifest.update(self._run_record())
+        manifest.update(self._run_record(old))
         return manifest
 
     def context(self) -> RunContext:
