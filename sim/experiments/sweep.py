@@ -11,7 +11,9 @@ killed or damaged sweep resumes where it stopped when run again: a kill costs at
 uncommitted seconds of work, a damaged commit is moved aside and run again.
 
 `load_sweep` reads a store back as pandas DataFrames; `run_one` runs a single
-configuration and returns its outcomes (for benchmarks and notebooks).
+configuration and returns its outcomes (for benchmarks and notebooks). The runner itself
+is generic (`StoreRunner`, `run_in_store`): `sim.experiments.ensemble` runs named variants
+x replicates on it, with per-point scenarios (`PointScenario`) and extract tables.
 """
 
 from __future__ import annotations
