@@ -97,8 +97,14 @@ def test_report_of_a_sweep(sweep, cli):
     assert analysed.returncode == 0, analysed.stderr
     page_path = sweep / "analysis" / "report.html"
     page = page_path.read_text(encoding="utf-8")
-    assert "Outcomes that did not vary (not plotted)" in page
-    assert "first crisis (step): never in all 8 runs" in page
+    from sim.experiments.sweep import load_sweep
+
+    runs = load_sweep(sweep).table("ok")
+    names = [o["name"] for o in load_sweep(sweep).manifest["outcomes"]]
+    constant = [n for n in names if runs[n].nunique(dropna=False) == 1]
+    assert ("Outcomes that did not vary (not plotted)" in page) == bool(constant)
+    for name in constant:
+        assert f"{name}:" in page and f"in all {len(runs)} runs" in page
     assert len(_images(page)) >= 4
     again = cli("report", str(sweep), "--out", str(sweep / "again.html"))
     assert again.returncode == 0 and (sweep / "again.html").is_file()

@@ -10,10 +10,13 @@ Layout (``sweeps/<name>/`` by default; docs/sweeps.md)::
     runs/part-*.parquet        run_id, point, replicate, seed, parameters, status, error, ...
     outcomes/part-*.parquet    run_id + one column per named outcome (finished runs)
     timeseries/part-*.parquet  run_id, step + the requested world metrics (when asked)
+    extra/<name>/part-*.parquet  run_id + the columns of an extract function's table <name>
+                        (ensembles, `sim.experiments.ensemble`)
+    variants/<name>.yaml the scenario tree of each variant (ensembles)
     damaged/            parts of commits found damaged on resume, moved aside (never read)
 
-**A commit** is the outcomes and time series parts of one name, then the runs part of the
-same name, which makes them count. Each part is written to a temporary name, fsynced and
+**A commit** is the outcomes, time series and extra parts of one name, then the runs part of
+the same name, which makes them count. Each part is written to a temporary name, fsynced and
 renamed, with Parquet page checksums; the runs part's footer records the row count,
 size and sha256 of its sibling parts (``ddsim.commit``). A commit is *sound* when its runs
 part reads back (checksums, row count), each recorded sibling has its size and sha256,
@@ -29,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -56,6 +60,8 @@ __all__ = [
     "SweepError",
     "SweepResults",
     "SweepStore",
+    "arrow_type",
+    "extra_table",
     "load_sweep",
     "os_reason",
     "table_schemas",
@@ -66,12 +72,17 @@ STORE_FORMAT = "ddsim-sweep/1"
 TABLES = ("runs", "outcomes", "timeseries")
 RESULT_TABLES = ("outcomes", "timeseries")
 DAMAGED_DIR = "damaged"
+EXTRA_DIR = "extra"  # extra/<name>/: per-run tables of an extract function (ensembles)
+EXTRA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}")
+RESERVED_COLUMNS = ("run_id", "point", "variant", "replicate", "seed")  # not in extra tables
 STORE_ENTRIES = (
     "sweep.json",
     "experiment.yaml",
     "scenario.yaml",
     "design.parquet",
     *TABLES,
+    EXTRA_DIR,
+    "variants",
     "analysis",
     DAMAGED_DIR,
 )
@@ -132,7 +143,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _arrow_type(dtype: Any) -> pa.DataType:
+def extra_table(name: str) -> str:
+    """The store key (and folder) of the extra table `name`: 'extra/<name>'."""
+    return f"{EXTRA_DIR}/{name}"
+
+
+def arrow_type(dtype: Any) -> pa.DataType:
+    """The stored type of a pandas column: int64, float64, bool or string."""
     if pd.api.types.is_bool_dtype(dtype):
         return pa.bool_()
     if pd.api.types.is_integer_dtype(dtype):
@@ -147,7 +164,7 @@ def table_schemas(
 ) -> dict[str, pa.Schema]:
     """Arrow schemas of the three tables: ``parameters`` maps each parameter's column name
     to its design column's dtype; ``outcomes`` and ``metrics`` name the float columns."""
-    params = [pa.field(name, _arrow_type(dtype)) for name, dtype in parameters.items()]
+    params = [pa.field(name, arrow_type(dtype)) for name, dtype in parameters.items()]
     runs = pa.schema(
         [
             pa.field("run_id", pa.string()),
@@ -197,6 +214,13 @@ class CommitCheck:
     runs: pa.Table | None = None
     tables: dict[str, pa.Table] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    record: dict[str, Any] | None = None  # the runs part's commit record (None: older parts)
+
+    def extra_names(self) -> list[str]:
+        """Names of the extra tables this commit recorded."""
+        parts = (self.record or {}).get("parts", {})
+        prefix = f"{EXTRA_DIR}/"
+        return sorted(k.removeprefix(prefix) for k in parts if k.startswith(prefix))
 
     @property
     def sound(self) -> bool:
@@ -232,6 +256,10 @@ class StoreScan:
             str(name): ids["run_id"].tolist()
             for name, ids in self.runs.groupby("commit", sort=False)
         }
+
+    def extra_names(self) -> list[str]:
+        """Names of the extra tables recorded by the sound commits."""
+        return sorted({n for c in self.sound for n in c.extra_names()})
 
     def damaged_files(self) -> list[str]:
         """'outcomes/part-...parquet: sha256 differs from the commit record' lines."""
@@ -346,7 +374,7 @@ class SweepStore:
         """Remove temporary files and parts whose runs part was never committed; return count."""
         committed = {p.name for p in self.parts("runs")}
         removed = 0
-        for table in TABLES:
+        for table in self.table_folders():
             folder = self.path / table
             if not folder.is_dir():
                 continue
@@ -358,12 +386,20 @@ class SweepStore:
                     removed += 1
         return removed
 
+    def table_folders(self) -> list[str]:
+        """The tables' folders: runs, outcomes, timeseries and extra/<name> for each extra
+        table present."""
+        extra = self.path / EXTRA_DIR
+        names = sorted(p.name for p in extra.iterdir() if p.is_dir()) if extra.is_dir() else []
+        return [*TABLES, *(extra_table(n) for n in names)]
+
     def quarantine(self, damaged: Iterable[CommitCheck]) -> int:
         """Move every file of damaged commits to damaged/<table>/ (never read again, kept
         for inspection); return the number of files moved."""
         moved = 0
+        folders = self.table_folders()
         for check in damaged:
-            for table in TABLES:
+            for table in folders:
                 source = self.path / table / check.name
                 if source.exists():
                     target = self.path / DAMAGED_DIR / table
@@ -387,13 +423,20 @@ class SweepStore:
             check.problems.append(f"runs/{name}: unreadable ({_reason(exc)})")
             return check
         record = json.loads(meta[COMMIT_KEY]) if COMMIT_KEY in meta else None
+        check.record = record
         if record is not None and record.get("runs") != check.runs.num_rows:
             check.problems.append(
                 f"runs/{name}: {check.runs.num_rows} rows, the commit record says {record.get('runs')}"
             )
         ok_ids = check.ok_run_ids()
-        for table in RESULT_TABLES:
-            expected = (record or {}).get("parts", {}).get(table)
+        recorded = (record or {}).get("parts", {})
+        extras = sorted(k for k in recorded if k not in RESULT_TABLES)
+        for table in (*RESULT_TABLES, *extras):
+            folder, _, extra_name = table.partition("/")
+            if table in extras and not (folder == EXTRA_DIR and EXTRA_NAME.fullmatch(extra_name)):
+                check.problems.append(f"runs/{name}: unknown table {table!r} in the commit record")
+                continue
+            expected = recorded.get(table)
             path = self.path / table / name
             needed = bool(ok_ids) and (table == "outcomes" or timeseries)
             if expected is None and not path.exists():
@@ -475,7 +518,8 @@ class SweepStore:
             pieces.append(data.filter(wanted))
         if not pieces:
             return pd.DataFrame()
-        return pa.concat_tables(pieces, promote_options="default").to_pandas()
+        promote = "permissive" if table.startswith(f"{EXTRA_DIR}/") else "default"
+        return pa.concat_tables(pieces, promote_options=promote).to_pandas()
 
     def _verified(self, table: str, name: str, path: Path) -> pa.Table:
         """Read a part that passed the scan again (lazily, e.g. time series), checking it
@@ -490,13 +534,14 @@ class SweepStore:
 
     # --- writing ----------------------------------------------------------------------------
     def commit(self, tables: Mapping[str, pa.Table]) -> str:
-        """Write one commit: outcomes and time series parts, then the runs part whose footer
-        records them (the commit). Returns the part name."""
+        """Write one commit: outcomes, time series and extra parts, then the runs part whose
+        footer records them (the commit). Returns the part name."""
         name = f"part-{time.time_ns():020d}-{secrets.token_hex(4)}.parquet"
         record: dict[str, Any] = {}
-        for table in RESULT_TABLES:
-            data = tables.get(table)
-            if data is not None and data.num_rows:
+        extras = sorted(t for t in tables if t.startswith(f"{EXTRA_DIR}/"))
+        for table in (*RESULT_TABLES, *extras):
+            data = tables.get(table)  # extra tables even when empty: their columns are known
+            if data is not None and (data.num_rows or table in extras):
                 record[table] = self._write_part(table, name, data)
         runs = tables["runs"]
         footer = {COMMIT_KEY: json.dumps({"runs": runs.num_rows, "parts": record}).encode()}
@@ -557,8 +602,7 @@ class SweepResults:
     def timeseries(self) -> pd.DataFrame:
         """Per-step world metrics of each finished run (run_id, step, metrics...)."""
         if self._timeseries is None:
-            store = SweepStore(self.path)
-            scan = self._scan or store.scan(timeseries=bool(self.manifest.get("timeseries")))
+            store, scan = self._store_scan()
             frame = store.read_results("timeseries", scan)
             if len(frame):
                 frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
@@ -574,6 +618,22 @@ class SweepResults:
     def outcome_names(self) -> list[str]:
         """Outcome column names."""
         return [o["name"] for o in self.manifest.get("outcomes", [])]
+
+    def _store_scan(self) -> tuple[SweepStore, StoreScan]:
+        store = SweepStore(self.path)
+        if self._scan is None:
+            self._scan = store.scan(timeseries=bool(self.manifest.get("timeseries")))
+        return store, self._scan
+
+    @property
+    def extra_names(self) -> list[str]:
+        """Names of the extra tables (an ensemble's extract function; none in a sweep)."""
+        return self._store_scan()[1].extra_names()
+
+    def extra(self, name: str) -> pd.DataFrame:
+        """The extra table `name`: run_id + the extract function's columns (ok runs)."""
+        store, scan = self._store_scan()
+        return store.read_results(extra_table(name), scan)
 
     def table(self, status: str | None = "ok") -> pd.DataFrame:
         """Runs joined with their outcomes (only runs with this status; None = all)."""

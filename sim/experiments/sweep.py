@@ -11,14 +11,18 @@ killed or damaged sweep resumes where it stopped when run again: a kill costs at
 uncommitted seconds of work, a damaged commit is moved aside and run again.
 
 `load_sweep` reads a store back as pandas DataFrames; `run_one` runs a single
-configuration and returns its outcomes (for benchmarks and notebooks).
+configuration and returns its outcomes (for benchmarks and notebooks). The runner itself
+is generic (`StoreRunner`, `run_in_store`): `sim.experiments.ensemble` runs named variants
+x replicates on it, with per-point scenarios (`PointScenario`) and extract tables.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -27,7 +31,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,10 +70,14 @@ from sim.experiments.experiment import (
     run_seed,
 )
 from sim.experiments.store import (
+    EXTRA_NAME,
+    RESERVED_COLUMNS,
     STORE_FORMAT,
     SweepError,
     SweepResults,
     SweepStore,
+    arrow_type,
+    extra_table,
     load_sweep,
     os_reason,
     table_schemas,
@@ -81,13 +89,18 @@ from sim.scenarios import loader
 
 __all__ = [
     "COMMIT_SECONDS",
+    "PointScenario",
     "RunContext",
     "SweepError",
     "SweepOptions",
     "SweepResults",
     "SweepSummary",
+    "StoreRunner",
+    "extract_tables",
+    "load_extract",
     "load_sweep",
     "run_batch",
+    "run_in_store",
     "run_one",
     "run_sweep",
 ]
@@ -102,14 +115,41 @@ TASK_CHUNK = 10_000  # design points turned into tasks at a time
 
 
 @dataclass(frozen=True)
+class PointScenario:
+    """The scenario of one design point when the points are variants (an ensemble): a
+    scenario tree, the overrides applied on top, and how it is named in messages."""
+
+    scenario: Mapping[str, Any]
+    overrides: Mapping[str, Any]
+    source: str
+
+
+@dataclass(frozen=True)
 class RunContext:
-    """Everything a worker needs besides the batch: shipped once per worker."""
+    """Everything a worker needs besides the batch: shipped once per worker.
+
+    A sweep runs ``base`` with each task's values at ``paths``; when ``points`` is given
+    (an ensemble), design point k runs ``points[k]`` instead and the task's values are
+    only recorded. ``steps`` shortens or lengthens every run (as ``ddsim run --steps``);
+    ``extract`` ("package.module:function") adds per-run tables (`extract_tables`)."""
 
     base: dict[str, Any]
     source: str
     paths: tuple[str, ...]
     outcomes: tuple[OutcomeSpec, ...]
     timeseries: tuple[str, ...]
+    points: tuple[PointScenario, ...] = ()
+    steps: int | None = None
+    extract: str | None = None
+
+    def scenario_of(
+        self, point: int, values: tuple[Any, ...]
+    ) -> tuple[Mapping[str, Any], dict[str, Any], str]:
+        """(scenario, overrides, source) of a run of this design point."""
+        if self.points:
+            spec = self.points[point]
+            return spec.scenario, dict(spec.overrides), spec.source
+        return self.base, dict(zip(self.paths, values, strict=True)), self.source
 
 
 # one task: (run_id, point, replicate, seed, parameter values in `paths` order)
@@ -118,12 +158,14 @@ Task = tuple[str, int, int, int, tuple[Any, ...]]
 
 @dataclass
 class BatchResult:
-    """What a worker sends back for one batch: run rows, outcome rows and the time series
-    as one array per run and column (numpy arrays pickle far faster than lists)."""
+    """What a worker sends back for one batch: run rows, outcome rows, the time series
+    as one array per run and column (numpy arrays pickle far faster than lists), and the
+    extract function's tables (name -> one Arrow table per run)."""
 
     runs: list[dict[str, Any]]
     outcomes: list[dict[str, Any]]
     timeseries: dict[str, list[np.ndarray]] | None
+    extra: dict[str, list[pa.Table]] = field(default_factory=dict)
 
     @classmethod
     def merged(cls, results: Sequence[BatchResult]) -> BatchResult:
@@ -132,7 +174,11 @@ class BatchResult:
         outcomes = [row for r in results for row in r.outcomes]
         series = [r.timeseries for r in results if r.timeseries is not None]
         timeseries = {k: [x for t in series for x in t[k]] for k in series[0]} if series else None
-        return cls(runs, outcomes, timeseries)
+        extra: dict[str, list[pa.Table]] = {}
+        for r in results:
+            for name, tables in r.extra.items():
+                extra.setdefault(name, []).extend(tables)
+        return cls(runs, outcomes, timeseries, extra)
 
     @property
     def wall_times(self) -> list[float]:
@@ -151,29 +197,93 @@ def run_outcomes(results: Any, specs: Sequence[OutcomeSpec]) -> dict[str, float]
     )
 
 
+@functools.cache
+def load_extract(spec: str) -> Callable[[Any], Mapping[str, pd.DataFrame]]:
+    """The function named by "package.module:function" (imported once per process)."""
+    module_name, _, attr = spec.partition(":")
+    function = importlib.import_module(module_name)
+    for part in attr.split("."):
+        function = getattr(function, part)
+    if not callable(function):
+        raise TypeError(f"extract {spec}: expected a function, got {type(function).__name__}")
+    return function
+
+
+def extract_tables(spec: str, results: Any, rid: str) -> dict[str, pa.Table]:
+    """Call the extract function on one run's results: its tables (name -> DataFrame),
+    each with run_id prepended and every column stored as int64, float64, bool or string
+    (so the parts of every run have one schema). Anything else it returns raises."""
+    frames = load_extract(spec)(results)
+    if not isinstance(frames, Mapping):
+        raise TypeError(
+            f"extract {spec}: expected a dict of table name -> pandas DataFrame, got "
+            f"{type(frames).__name__}"
+        )
+    tables = {}
+    for name, frame in frames.items():
+        if not isinstance(name, str) or not EXTRA_NAME.fullmatch(name):
+            raise ValueError(
+                f"extract {spec}: expected table names of letters, digits and '_' "
+                f"(starting with a letter), got {name!r}"
+            )
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(
+                f"extract {spec}: table {name}: expected a pandas DataFrame, got "
+                f"{type(frame).__name__}"
+            )
+        columns = [str(c) for c in frame.columns]
+        clash = sorted(set(columns) & set(RESERVED_COLUMNS))
+        if clash or len(set(columns)) != len(columns):
+            what = f"reserved column(s) {', '.join(clash)}" if clash else "duplicate columns"
+            raise ValueError(f"extract {spec}: table {name}: expected unique columns, got {what}")
+        data = frame.set_axis(columns, axis=1).reset_index(drop=True)
+        schema = pa.schema([(c, arrow_type(data[c].dtype)) for c in columns])
+        table = pa.Table.from_pandas(data, preserve_index=False).cast(schema)
+        ids = pa.array([rid] * len(data), pa.string())
+        tables[name] = table.add_column(0, "run_id", ids)
+    return tables
+
+
+def _series_arrays(world: pd.DataFrame, rid: str, metrics: Sequence[str]) -> dict[str, np.ndarray]:
+    """One run's time series columns (run_id, step, metrics) as arrays."""
+    arrays = {
+        "run_id": np.full(len(world), rid, dtype=object),
+        "step": world["step"].to_numpy(dtype=np.int64),
+    }
+    for m in metrics:
+        arrays[m] = world[m].to_numpy(dtype=float)
+    return arrays
+
+
 def run_batch(ctx: RunContext, tasks: Sequence[Task]) -> BatchResult:
-    """Run a batch of runs; a run that raises is recorded as failed (with its traceback)."""
+    """Run a batch of runs; a run that raises (in the model, its outcomes or the extract
+    function) is recorded as failed (with its traceback) and nothing else of it is kept."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     runs, outs = [], []
     series: dict[str, list[np.ndarray]] | None = (
         {"run_id": [], "step": [], **{m: [] for m in ctx.timeseries}} if ctx.timeseries else None
     )
+    extra: dict[str, list[pa.Table]] = {}
     for rid, point, replicate, seed, values in tasks:
         t0 = time.perf_counter()
         status, error = "ok", None
         try:
-            results = simulate(
-                ctx.base, dict(zip(ctx.paths, values, strict=True)), seed, source=ctx.source
+            scenario, overrides, source = ctx.scenario_of(point, values)
+            results = simulate(scenario, overrides, seed, steps=ctx.steps, source=source)
+            row = {"run_id": rid, **run_outcomes(results, ctx.outcomes)}
+            arrays = (
+                _series_arrays(results.world, rid, ctx.timeseries) if series is not None else {}
             )
-            outs.append({"run_id": rid, **run_outcomes(results, ctx.outcomes)})
-            if series is not None:
-                world = results.world
-                series["run_id"].append(np.full(len(world), rid, dtype=object))
-                series["step"].append(world["step"].to_numpy(dtype=np.int64))
-                for m in ctx.timeseries:
-                    series[m].append(world[m].to_numpy(dtype=float))
+            tables = extract_tables(ctx.extract, results, rid) if ctx.extract else {}
         except Exception:  # noqa: BLE001 - every failure is recorded, the sweep goes on
             status, error = "failed", traceback.format_exc()
+        else:
+            outs.append(row)
+            if series is not None:
+                for key, array in arrays.items():
+                    series[key].append(array)
+            for name, table in tables.items():
+                extra.setdefault(name, []).append(table)
         runs.append(
             {
                 "run_id": rid,
@@ -188,7 +298,7 @@ def run_batch(ctx: RunContext, tasks: Sequence[Task]) -> BatchResult:
                 "finished": datetime.now(UTC),
             }
         )
-    return BatchResult(runs, outs, series)
+    return BatchResult(runs, outs, series, extra)
 
 
 def run_one(
@@ -233,6 +343,14 @@ def batch_tables(
     tables["runs"] = pa.Table.from_pydict(
         {c: cols[c] for c in schemas["runs"].names}, schema=schemas["runs"]
     )
+    for name, parts in sorted(result.extra.items()):
+        try:
+            tables[extra_table(name)] = pa.concat_tables(parts, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise SweepError(
+                f"extract table {name}: expected the same columns and types from every run, "
+                f"got {' '.join(str(exc).split())[:200]}"
+            ) from None
     return tables
 
 
@@ -262,7 +380,8 @@ def expand_points(exp: Experiment) -> DesignPoints:
     return DesignPoints(pd.DataFrame(data), None, None)
 
 
-def _json_hash(obj: Any) -> str:
+def json_hash(obj: Any) -> str:
+    """sha256 of an object's canonical JSON (sorted keys; other objects as str)."""
     text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -295,9 +414,9 @@ class SweepDesign:
         """Expand and hash the design of `exp`."""
         points = expand_points(exp)
         digest = design_digest(points)
-        sections = {k: _json_hash(v) for k, v in exp.fingerprint().items()}
+        sections = {k: json_hash(v) for k, v in exp.fingerprint().items()}
         sections["points"] = digest
-        return cls(points, digest, _json_hash({"sections": sections}), sections)
+        return cls(points, digest, json_hash({"sections": sections}), sections)
 
     def matches(self, manifest: Mapping[str, Any], exp: Experiment) -> bool:
         """Whether a stored sweep's manifest has this design (stores of the first hash rule
@@ -458,6 +577,19 @@ class SweepOptions:
         """Whether the runs go to Dask."""
         return bool(self.scheduler or self.dask_local)
 
+    @property
+    def local_workers(self) -> int | None:
+        """Worker processes on this machine (None: the runs go to Dask), for the memory check."""
+        return None if self.uses_dask else (self.workers or default_workers())
+
+    def start_pool_early(self) -> None:
+        """Start the process pool's fork server now when one will be used, so it imports
+        the model while this process checks its input."""
+        if self.executor is None and uses_process_pool(
+            self.workers, scheduler=self.scheduler, dask_local=self.dask_local
+        ):
+            start_fork_server()
+
 
 @dataclass
 class SweepSummary:
@@ -557,14 +689,18 @@ def run_sweep(
         commit_every=commit_every,
     )
     options.check()
-    if executor is None and uses_process_pool(workers, scheduler=scheduler, dask_local=dask_local):
-        start_fork_server()  # the pool's fork server imports the model meanwhile
+    options.start_pool_early()
     exp = _load(experiment, replicates)
-    check_sweep_memory(
-        exp.base, workers=None if options.uses_dask else (workers or default_workers())
-    )
+    check_sweep_memory(exp.base, workers=options.local_workers)
     design = SweepDesign.of(exp)
-    store = SweepStore(out if out is not None else Path("sweeps") / exp.name)
+    out = out if out is not None else Path("sweeps") / exp.name
+    return run_in_store(out, lambda store: _Sweep(store, exp, design, options))
+
+
+def run_in_store(out: str | Path, make: Callable[[SweepStore], StoreRunner]) -> SweepSummary:
+    """Lock the store at `out`, run ``make(store)`` in it and return its summary; a store
+    this call created is removed again when the executor cannot be set up (nothing ran)."""
+    store = SweepStore(out)
     if store.path.exists() and not store.path.is_dir():
         raise SweepError(f"{store.path}: expected an output directory, got a file")
     created = not store.path.exists()
@@ -575,7 +711,7 @@ def run_sweep(
             f"cannot create the output directory {store.path}: {os_reason(exc)}"
         ) from None
     try:
-        return _Sweep(store, exp, design, options).run()
+        return make(store).run()
     except ExecutorError:
         if created:  # nothing ran: leave no trace of a store that never started
             store.unlock()
@@ -588,36 +724,68 @@ def run_sweep(
         store.unlock()
 
 
-class _Sweep:
-    """One invocation of a sweep on a locked store: check the store, find what is done,
-    run the rest, commit, and record the outcome in the manifest."""
+class StoreRunner:
+    """One invocation of a set of runs on a locked store: check the store, find what is
+    done, run the rest, commit, and record the outcome in the manifest.
 
-    def __init__(
-        self, store: SweepStore, exp: Experiment, design: SweepDesign, options: SweepOptions
-    ) -> None:
-        self.store, self.exp, self.design, self.options = store, exp, design, options
-        self.points = design.points
-        self.n_runs = len(self.points) * exp.replicates
-        self.schemas = table_schemas(
-            {p.name: self.points.values[p.name].dtype for p in exp.parameters},
-            [o.name for o in exp.outcomes],
-            exp.timeseries,
-        )
+    What the runs are comes from a subclass: `_Sweep` (an experiment's design points) and
+    `sim.experiments.ensemble` (variants x replicates). It sets the attributes below and
+    implements the methods that raise NotImplementedError."""
+
+    kind = "sweep"  # the manifest's "kind" (absent in sweep stores)
+    label: str  # name in messages and the progress bar
+    n_runs: int
+    replicates: int
+    timeseries: tuple[str, ...]
+    param_names: list[str]  # columns of the runs table filled from each task's values
+    design: SweepDesign
+
+    def __init__(self, store: SweepStore, options: SweepOptions) -> None:
+        self.store, self.options = store, options
         self.moved = 0  # files of damaged commits moved aside
+
+    # --- what a subclass provides -----------------------------------------------------------
+    def schemas(self) -> dict[str, pa.Schema]:
+        """Arrow schemas of the runs, outcomes and timeseries tables."""
+        raise NotImplementedError
+
+    def check_same(self, old: Mapping[str, Any]) -> None:
+        """Raise SweepError unless the stored runs (manifest `old`) are runs of this design."""
+        raise NotImplementedError
+
+    def write_metadata(self) -> None:
+        """Files of a new store besides the manifest and the tables."""
+        raise NotImplementedError
+
+    def manifest(self, old: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The manifest to write (``old``: the stored one)."""
+        raise NotImplementedError
+
+    def context(self) -> RunContext:
+        """What every worker needs."""
+        raise NotImplementedError
+
+    def tasks(self, skip: set[str]) -> Iterator[Task]:
+        """The runs still to do (run ids in ``skip`` are done)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """'smoke: 8 runs (4 points x 2 replicates)' for the first line."""
+        raise NotImplementedError
 
     # --- before running ---------------------------------------------------------------------
     def _previous(self) -> tuple[dict[str, Any] | None, bool]:
-        """Check an existing store against this experiment: its manifest (None when the
-        store is new, was never started, or is discarded with --force-new) and whether its
-        files are to be discarded (done by `run` once the executor is up)."""
-        store, exp = self.store, self.exp
+        """Check an existing store against these runs: its manifest (None when the store is
+        new, was never started, or is discarded with --force-new) and whether its files
+        are to be discarded (done by `run` once the executor is up)."""
+        store = self.store
         if store.never_started() or (self.options.force_new and store.exists()):
             return None, True
         if not store.exists():
             if store.path.is_dir() and any(p.name != ".lock" for p in store.path.iterdir()):
                 raise SweepError(
-                    f"{store.path}: expected a new or existing sweep directory, got a non-empty "
-                    "directory without sweep.json; choose another --out"
+                    f"{store.path}: expected a new or existing {self.kind} directory, got a "
+                    "non-empty directory without sweep.json; choose another --out"
                 )
             return None, False
         old = store.read_manifest()
@@ -626,28 +794,37 @@ class _Sweep:
                 f"{store.path}: expected a {STORE_FORMAT} store, got {old.get('format')!r}; "
                 "use --force-new or another --out"
             )
-        if not self.design.matches(old, exp):
-            stored = old.get("section_hashes", {})
-            changed = [k for k, v in self.design.sections.items() if stored.get(k) != v]
+        stored_kind = old.get("kind", "sweep")
+        if stored_kind != self.kind:
             raise SweepError(
-                f"{store.path}: expected the same experiment design as the sweep stored there "
-                f"(design hash {str(old.get('design_hash', '?'))[:12]}), got a different one "
-                f"({self.design.hash[:12]}; changed: {', '.join(changed) or 'design'}); rerun "
-                "with --force-new to discard the stored runs, or choose another --out"
+                f"{store.path}: expected a {self.kind} store, got the store of a "
+                f"{stored_kind}; use --force-new to discard it, or another --out"
             )
-        if int(old.get("replicates", 0)) > exp.replicates:
+        self.check_same(old)
+        if int(old.get("replicates", 0)) > self.replicates:
             raise SweepError(
                 f"{store.path}: expected at least the {old['replicates']} replicates already "
-                f"stored, got {exp.replicates}; use --replicates {old['replicates']} (or more), "
-                "--force-new or another --out"
+                f"stored, got {self.replicates}; use --replicates {old['replicates']} (or "
+                "more), --force-new or another --out"
             )
         return old, False
+
+    def _changed_message(self, old: Mapping[str, Any], what: str) -> str:
+        """'... expected the same <what> as stored there ..., changed: ...' for check_same."""
+        stored = old.get("section_hashes", {})
+        changed = [k for k, v in self.design.sections.items() if stored.get(k) != v]
+        return (
+            f"{self.store.path}: expected the same {what} as the {self.kind} stored there "
+            f"(design hash {str(old.get('design_hash', '?'))[:12]}), got a different one "
+            f"({self.design.hash[:12]}; changed: {', '.join(changed) or 'design'}); rerun "
+            "with --force-new to discard the stored runs, or choose another --out"
+        )
 
     def _done(self) -> tuple[set[str], int]:
         """Run ids not to run again and how many of them count as done: every run of a
         sound commit (failed runs too, unless --retry-failed). Damaged commits are moved
         aside, so their runs are run again and no table ends up with two copies."""
-        scan = self.store.scan(timeseries=bool(self.exp.timeseries))
+        scan = self.store.scan(timeseries=bool(self.timeseries))
         message = scan.damage_message(self.store.path)
         self.moved = self.store.quarantine(scan.damaged)
         if message:
@@ -658,75 +835,30 @@ class _Sweep:
         skip = set(runs["run_id"])
         return skip, len(skip)
 
-    def _write_metadata(self) -> None:
-        """design.parquet, experiment.yaml and scenario.yaml of a new store."""
-        import yaml
-
-        exp, points, path = self.exp, self.points, self.store.path
-        path.mkdir(parents=True, exist_ok=True)
-        design = points.values
-        if points.unit is not None:
-            unit = pd.DataFrame(points.unit, columns=[f"u:{n}" for n in exp.parameter_names])
-            design = pd.concat([design, unit], axis=1)
-        design.to_parquet(path / "design.parquet", index=False)
-        if exp.source_text:
-            write_atomic(path / "experiment.yaml", exp.source_text.encode())
-        text = yaml.safe_dump(exp.base, sort_keys=False, allow_unicode=True)
-        write_atomic(path / "scenario.yaml", text.encode())
-
-    def _manifest(self, old: Mapping[str, Any] | None) -> dict:
-        exp = self.exp
-        scenario = loader.scenario_from_dict(exp.base, exp.source)
-        manifest: dict[str, Any] = dict(old or {})
-        manifest.update(
-            {
-                "format": STORE_FORMAT,
-                "name": exp.name,
-                "description": exp.description,
-                "experiment_file": str(Path(exp.path).resolve()) if exp.path else None,
-                "experiment_sha256": hashlib.sha256(exp.source_text.encode()).hexdigest()
-                if exp.source_text
-                else None,
-                "design_hash": self.design.hash,
-                "design_hash_rule": DESIGN_HASH_RULE,
-                "section_hashes": self.design.sections,
-                "design": exp.design.to_dict(),
-                "parameters": [p.to_dict() for p in exp.parameters],
-                "outcomes": [o.to_dict() for o in exp.outcomes],
-                "timeseries": list(exp.timeseries),
-                "scenario": {
-                    "ref": exp.scenario,
-                    "path": str(Path(exp.scenario_path).resolve()),
-                    "name": scenario.name,
-                    "hash": loader.scenario_hash(scenario),
-                    "overrides": exp.overrides,
-                },
-                "steps": scenario.steps,
-                "steps_per_year": steps_per_year(scenario.time_unit),
-                "root_seed": exp.seed,
-                "seed_rule": "int(SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1, uint32)[0])",
-                "n_points": len(self.points),
-                "replicates": exp.replicates,
-                "n_runs": self.n_runs,
-                "created": (old or {}).get("created", _now()),
-                "updated": _now(),
-                "status": "running",
-            }
-        )
-        extra = ("dask", "distributed") if self.options.uses_dask else ()
-        manifest["versions"] = _versions(extra)
-        command = self.options.command
-        manifest["command"] = list(command) if command is not None else list(sys.argv)
-        return manifest
-
     def _open_executor(self, pending: int) -> tuple[Executor | None, bool]:
-        """The executor to use, and whether this sweep owns (and closes) it."""
+        """The executor to use, and whether this run owns (and closes) it."""
         o = self.options
         if o.executor is not None:
             return o.executor, False
         if not pending:
             return None, False
         return make_executor(o.workers, scheduler=o.scheduler, dask_local=o.dask_local), True
+
+    def _run_record(self, old: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Manifest entries common to every kind of store: sizes, times, status (running),
+        versions and command."""
+        extra = ("dask", "distributed") if self.options.uses_dask else ()
+        command = self.options.command
+        return {
+            "n_points": len(self.design.points),
+            "replicates": self.replicates,
+            "n_runs": self.n_runs,
+            "created": (old or {}).get("created", _now()),
+            "updated": _now(),
+            "status": "running",
+            "versions": _versions(extra),
+            "command": list(command) if command is not None else list(sys.argv),
+        }
 
     # --- running ----------------------------------------------------------------------------
     def run(self) -> SweepSummary:
@@ -740,8 +872,9 @@ class _Sweep:
             if discard:
                 self.store.reset()
             if old is None:
-                self._write_metadata()
-            manifest = self._manifest(old)
+                self.store.path.mkdir(parents=True, exist_ok=True)
+                self.write_metadata()
+            manifest = self.manifest(old)
             self.store.write_manifest(manifest)
             n_workers = executor.workers if executor is not None else (self.options.workers or 1)
             summary = SweepSummary(out=self.store.path, n_runs=self.n_runs, already_done=n_done)
@@ -768,9 +901,9 @@ class _Sweep:
     ) -> None:
         if self.options.quiet:
             return
-        exp = self.exp
-        msg = f"sweep {exp.name}: {self.n_runs} runs ({len(self.points)} points x {exp.replicates} replicates), "
-        msg += f"{pending} to run" + (f", {n_done} already done" if n_done else "")
+        msg = f"{self.describe()}, {pending} to run" + (
+            f", {n_done} already done" if n_done else ""
+        )
         if removed:
             msg += f", {removed} uncommitted part files removed"
         where = (
@@ -789,18 +922,10 @@ class _Sweep:
         """Run the pending runs, committing on the clock; faults end up in the summary."""
         if not pending or executor is None:
             return
-        exp, o = self.exp, self.options
-        ctx = RunContext(
-            base=exp.base,
-            source=exp.source,
-            paths=tuple(p.path for p in exp.parameters),
-            outcomes=exp.outcomes,
-            timeseries=exp.timeseries,
-        )
-        progress = _Progress(self.n_runs, self.n_runs - pending, quiet=o.quiet, label=exp.name)
-        batcher = _Batcher(
-            _tasks(exp, self.points, exp.replicates, skip), pending, n_workers, o.batch_size
-        )
+        o = self.options
+        ctx = self.context()
+        progress = _Progress(self.n_runs, self.n_runs - pending, quiet=o.quiet, label=self.label)
+        batcher = _Batcher(self.tasks(skip), pending, n_workers, o.batch_size)
         uncommitted: list[BatchResult] = []  # finished, not yet on disk
         last_commit = time.monotonic()
         try:
@@ -829,7 +954,7 @@ class _Sweep:
 
     def _commit(self, uncommitted: list[BatchResult]) -> None:
         merged = BatchResult.merged(uncommitted)
-        self.store.commit(batch_tables(merged, self.schemas, self.exp.parameter_names))
+        self.store.commit(batch_tables(merged, self.schemas(), self.param_names))
         uncommitted.clear()
 
     def _finish(
@@ -840,7 +965,7 @@ class _Sweep:
         n_workers: int,
     ) -> int:
         """Counts, status and history into the manifest; returns the runs not stored."""
-        final = self.store.scan(timeseries=bool(self.exp.timeseries)).runs
+        final = self.store.scan(timeseries=bool(self.timeseries)).runs
         n_ok = int((final["status"] == "ok").sum()) if len(final) else 0
         summary.failed_total = int((final["status"] != "ok").sum()) if len(final) else 0
         left = self.n_runs - len(final)
@@ -873,6 +998,108 @@ class _Sweep:
                 summary.aborted or f"cannot write to {self.store.path}: {os_reason(exc)}"
             )
         return left
+
+
+class _Sweep(StoreRunner):
+    """The runs of an experiment: every (design point, replicate)."""
+
+    def __init__(
+        self, store: SweepStore, exp: Experiment, design: SweepDesign, options: SweepOptions
+    ) -> None:
+        super().__init__(store, options)
+        self.exp, self.design = exp, design
+        self.points = design.points
+        self.label = exp.name
+        self.replicates = exp.replicates
+        self.n_runs = len(self.points) * exp.replicates
+        self.timeseries = exp.timeseries
+        self.param_names = exp.parameter_names
+        self._schemas = table_schemas(
+            {p.name: self.points.values[p.name].dtype for p in exp.parameters},
+            [o.name for o in exp.outcomes],
+            exp.timeseries,
+        )
+
+    def schemas(self) -> dict[str, pa.Schema]:
+        """Arrow schemas of the three tables."""
+        return self._schemas
+
+    def check_same(self, old: Mapping[str, Any]) -> None:
+        """Refuse a store of another experiment design."""
+        if not self.design.matches(old, self.exp):
+            raise SweepError(self._changed_message(old, "experiment design"))
+
+    def write_metadata(self) -> None:
+        """design.parquet, experiment.yaml and scenario.yaml of a new store."""
+        import yaml
+
+        exp, points, path = self.exp, self.points, self.store.path
+        design = points.values
+        if points.unit is not None:
+            unit = pd.DataFrame(points.unit, columns=[f"u:{n}" for n in exp.parameter_names])
+            design = pd.concat([design, unit], axis=1)
+        design.to_parquet(path / "design.parquet", index=False)
+        if exp.source_text:
+            write_atomic(path / "experiment.yaml", exp.source_text.encode())
+        text = yaml.safe_dump(exp.base, sort_keys=False, allow_unicode=True)
+        write_atomic(path / "scenario.yaml", text.encode())
+
+    def manifest(self, old: Mapping[str, Any] | None) -> dict:
+        """sweep.json: the experiment, its design hash, seeds, counts, versions."""
+        exp = self.exp
+        scenario = loader.scenario_from_dict(exp.base, exp.source)
+        manifest: dict[str, Any] = dict(old or {})
+        manifest.update(
+            {
+                "format": STORE_FORMAT,
+                "name": exp.name,
+                "description": exp.description,
+                "experiment_file": str(Path(exp.path).resolve()) if exp.path else None,
+                "experiment_sha256": hashlib.sha256(exp.source_text.encode()).hexdigest()
+                if exp.source_text
+                else None,
+                "design_hash": self.design.hash,
+                "design_hash_rule": DESIGN_HASH_RULE,
+                "section_hashes": self.design.sections,
+                "design": exp.design.to_dict(),
+                "parameters": [p.to_dict() for p in exp.parameters],
+                "outcomes": [o.to_dict() for o in exp.outcomes],
+                "timeseries": list(exp.timeseries),
+                "scenario": {
+                    "ref": exp.scenario,
+                    "path": str(Path(exp.scenario_path).resolve()),
+                    "name": scenario.name,
+                    "hash": loader.scenario_hash(scenario),
+                    "overrides": exp.overrides,
+                },
+                "steps": scenario.steps,
+                "steps_per_year": steps_per_year(scenario.time_unit),
+                "root_seed": exp.seed,
+                "seed_rule": "int(SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1, uint32)[0])",
+            }
+        )
+        manifest.update(self._run_record(old))
+        return manifest
+
+    def context(self) -> RunContext:
+        """The base scenario, parameter paths and what to measure."""
+        exp = self.exp
+        return RunContext(
+            base=exp.base,
+            source=exp.source,
+            paths=tuple(p.path for p in exp.parameters),
+            outcomes=exp.outcomes,
+            timeseries=exp.timeseries,
+        )
+
+    def tasks(self, skip: set[str]) -> Iterator[Task]:
+        """Pending (point, replicate) runs."""
+        return _tasks(self.exp, self.points, self.exp.replicates, skip)
+
+    def describe(self) -> str:
+        """'sweep smoke: 8 runs (4 points x 2 replicates)'."""
+        exp = self.exp
+        return f"sweep {exp.name}: {self.n_runs} runs ({len(self.points)} points x {exp.replicates} replicates)"
 
 
 def _report_abort(s: SweepSummary, left: int) -> None:
