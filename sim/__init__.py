@@ -10,7 +10,8 @@ The Python API, for notebooks and scripts::
 Layers (each imports only from those below it; ``tests/test_architecture.py`` checks it):
 ``sim.core`` (the model) < ``sim.scenarios`` (scenario files) < ``sim.running`` (one path
 from a scenario to results, run directories) < ``sim.experiments`` (sweeps, analysis,
-comparisons, hindcasts) < ``sim.reports`` (figures, summaries, reports) < ``sim.cli``.
+comparisons, hindcasts) < ``sim.reports`` (figures, summaries, reports) < ``sim.view``
+(the ``ddsim view`` dashboard) < ``sim.cli``.
 The names below are imported on first use, so ``import sim`` stays fast.
 """
 

@@ -115,7 +115,7 @@ def test_no_import_cycles():
     assert list(nx.simple_cycles(import_graph(include_typing=False))) == []
 
 
-@pytest.mark.parametrize("layer_name", ["core", "scenarios", "running", "experiments"])
+@pytest.mark.parametrize("layer_name", ["core", "scenarios", "running", "experiments", "view"])
 def test_argparse_lives_only_in_the_cli(layer_name):
     offenders = [
         str(p.relative_to(SIM.parent))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import MINIMAL, REPO
 
-COMMANDS = ("run", "plot", "report", "validate", "sweep", "analyze")
+COMMANDS = ("run", "plot", "report", "validate", "sweep", "analyze", "view")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sim
 from sim.errors import InputError
 
-COMMANDS = ("run", "plot", "report", "validate", "schema", "build", "sweep", "analyze")
+COMMANDS = ("run", "plot", "report", "validate", "schema", "build", "sweep", "analyze", "view")
 
 
 def build_parser() -> argparse.ArgumentParser:
