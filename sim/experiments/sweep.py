@@ -269,7 +269,15 @@ def run_batch(ctx: RunContext, tasks: Sequence[Task]) -> BatchResult:
         status, error = "ok", None
         try:
             scenario, overrides, source = ctx.scenario_of(point, values)
-            results = simulate(scenario, overrides, seed, steps=ctx.steps, source=source)
+            # an extract function may read the start and final dyads (a hindcast does)
+            results = simulate(
+                scenario,
+                overrides,
+                seed,
+                steps=ctx.steps,
+                source=source,
+                dyad_snapshots=ctx.extract is not None,
+            )
             row = {"run_id": rid, **run_outcomes(results, ctx.outcomes)}
             arrays = (
                 _series_arrays(results.world, rid, ctx.timeseries) if series is not None else {}
