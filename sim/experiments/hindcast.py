@@ -30,8 +30,8 @@ Steps:
 
 4. every run is scored with `score_all` against `sim.experiments.observed.observe`;
    ``model`` is the mean over replicates with a 95% t-interval of that mean
-   (``model_lo``, ``model_hi``; NaN with one replicate or when a score is NaN in some
-   replicate), ``activities_off`` the mean of its replicates; the baselines are
+   (``model_lo``, ``model_hi``; clipped to the score's valid range, `RANGES`; NaN with
+   one replicate or when a score is NaN in some replicate), ``activities_off`` the mean of its replicates; the baselines are
    `sim.experiments.baselines.persistence` and `.structural`.
 
 Written to OUT: ``scores.csv`` (one row per score of `SCORES`, in that order),
@@ -76,6 +76,12 @@ VARIANT_MODEL = "model"
 VARIANT_OFF = "activities_off"
 CI_LEVEL = 0.95
 PREDICTION_FIELDS = ("exercise", "agreements", "arms", "alliance")
+# Valid range of each score: the t-interval of a few replicates is clipped to it.
+RANGES = {name: (0.0, 1.0) for name in SCORES} | {
+    "arms_flow_r": (-1.0, 1.0),
+    "arms_exporter_share_mae": (0.0, 100.0),
+    "bloc_ari": (-1.0, 1.0),
+}
 
 
 # ---- one run -> its prediction tables (in the worker) -----------------------------------------
@@ -230,6 +236,7 @@ def summarise(
         model = replicates.loc[replicates.variant == VARIANT_MODEL, name]
         off = replicates.loc[replicates.variant == VARIANT_OFF, name]
         m, lo, hi = mean_ci(model.to_numpy())
+        lo, hi = max(lo, RANGES[name][0]), min(hi, RANGES[name][1])  # NaN stays NaN
         rows.append(
             {
                 "score": name,
@@ -294,8 +301,13 @@ def hindcast(
     module doc). `overrides`: dotted scenario overrides (``parameters.cost_exercise``...)
     applied to both variants. Raises InputError (one line) on bad input."""
     from sim.scenarios.builder import build_scenario
+    from sim.scenarios.sources import load_sources
 
     check_window(start, end)
+    cov = load_sources().coverage
+    last = max(cov.sipri[1], cov.atop[1], cov.mme[1], cov.dcad[1])
+    if end - 1 > last:
+        raise InputError(f"end: expected at most {last + 1} (the data end in {last}), got {end}")
     out = Path(out)
     steps = STEPS_PER_YEAR * (end - start)
     scenario = build_scenario(start, region=region, states=states, steps=steps)
