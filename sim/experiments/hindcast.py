@@ -338,6 +338,31 @@ def hindcast(
     return score_store(start, end, out, obs, region=region, overrides=overrides)
 
 
+def score_runs(
+    store: Path, obs: Observed, keep_predictions: bool = True
+) -> tuple[pd.DataFrame, list[tuple[str, Predictions]]]:
+    """Every ok run of the ensemble `store` scored against `obs`: a frame run_id, variant,
+    replicate, exercises_per_year and the scores, and (variant, Predictions) per run
+    (empty unless `keep_predictions`). InputError when no run finished."""
+    ens = load_ensemble(store)
+    extra = ens.extra
+    runs = ens.runs[ens.runs.status == "ok"]
+    if runs.empty:
+        raise InputError(f"{store}: expected finished runs, got none (all failed)")
+    by_run = {n: t.groupby("run_id") for n, t in extra.items()}
+    rows, preds = [], []
+    for rid, variant, rep in zip(runs.run_id, runs.variant, runs.replicate, strict=True):
+        tables = {n: _group(g, rid, extra[n]) for n, g in by_run.items()}
+        pred = run_predictions(tables)
+        c = tables["counts"].iloc[0]
+        tempo = STEPS_PER_YEAR * float(c.exercises) / max(int(c.steps), 1)
+        head = {"run_id": rid, "variant": variant, "replicate": int(rep)}
+        rows.append(head | {"exercises_per_year": tempo} | score_all(pred, obs))
+        if keep_predictions:
+            preds.append((variant, pred))
+    return pd.DataFrame(rows), preds
+
+
 def score_store(
     start: int,
     end: int,
@@ -348,24 +373,9 @@ def score_store(
     overrides: Mapping[str, Any] | None = None,
 ) -> Hindcast:
     """Score every run of OUT/ensemble and the baselines against `obs`; write the files."""
-    ens = load_ensemble(out / "ensemble")
-    extra = ens.extra
-    runs = ens.runs[ens.runs.status == "ok"]
-    if runs.empty:
-        raise InputError(f"{out / 'ensemble'}: expected finished runs, got none (all failed)")
-    by_run = {n: t.groupby("run_id") for n, t in extra.items()}
-    rows, model_preds, tempo = [], [], []
-    for rid, variant, rep in zip(runs.run_id, runs.variant, runs.replicate, strict=True):
-        tables = {n: _group(g, rid, extra[n]) for n, g in by_run.items()}
-        pred = run_predictions(tables)
-        rows.append(
-            {"run_id": rid, "variant": variant, "replicate": int(rep)} | score_all(pred, obs)
-        )
-        if variant == VARIANT_MODEL:
-            model_preds.append(pred)
-            c = tables["counts"].iloc[0]
-            tempo.append(STEPS_PER_YEAR * float(c.exercises) / max(int(c.steps), 1))
-    reps = pd.DataFrame(rows)
+    reps, runs = score_runs(out / "ensemble", obs)
+    model_preds = [p for v, p in runs if v == VARIANT_MODEL]
+    tempo = reps.loc[reps.variant == VARIANT_MODEL, "exercises_per_year"].to_numpy()
     base = {
         "persistence": persistence(start, end, ids=obs.ids),
         "structural": structural(start, end, ids=obs.ids),
