@@ -18,7 +18,9 @@ What it does (sim/experiments/calibration.py has the objective and the search):
    verdict: "sound" when the calibrated values are not worse than the defaults in any
    held-out window (then sim/core/params.py may take them as defaults), else "not adopted".
 
-The search tables go to --out (default calibration/), which also holds the run stores
+data/calibration_search.csv (every point x region of the search) and
+data/calibration_check.csv (the rerun and the held-out windows) are written beside the YAML.
+The search tables also go to --out (default calibration/), which also holds the run stores
 (rerunning the same command resumes them; --force-new starts afresh).
 """
 
@@ -128,6 +130,11 @@ def main() -> None:
         "verdict": "sound" if not_worse else "not adopted: worse than the defaults held out",
     }
     args.yaml.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    # the tables behind the choice, beside the YAML (the run stores stay in --out)
+    found["table"].to_csv(
+        args.yaml.with_name("calibration_search.csv"), index=False, float_format="%.5g"
+    )
+    check.to_csv(args.yaml.with_name("calibration_check.csv"), index=False, float_format="%.5g")
     print(yaml.safe_dump(doc, sort_keys=False))
 
 

@@ -116,6 +116,26 @@ def targets(all_scores: pd.DataFrame) -> list[str]:
     return lines
 
 
+def exporter_sentence(h) -> str:
+    """The three largest exporters' observed and model shares in a hindcast."""
+    from sim.experiments.scoring import all_flows, flow_values
+
+    obs = h.observed
+    if obs.arms is None or len(obs.arms) == 0:
+        return ""
+    flows = all_flows(obs.ids)
+    tiv = pd.Series(flow_values(obs.arms, "tiv", flows), index=flows)
+    vol = pd.Series(flow_values(h.predictions["model"].arms, "volume", flows), index=flows)
+    o = 100 * tiv.groupby(level="supplier").sum() / tiv.sum()
+    m = 100 * vol.groupby(level="supplier").sum() / max(vol.sum(), 1e-12)
+    top = o.sort_values(ascending=False).index[:3]
+    parts = [f"{s} {o[s]:.0f}% observed, {m.get(s, 0.0):.0f}% in the model" for s in top]
+    return (
+        f"In {h.start}-{h.end - 1} ({h.region or 'world'}) the largest exporters' shares of "
+        "the TIV among the scenario's states were: " + "; ".join(parts) + "."
+    )
+
+
 def calibration_section() -> list[str]:
     path = ROOT / "data" / "calibration.yaml"
     if not path.exists():
@@ -252,16 +272,16 @@ def main() -> None:
         "Why, as far as the mechanisms explain it:",
         "",
         "- **Arms flows** (`arms_flow_r`, `arms_main_supplier_hit`, "
-        "`arms_exporter_share_mae`): the model's transfers are chosen by the exporters, "
-        "each spending its own export capacity (proportional to `arms_industry`) on the "
-        "recipients of highest utility (security, revenue, affinity). Buyers do not choose "
-        "and nothing ties a buyer to its installed platforms, so the model spreads each "
-        "exporter's deliveries by affinity instead of continuing the supplier relations of "
-        "the start. Real supplier->buyer relations persist for decades, which is why "
-        "persistence and the gravity model (whose strongest term is the past share) win. "
-        "The figure below shows the pattern in the world 2000-2010: the model gives the "
-        "United States too large and Russia too small a share. Buyer choice and lock-in are "
-        "the subject of the two-sided diplomacy issue.",
+        "`arms_exporter_share_mae`): in the model the exporters choose, each spending its "
+        "export capacity (proportional to `arms_industry`) on the recipients of highest "
+        "utility (affinity, shared threat, demand), scaled by the importer's consent. Nothing "
+        "makes a buyer return to the supplier of its installed platforms; on the contrary, "
+        "an autonomy-minded importer's consent *falls* with its dependency on a supplier "
+        "(`sim/core/activities.py`, `_arms_utilities`). The strongest regularity in SIPRI, "
+        "that supplier->buyer relations persist for decades, is what persistence and the "
+        "gravity model (whose main term is the past share) use, so they win. "
+        f"{exporter_sentence(hindcasts[first])} Buyer choice and lock-in belong to the "
+        "two-sided diplomacy issue.",
         "- **Blocs and alliances** (`bloc_ari`, `alliance_change`): the model forms no "
         "defence pacts by itself (named alliances change only by scripted events, and a "
         "built scenario has none), and its blocs are communities of the positive affinity "
