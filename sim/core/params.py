@@ -56,7 +56,12 @@ class Parameters:
     bank_cap: float = _p(
         3.0, 1.0, None, "unspent effort carries over up to this many months of budget"
     )
-    cost_exercise: float = _p(1.0, 1e-6, None, "effort cost of organising an exercise")
+    cost_exercise: float = _p(
+        2.02,
+        1e-6,
+        None,
+        "effort cost of organising an exercise (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 1.0)",
+    )
     cost_arms_transfer: float = _p(
         1.0, 1e-6, None, "effort cost of an arms transfer (exporter side)"
     )
@@ -134,10 +139,10 @@ class Parameters:
     )
 
     export_capacity: float = _p(
-        1.0,
+        2.96,
         0,
         None,
-        "arms transfers per month an exporter with arms_industry 1 can deliver (its own bank)",
+        "arms transfers per month an exporter with arms_industry 1 can deliver (its own bank; calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 1.0)",
     )
 
     # --- arms transfer effects --------------------------------------------------------------
@@ -226,7 +231,10 @@ class Parameters:
 
     # --- relaxation --------------------------------------------------------------------------
     trust_relaxation: float = _p(
-        0.02, 0, 1, "share of the gap to its affinity baseline that trust closes per month"
+        0.0231,
+        0,
+        1,
+        "share of the gap to its affinity baseline that trust closes per month (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 0.02)",
     )
     trust_base: float = _p(
         0.2, 0, 1, "baseline trust between politically distant, non-hostile states"
@@ -274,7 +282,10 @@ class Parameters:
 
     # --- crises ------------------------------------------------------------------------------
     crisis_rate: float = _p(
-        0.08, 0, 1, "crisis probability per month of a dyad at escalation risk 1"
+        0.041,
+        0,
+        1,
+        "crisis probability per month of a dyad at escalation risk 1 (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 0.08)",
     )
     crisis_exponent: float = _p(
         2.0, 0.5, 10, "crisis probability = crisis_rate * risk ** crisis_exponent"
