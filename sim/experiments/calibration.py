@@ -244,16 +244,20 @@ def search(
     first = to_values(unit_points(samples, seed))
     first.index = [f"lhs{k:02d}" for k in range(samples)]
     base = pd.DataFrame([defaults()], index=["default"])
-    t1 = evaluate(
-        pd.concat([base, first]),
-        WINDOW,
-        out=Path(out) / "lhs",
-        regions=regions,
-        replicates=replicates,
-        workers=workers,
-        quiet=quiet,
-        force_new=force_new,
-    )
+
+    def run(points: pd.DataFrame, folder: str) -> pd.DataFrame:
+        return evaluate(
+            points,
+            WINDOW,
+            out=Path(out) / folder,
+            regions=regions,
+            replicates=replicates,
+            workers=workers,
+            quiet=quiet,
+            force_new=force_new,
+        )
+
+    t1 = run(pd.concat([base, first]), "lhs")
     best = objective_of(t1[t1.point != "default"]).index[0]
     centre = to_unit(first.loc[best].to_dict())
     box = (
@@ -262,16 +266,7 @@ def search(
     )
     second = to_values(unit_points(refine, seed + 1, box))
     second.index = [f"ref{k:02d}" for k in range(refine)]
-    t2 = evaluate(
-        second,
-        WINDOW,
-        out=Path(out) / "refine",
-        regions=regions,
-        replicates=replicates,
-        workers=workers,
-        quiet=quiet,
-        force_new=force_new,
-    )
+    t2 = run(second, "refine")
     table = pd.concat([t1, t2], ignore_index=True)
     points = pd.concat([base, first, second])
     ranked = objective_of(table)
