@@ -276,6 +276,15 @@ def main() -> None:
         "the calibration below were fitted on. 2010 -> 2018 (SIPRI, ATOP) and 2018 -> 2024 "
         "(SIPRI) are held out: nothing was tuned on them, and they are reported as measured.",
         "",
+        "**Your own hindcast.** `ddsim hindcast --start 2000 --end 2010 --region "
+        "indo_pacific [--replicates K] [--workers N | --dask-local] [--out DIR]` writes "
+        "`scores.csv` (columns `score, model, model_lo, model_hi, persistence, structural, "
+        "activities_off`), `replicates.csv` (every run's scores), `roc.png`, "
+        "`arms_shares.png` and `report.md` to DIR (default `hindcasts/<start>_<end>_<region>`); "
+        "the runs go through the sweep machinery, so rerunning resumes. `--quick`: 2 "
+        "replicates in one process. `--set parameters.NAME=VALUE` scores another parameter "
+        "set. A model change is better when these scores rise in the held-out windows.",
+        "",
         "## Calibration",
         "",
         *calibration_section(),
