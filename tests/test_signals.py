@@ -109,9 +109,7 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -
     raise AssertionError("timed out")
 
 
-def _running_sweep(
-    tmp_path: Path, *backend: str
-) -> tuple[subprocess.Popen[str], Path, set[int]]:
+def _running_sweep(tmp_path: Path, *backend: str) -> tuple[subprocess.Popen[str], Path, set[int]]:
     """A 2-worker sweep with its pool running and one commit made; its descendants."""
     out = tmp_path / "store"
     exp = _experiment(tmp_path)
