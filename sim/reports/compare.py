@@ -33,6 +33,7 @@ __all__ = [
     "comparison_markdown",
     "comparison_report",
     "draw_comparison",
+    "outcome_label",
     "forest_figure",
     "headlines",
     "ribbons_figure",
@@ -52,7 +53,8 @@ REPORT_HTML = "report.html"
 FIGURES_DIR = "figures"
 
 
-def _label(tables: ComparisonTables, outcome: str) -> tuple[str, str]:
+def outcome_label(tables: ComparisonTables, outcome: str) -> tuple[str, str]:
+    """(label, unit) of an outcome of the comparison, from its spec."""
     q = describe_outcome(tables.spec(outcome), steps=tables.ensemble.manifest.get("steps"))
     return q.label, q.unit
 
@@ -91,7 +93,7 @@ def forest_figure(tables: ComparisonTables, outcomes: Sequence[str] | None = Non
                 ax.set_visible(False)
                 continue
             outcome = names[k]
-            label, unit = _label(tables, outcome)
+            label, unit = outcome_label(tables, outcome)
             part = diff[diff["outcome"] == outcome].set_index("variant")
             ax.axvline(0.0, color=DARK_GREY, lw=0.9, ls="--")
             for y, v in enumerate(variants):
@@ -187,7 +189,7 @@ def draw_comparison(tables: ComparisonTables, out: str | Path) -> list[tuple[Pat
 
 
 def _sentence(tables: ComparisonTables, r: pd.Series) -> str:
-    label, unit = _label(tables, r["outcome"])
+    label, unit = outcome_label(tables, r["outcome"])
     who = _variant_labels(tables)
     name = who.get(r["variant"], r["variant"])
     base = who.get(tables.base, tables.base)
