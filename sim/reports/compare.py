@@ -352,13 +352,14 @@ def comparison_report(tables: ComparisonTables, figures: Sequence[tuple[Path, st
 
 
 def write_comparison_report(
-    tables: ComparisonTables, out: str | Path, figures: bool = True
+    tables: ComparisonTables, out: str | Path, figures: bool = True, page: str | Path | None = None
 ) -> list[Path]:
-    """report.md, report.html and (with `figures`) figures/*.png in `out`; returns the files."""
+    """report.md, report.html (or `page`) and, with `figures`, figures/*.png in `out`;
+    returns the files written."""
     from sim.experiments.store import write_atomic
 
     out = Path(out)
     drawn = draw_comparison(tables, out) if figures else []
     write_atomic(out / REPORT_MD, comparison_markdown(tables).encode())
-    page = write_html(comparison_report(tables, drawn), out / REPORT_HTML)
-    return [p for p, _ in drawn] + [out / REPORT_MD, page]
+    html = write_html(comparison_report(tables, drawn), Path(page) if page else out / REPORT_HTML)
+    return [p for p, _ in drawn] + [out / REPORT_MD, html]
