@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.experiments.compare import CI_LEVEL, ComparisonTables
 from sim.reports.html import Image, Items, Markdown, Paragraph, Report, Section, Table, write_html
-from sim.reports.quantities import describe_outcome
+from sim.reports.quantities import METRICS, describe_outcome
 from sim.reports.style import DARK_GREY, category_colors, save, style
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
     "write_comparison_report",
 ]
 
-RIBBON_METRICS = ("mean_risk", "crises", "mean_trust", "polarization")
+RIBBON_METRICS = ("mean_risk", "crises_total", "mean_trust", "polarization")
 FIGURES = {
     "forest": "Paired differences (variant minus base) with 95% confidence intervals over the "
     "replicates (common random numbers: replicate r has the same seed in every variant). "
@@ -144,7 +144,7 @@ def ribbons_figure(tables: ComparisonTables, metrics: Sequence[str] = RIBBON_MET
             hspace=0.35,
         )
         for ax, metric in zip(axes, metrics, strict=False):
-            q = describe_outcome({"metric": metric, "stat": "final"})
+            noun, unit, _low, _high = METRICS.get(metric, (metric.replace("_", " "), "", 0, 0))
             for v in variants:
                 b = bands[(bands["metric"] == metric) & (bands["variant"] == v)]
                 if b.empty:
@@ -153,8 +153,7 @@ def ribbons_figure(tables: ComparisonTables, metrics: Sequence[str] = RIBBON_MET
                 ax.fill_between(x, b["p05"], b["p95"], color=colors[v], alpha=0.12, lw=0)
                 ax.fill_between(x, b["p25"], b["p75"], color=colors[v], alpha=0.28, lw=0)
                 ax.plot(x, b["median"], color=colors[v], lw=1.4, label=labels[v][:40])
-            noun = q.label.replace(" (final)", "").replace("final ", "")
-            ax.set_ylabel(f"{noun[:30]}\n({q.unit})" if q.unit else noun[:30], fontsize=8)
+            ax.set_ylabel(f"{noun[:30]}\n({unit})" if unit else noun[:30], fontsize=8)
         if metrics:
             axes[0].legend(loc="upper left", ncols=min(3, len(variants)))
             axes[-1].set_xlabel("step")
