@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import examples, paragraph, positive_int, seconds, seed_value
+from sim.cli.options import add_store_options, examples, paragraph, positive_int, seed_value
 from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
 from sim.errors import InputError
-from sim.experiments.defaults import COMMIT_SECONDS
 
 DEFAULT_REPLICATES = 20
 COMPARISONS_DIR = "comparisons"
@@ -96,32 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help=f"output directory (default: {COMPARISONS_DIR}/<base>-vs-<variants>)",
     )
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        metavar="N",
-        help="worker processes (default: all cores; 1 = in this process)",
-    )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster (needs ddsim[dask])"
-    )
-    where.add_argument(
-        "--dask-local", action="store_true", help="run on a local Dask cluster of --workers"
-    )
-    p.add_argument(
-        "--commit-every",
-        type=seconds,
-        default=COMMIT_SECONDS,
-        metavar="SECONDS",
-        help=f"write finished runs to the store at least this often (default {COMMIT_SECONDS:g})",
-    )
-    p.add_argument(
-        "--force-new",
-        action="store_true",
-        help="discard a stored comparison of other variants in --out and start afresh",
-    )
-    p.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    add_store_options(p, "comparison")
     p.add_argument("--no-figures", action="store_true", help="tables and report without figures")
     p.add_argument("--quiet", action="store_true", help="no progress and no table")
     p.set_defaults(func=cmd_compare)
