@@ -43,6 +43,9 @@ def main() -> int:
     p.add_argument("--replicates", type=int, default=20)
     p.add_argument("--steps", type=int, default=None, help="default: the scenario's")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument(
+        "--root-seed", type=int, default=0, help="of the pairs; the independent runs use +1"
+    )
     p.add_argument("--out", type=Path, default=None, help="keep the stores here")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = p.parse_args()
@@ -53,8 +56,16 @@ def main() -> int:
         folder = args.out or Path(tmp)
         t0 = time.perf_counter()
         common = dict(steps=args.steps, workers=args.workers, quiet=True)
-        run_ensemble([base, variant], args.replicates, out=folder / "crn", root_seed=0, **common)
-        run_ensemble([variant], args.replicates, out=folder / "independent", root_seed=1, **common)
+        run_ensemble(
+            [base, variant], args.replicates, out=folder / "crn", root_seed=args.root_seed, **common
+        )
+        run_ensemble(
+            [variant],
+            args.replicates,
+            out=folder / "independent",
+            root_seed=args.root_seed + 1,
+            **common,
+        )
         seconds = time.perf_counter() - t0
         crn = load_ensemble(folder / "crn")
         ind = load_ensemble(folder / "independent")
@@ -86,7 +97,7 @@ def main() -> int:
             )
     print(
         f"{args.scenario}: base vs {args.key}={args.value}, {args.replicates} replicates, "
-        f"steps {args.steps or 'scenario'}; {3 * args.replicates} runs in {seconds:.1f} s"
+        f"steps {args.steps or 'scenario'}, root seed {args.root_seed}; {3 * args.replicates} runs in {seconds:.1f} s"
     )
     head = (
         f"{'outcome':<20} {'n':>3}  {'CRN diff [95% CI]':<34} {'independent diff [95% CI]':<34} "
