@@ -86,7 +86,7 @@ def forest_figure(tables: ComparisonTables, outcomes: Sequence[str] | None = Non
             top=1 - 0.75 / fig.get_figheight(),
             bottom=0.6 / fig.get_figheight(),
             hspace=0.9,
-            wspace=0.35,
+            wspace=0.25 + 0.02 * max((len(labels[v][:28]) for v in variants), default=0),
         )
         for k, ax in enumerate(axes.flat):
             if k >= len(names):
