@@ -49,6 +49,7 @@ __all__ = [
     "scenario_diff",
     "t_interval",
     "time_bands",
+    "welch_interval",
     "write_tables",
 ]
 
