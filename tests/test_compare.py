@@ -198,3 +198,11 @@ def test_help_has_an_example() -> None:
     proc = ddsim("compare", "--help")
     assert proc.returncode == 0
     assert "examples:" in proc.stdout and "ddsim compare indo_pacific" in proc.stdout
+
+
+def test_report_writes_the_comparison_page_again(compared: Path, capsys) -> None:
+    page = compared / "report.html"
+    page.unlink()
+    assert sim.cli.main(["report", str(compared)]) == 0
+    assert page.is_file() and "Headline effects" in page.read_text()
+    assert capsys.readouterr().out.strip() == str(page)
