@@ -20,7 +20,18 @@ from collections.abc import Sequence
 import sim
 from sim.errors import InputError
 
-COMMANDS = ("run", "plot", "report", "validate", "schema", "build", "sweep", "analyze", "view")
+COMMANDS = (
+    "run",
+    "plot",
+    "report",
+    "validate",
+    "schema",
+    "build",
+    "sweep",
+    "analyze",
+    "compare",
+    "view",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
