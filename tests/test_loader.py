@@ -1178,6 +1178,23 @@ def test_json_schema_accepts_every_shipped_file(cli, kind: str, files: str, bad:
         assert not validator.is_valid(data), name
 
 
+def test_manifest_schemas_accept_what_ddsim_writes(cli, tmp_path: Path) -> None:
+    """`ddsim schema run-manifest|sweep-manifest` print JSON Schemas that accept the manifests a
+    real run and a real sweep write, and reject one without its seed."""
+    jsonschema = pytest.importorskip("jsonschema")
+    assert cli("run", "minimal", "--steps", "6", "--no-plots", "-q", "--out",
+               str(tmp_path / "run")).returncode == 0  # fmt: skip
+    assert cli("sweep", str(ROOT / "experiments" / "smoke.yaml"), "--out", str(tmp_path / "s"),
+               "--workers", "1", "--quiet").returncode == 0  # fmt: skip
+    for kind, path in (("run-manifest", "run/manifest.json"), ("sweep-manifest", "s/sweep.json")):
+        schema = json.loads(cli("schema", kind).stdout)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        data = json.loads((tmp_path / path).read_text())
+        jsonschema.validate(data, schema)
+        data.pop("root_seed" if kind == "sweep-manifest" else "seed")
+        assert not jsonschema.Draft202012Validator(schema).is_valid(data)
+
+
 if __name__ == "__main__":
     write_docs()
     sys.exit(0)

@@ -29,6 +29,7 @@ COMMANDS = (
     "build",
     "sweep",
     "analyze",
+    "compare",
     "view",
     "hindcast",
 )

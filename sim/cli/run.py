@@ -345,7 +345,11 @@ def execute_run(plan: RunPlan) -> int:
         return 0
     files = listing(manifest)
     summary = summary_mod.build_summary(
-        results, run_dir=final, files=files, wall_time=manifest["wall_time_s"]
+        results,
+        run_dir=final,
+        files=files,
+        wall_time=manifest["wall_time_s"],
+        overrides=manifest.get("overrides"),
     )
     summary_mod.print_summary(summary)
     if manifest.get("report"):

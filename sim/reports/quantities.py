@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 INF = math.inf
+SINGULAR = {"crises": "crisis", "defused crises": "defused crisis"}
 
 # metric -> (noun, unit, low, high). unit "0–1" for shares and indices; counts per recorded
 # step for flows (crises, activities); cumulative counts for *_total.
@@ -181,7 +182,7 @@ def describe_outcome(
         who = f"{a}–{b}" if spec.get("between") else "all pairs"
         if stat == "first":
             q = Quantity(
-                f"first {noun[:-1] if noun.endswith('s') else noun} {who}",
+                f"first {SINGULAR.get(noun, noun.removesuffix('s'))} {who}",
                 "step",
                 0,
                 float(steps) if steps else INF,
