@@ -61,8 +61,13 @@ def ci(values) -> str:
     return f"{v.mean():.3f} [{v.mean() - half:.3f}, {v.mean() + half:.3f}]"
 
 
-def run(name: str, seed: int, overrides=None, drop_events=None) -> tuple[DiplomacyModel, np.ndarray]:
-    world = prepare_scenario(name, seed=seed, overrides=overrides)
+EXTRA: list[str] = []  # --set overrides applied to every run
+
+
+def run(
+    name: str, seed: int, overrides=None, drop_events=None
+) -> tuple[DiplomacyModel, np.ndarray]:
+    world = prepare_scenario(name, seed=seed, overrides=[*EXTRA, *(overrides or [])])
     if drop_events:
         world = dataclasses.replace(
             world, events=tuple(e for e in world.events if not drop_events(e))
@@ -113,15 +118,15 @@ def measure(name: str, seeds: list[int]) -> dict[str, str]:
             rows.setdefault("IND hedging rank", []).append(rank_of(m, "IND"))
         greats = [s for s in ("USA", "CHN", "RUS") if s in m.index]
         if greats:
-            rows.setdefault("best great-power rank", []).append(
-                min(rank_of(m, s) for s in greats)
-            )
+            rows.setdefault("best great-power rank", []).append(min(rank_of(m, s) for s in greats))
         rows.setdefault("n", []).append(m.n)
         if name == "europe_nato":
             cf, _ = run(
                 name,
                 seed,
-                drop_events=lambda e: e.type == "join_alliance" and e.args["state"] in ("FIN", "SWD"),
+                drop_events=lambda e: (
+                    e.type == "join_alliance" and e.args["state"] in ("FIN", "SWD")
+                ),
             )
             core = [m.index[s] for s in NATO_CORE]
             for s in ("FIN", "SWD"):
@@ -142,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--set", action="append", default=[], help="override, e.g. parameters.x=1")
     args = ap.parse_args(argv)
+    EXTRA[:] = args.set
     seeds = list(range(1, args.seeds + 1))
     for name in args.scenarios.split(","):
         print(f"== {name} (seeds {seeds[0]}-{seeds[-1]}, default parameters, full length)")

@@ -53,8 +53,11 @@ from sim.core.metrics import BlocDyads, InvariantError, Recorder, Results, check
 from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
+    drift_positions,
+    engagement_pull,
     great_circle_km,
     initial_relations,
+    learn_trust,
     position_affinity,
     structural_risk,
     trust_baseline,
@@ -181,6 +184,8 @@ class DiplomacyModel(mesa.Model):
         self.embargo_until = np.full((n, n), -1, dtype=np.int64)
         self.agreement_clock = np.zeros((n, n), dtype=np.int32)
         self.lapse_clock = np.zeros((n, n), dtype=np.int32)
+        self.hollow_clock = np.zeros((n, n), dtype=np.int32)
+        self.learned = np.zeros((n, n))  # remembered experience in the trust baseline
         self._update_shared_threat()
         self._init_richardson()
 
@@ -416,7 +421,11 @@ class DiplomacyModel(mesa.Model):
         """Relations relax toward their baselines and stocks decay; dependency, arms market
         and capabilities (discrete Richardson process) follow."""
         p = self.p
-        agreements = self.agreements  # bool: counts as 0/1 in the trust baseline
+        allied = self.alliance_count > 0
+        agreements = self.bilateral | allied  # bool: counts as 0/1 in the trust baseline
+        baseline = trust_baseline(
+            p, self.affinity_pos, self.hostility, agreements, allied, self.learned
+        )
         arrays = {
             "trust": self.trust,
             "interoperability": self.interoperability,
@@ -427,12 +436,9 @@ class DiplomacyModel(mesa.Model):
             "channel": self.channel,
             "presence": self.presence,
         }
-        relax_and_decay(
-            arrays,
-            p,
-            trust_baseline(p, self.affinity_pos, self.hostility, agreements),
-            structural_risk(p, self.hostility),
-        )
+        relax_and_decay(arrays, p, baseline, structural_risk(p, self.hostility))
+        learn_trust(self.learned, self.trust, baseline, p.trust_memory)
+        self._drift_positions()
         self.other_stock = self.other_stock * (1.0 - p.stock_decay) + self.other_inflow
         self.dependency = dependency_from_stock(self.stock, self.other_stock)
         self.market = self.market * (1.0 - 1.0 / p.market_memory) + self.exports
@@ -444,6 +450,17 @@ class DiplomacyModel(mesa.Model):
         np.clip(self.capability, 0.0, p.capability_ceiling, out=self.capability)
 
     relax_relations = relax  # the name benchmarks/single.py times
+
+    def _drift_positions(self) -> None:
+        """Ideal points drift toward this step's partners (exercises, arms suppliers,
+        advisers; `sim.core.relations.drift_positions`); political affinity follows."""
+        book = self.book
+        if not (book.exercises or book.transfers or book.advisory):
+            return
+        pull = engagement_pull(self.n, book.exercises, book.transfers, book.advisory)
+        if drift_positions(self.position, pull, self.p.position_learning):
+            self.affinity_pos = position_affinity(self.position)
+            np.fill_diagonal(self.affinity_pos, 0.0)
 
     def resolve_crises(self) -> None:
         """Draw this step's crises from escalation risk and resolve each (`sim.core.crises`)."""
@@ -480,10 +497,19 @@ class DiplomacyModel(mesa.Model):
         clock += 1
         clock *= neglected  # consecutive neglected steps; 0 where not neglected
         lapsed = clock >= p.lapse_steps
+        # Hollow agreements: the relationship behind them has turned hostile.
+        hollow = self.hostility > p.lapse_hostility
+        hollow &= self.bilateral
+        hollow &= ~formal
+        hollow_clock = self.hollow_clock
+        hollow_clock += 1
+        hollow_clock *= hollow
+        lapsed |= hollow_clock >= p.lapse_hostile_steps
         if lapsed.any():
             self.bilateral &= ~lapsed
             self.agreements_lapsed += int(lapsed.sum()) // 2
             clock[lapsed] = 0
+            hollow_clock[lapsed] = 0
 
     def realign(self) -> None:
         """Every `alignment_interval` steps: shared threats, the landscape and the blocs."""
@@ -695,6 +721,7 @@ class DiplomacyModel(mesa.Model):
             + p.affinity_interop * self.interoperability
             + p.affinity_dependency * (self.dependency + self.dependency.T)
             + p.affinity_agreement * self.agreements
+            + p.affinity_alliance * (self.alliance_count > 0)
             + p.affinity_shared_threat * 0.5 * (self.shared_threat + self.shared_threat.T)
             - p.affinity_risk * self.risk
             - p.affinity_hostility * self.hostility
@@ -703,6 +730,14 @@ class DiplomacyModel(mesa.Model):
         aff = np.tanh(raw)
         np.fill_diagonal(aff, 0.0)
         return aff
+
+    def engagement_ties(self) -> np.ndarray:
+        """What each state relies on each partner for (directed, >= 0): its arms-import
+        dependency on the partner plus their interoperability weighted by its trust in the
+        partner -- the stocks that past arms purchases, exercises and training leave."""
+        ties = self.interoperability * self.trust
+        ties += self.dependency
+        return ties
 
     def update_alignment(self, initial: bool = False) -> None:
         """Recompute the two-coalition landscape, bloc communities and per-state margins."""
@@ -726,8 +761,12 @@ class DiplomacyModel(mesa.Model):
         if initial and side[int(np.argmax(self.capability))] == 1:
             side = 1 - side
         self.side = side.astype(np.int8)
-        labels = alignment.detect_communities(
-            aff, seed, resolution=self.p.community_resolution, top_k=self.p.community_ties
+        labels = alignment.signed_communities(
+            aff,
+            np.random.default_rng(seed),
+            resolution=self.p.community_resolution,
+            restarts=self.p.bloc_restarts,
+            start=None if initial else self.bloc,
         )
         labels = alignment.match_labels(
             None if initial else self.bloc, labels, next_id=self._next_bloc
@@ -739,11 +778,14 @@ class DiplomacyModel(mesa.Model):
         self.same_bloc = same  # distinct dyads within a bloc
         self.bloc_dyads = BlocDyads.of(same, self.cross_bloc)
         self._next_bloc = max(self._next_bloc, int(labels.max()) + 1)
-        self.margin, self.hedging = alignment.bloc_margin_and_hedging(aff, labels)
+        self.margin = alignment.bloc_margin(aff, labels, resolution=self.p.community_resolution)
+        self.hedging = alignment.hedging_index(aff, labels, self.engagement_ties(), sizes)
         counts = np.bincount(labels)
         self.alignment_stats = {
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
-            "modularity": float(alignment.modularity(aff, labels)),
+            "modularity": float(
+                alignment.signed_modularity(aff, labels, resolution=self.p.community_resolution)
+            ),
             "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
         }

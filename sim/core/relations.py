@@ -83,17 +83,87 @@ def pair_sums(
 
 
 def trust_baseline(
-    p: Parameters, affinity_pos: np.ndarray, hostility: np.ndarray, agreements: np.ndarray
+    p: Parameters,
+    affinity_pos: np.ndarray,
+    hostility: np.ndarray,
+    agreements: np.ndarray,
+    alliance: np.ndarray | None = None,
+    learned: np.ndarray | None = None,
 ) -> np.ndarray:
     """Trust each dyad relaxes toward: political affinity, minus rivalry, plus formal ties
-    (`agreements`: 0/1, float or bool). Built in one array with one scratch array."""
+    (`agreements`: 0/1, float or bool), plus co-membership of a named alliance (`alliance`,
+    0/1) and the experience the dyad remembers (`learned`, see `learn_trust`). Built in one
+    array with one scratch array."""
     base = np.multiply(affinity_pos, p.trust_affinity)
     base += p.trust_base
     scratch = np.multiply(hostility, p.trust_hostility)
     base -= scratch
     np.multiply(agreements, p.trust_agreement, out=scratch)
     base += scratch
+    if alliance is not None:
+        np.multiply(alliance, p.trust_alliance, out=scratch)
+        base += scratch
+    if learned is not None:
+        base += learned
     return zero_diagonal(np.clip(base, 0.0, 1.0, out=base))
+
+
+def learn_trust(learned: np.ndarray, trust: np.ndarray, baseline: np.ndarray, rate: float) -> None:
+    """The baseline remembers experience, in place: `learned += rate * (mutual trust -
+    baseline)`, kept in [-1, 1]. Cooperation that holds trust above its baseline raises the
+    baseline slowly, an incident that drops trust below it lowers it; once the policy ends
+    trust relaxes toward the moved baseline, so the move outlasts the policy."""
+    if rate <= 0:
+        return
+    gap = 0.5 * (trust + trust.T)
+    gap -= baseline
+    gap *= rate
+    learned += gap
+    np.clip(learned, -1.0, 1.0, out=learned)
+    np.fill_diagonal(learned, 0.0)
+
+
+def engagement_pull(
+    n: int,
+    exercises: list,
+    transfers: list,
+    advisory: list,
+) -> np.ndarray:
+    """pull[i, j]: how much state i engaged with j this step, the weight with which j pulls
+    i's ideal point: each exercise gives every participant its scale split over its
+    partners (both ways), an arms transfer pulls the buyer toward the supplier by its
+    volume, an advisory mission pulls the host toward the provider by 1."""
+    pull = np.zeros((n, n))
+    for participants, scale, _kind, _series in exercises:
+        parts = np.asarray(participants)
+        if parts.size < 2:
+            continue
+        share = scale / (parts.size - 1)
+        pull[np.ix_(parts, parts)] += share
+    for supplier, buyer, volume in transfers:
+        pull[buyer, supplier] += volume
+    for provider, host in advisory:
+        pull[host, provider] += 1.0
+    np.fill_diagonal(pull, 0.0)
+    return pull
+
+
+def drift_positions(position: np.ndarray, pull: np.ndarray, rate: float) -> bool:
+    """Ideal points drift toward the partners a state engages with, in place:
+    x_i += rate * sum_j pull_ij (x_j - x_i), the step capped at the whole gap (a state never
+    overshoots its partners' weighted mean), positions kept in [-1, 1]. Returns whether
+    anything moved."""
+    if rate <= 0:
+        return False
+    total = pull.sum(axis=1)
+    moving = total > 0
+    if not moving.any():
+        return False
+    weight = np.minimum(rate * total[moving], 1.0)
+    target = pull[moving] @ position / total[moving, None]
+    position[moving] += weight[:, None] * (target - position[moving])
+    np.clip(position, -1.0, 1.0, out=position)
+    return True
 
 
 def structural_risk(p: Parameters, hostility: np.ndarray) -> np.ndarray:
@@ -145,7 +215,7 @@ def initial_relations(
         hotline[ids[a], ids[b]] = hotline[ids[b], ids[a]] = True
 
     agreements = (bilateral | alliance_ties).astype(float)
-    trust = trust_baseline(p, affinity_pos, hostility, agreements)
+    trust = trust_baseline(p, affinity_pos, hostility, agreements, alliance_ties)
     for (a, b), v in rel.trust.items():
         trust[ids[a], ids[b]] = v
 
