@@ -587,18 +587,21 @@ def _local_moves(
     counts = np.bincount(lab, minlength=k)
     s = m @ _one_hot(lab, k)  # s[u, c]: sum of M[u, j] over members j of c
     diag = np.diag(m).copy()
+    # An empty community's column of s stays 0 (up to rounding): the value of being alone.
     for _ in range(max_sweeps):
         moved = False
         for u in rng.permutation(k).tolist():
             cu = int(lab[u])
-            gains = s[u].copy()
-            gains[cu] -= diag[u]  # ties to the rest of its own community
-            stay = gains[cu]
-            gains[counts == 0] = 0.0  # an empty community: being alone
-            best = int(np.argmax(gains))
+            row = s[u]
+            with_self = row[cu]
+            stay = with_self - diag[u]  # ties to the rest of its own community
+            row[cu] = stay
+            best = int(np.argmax(row))
+            gain = row[best]
+            row[cu] = with_self
             if counts[best] == 0 and counts[cu] == 1:
                 continue  # already alone
-            if gains[best] > stay + tol:
+            if gain > stay + tol:
                 s[:, cu] -= m[:, u]
                 s[:, best] += m[:, u]
                 counts[cu] -= 1

@@ -60,7 +60,8 @@ from sim.core.relations import (
     learn_trust,
     position_affinity,
     structural_risk,
-    trust_baseline,
+    trust_baseline_from,
+    trust_ties,
 )
 from sim.core.relations import relax as relax_and_decay
 from sim.core.scenario import Scenario
@@ -186,6 +187,8 @@ class DiplomacyModel(mesa.Model):
         self.lapse_clock = np.zeros((n, n), dtype=np.int32)
         self.hollow_clock = np.zeros((n, n), dtype=np.int32)
         self.learned = np.zeros((n, n))  # remembered experience in the trust baseline
+        self._positions_moved = False  # ideal points moved since affinity_pos was computed
+        self._ties_cache: tuple[Parameters, np.ndarray] | None = None  # see _trust_ties
         self._update_shared_threat()
         self._init_richardson()
 
@@ -318,6 +321,7 @@ class DiplomacyModel(mesa.Model):
         members = self.alliances.setdefault(name, set())
         if i in members:
             return
+        self._ties_cache = None
         for k in members:
             self.alliance_count[i, k] += 1
             self.alliance_count[k, i] += 1
@@ -328,6 +332,7 @@ class DiplomacyModel(mesa.Model):
         members = self.alliances.get(name, set())
         if i not in members:
             return
+        self._ties_cache = None
         members.discard(i)
         for k in members:
             self.alliance_count[i, k] -= 1
@@ -421,11 +426,7 @@ class DiplomacyModel(mesa.Model):
         """Relations relax toward their baselines and stocks decay; dependency, arms market
         and capabilities (discrete Richardson process) follow."""
         p = self.p
-        allied = self.alliance_count > 0
-        agreements = self.bilateral | allied  # bool: counts as 0/1 in the trust baseline
-        baseline = trust_baseline(
-            p, self.affinity_pos, self.hostility, agreements, allied, self.learned
-        )
+        baseline = trust_baseline_from(p, self._trust_ties(), self.hostility, self.learned)
         arrays = {
             "trust": self.trust,
             "interoperability": self.interoperability,
@@ -451,16 +452,27 @@ class DiplomacyModel(mesa.Model):
 
     relax_relations = relax  # the name benchmarks/single.py times
 
+    def _trust_ties(self) -> np.ndarray:
+        """The trust baseline's part from positions and formal ties (`trust_ties`), kept
+        until positions, agreements, alliances or the parameters change."""
+        if self._ties_cache is None or self._ties_cache[0] is not self.p:
+            allied = self.alliance_count > 0
+            ties = trust_ties(self.p, self.affinity_pos, self.bilateral | allied, allied)
+            self._ties_cache = (self.p, ties)
+        return self._ties_cache[1]
+
     def _drift_positions(self) -> None:
         """Ideal points drift toward this step's partners (exercises, arms suppliers,
-        advisers; `sim.core.relations.drift_positions`); political affinity follows."""
+        advisers; `sim.core.relations.drift_positions`). Political affinity follows them
+        at the next realignment (`realign`), every `alignment_interval` steps."""
         book = self.book
         if not (book.exercises or book.transfers or book.advisory):
             return
-        pull = engagement_pull(self.n, book.exercises, book.transfers, book.advisory)
-        if drift_positions(self.position, pull, self.p.position_learning):
-            self.affinity_pos = position_affinity(self.position)
-            np.fill_diagonal(self.affinity_pos, 0.0)
+        total, toward = engagement_pull(
+            self.position, book.exercises, book.transfers, book.advisory
+        )
+        if drift_positions(self.position, total, toward, self.p.position_learning):
+            self._positions_moved = True
 
     def resolve_crises(self) -> None:
         """Draw this step's crises from escalation risk and resolve each (`sim.core.crises`)."""
@@ -486,6 +498,7 @@ class DiplomacyModel(mesa.Model):
         formed = clock >= p.agreement_steps
         if formed.any():
             self.bilateral |= formed
+            self._ties_cache = None
             self.agreements_formed += int(formed.sum()) // 2
             clock[formed] = 0
         distrusting = trust < p.lapse_trust
@@ -507,6 +520,7 @@ class DiplomacyModel(mesa.Model):
         lapsed |= hollow_clock >= p.lapse_hostile_steps
         if lapsed.any():
             self.bilateral &= ~lapsed
+            self._ties_cache = None
             self.agreements_lapsed += int(lapsed.sum()) // 2
             clock[lapsed] = 0
             hollow_clock[lapsed] = 0
@@ -514,6 +528,11 @@ class DiplomacyModel(mesa.Model):
     def realign(self) -> None:
         """Every `alignment_interval` steps: shared threats, the landscape and the blocs."""
         if self.steps % self.p.alignment_interval == 0:
+            if self._positions_moved:
+                self.affinity_pos = position_affinity(self.position)
+                np.fill_diagonal(self.affinity_pos, 0.0)
+                self._positions_moved = False
+                self._ties_cache = None
             self._update_shared_threat()
             self.update_alignment()
 
@@ -765,7 +784,7 @@ class DiplomacyModel(mesa.Model):
             aff,
             np.random.default_rng(seed),
             resolution=self.p.community_resolution,
-            restarts=self.p.bloc_restarts,
+            restarts=self.p.bloc_restarts if initial else 0,
             start=None if initial else self.bloc,
         )
         labels = alignment.match_labels(

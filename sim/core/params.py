@@ -385,7 +385,7 @@ class Parameters:
         8,
         1,
         100,
-        "Louvain runs from scratch (random visiting orders) per bloc computation, besides one from the previous blocs; the best signed modularity wins",
+        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
     )
     trust_memory: float = _p(
         0.01,
