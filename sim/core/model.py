@@ -754,7 +754,10 @@ class DiplomacyModel(mesa.Model):
         """What each state relies on each partner for (directed, >= 0): its arms-import
         dependency on the partner plus their interoperability weighted by its trust in the
         partner -- the stocks that past arms purchases, exercises and training leave."""
+        size = self.capability + self.p.landscape_size_floor * max(self.capability.max(), 1e-9)
+        reliance = size[None, :] / (size[:, None] + size[None, :])
         ties = self.interoperability * self.trust
+        ties *= reliance
         ties += self.dependency
         return ties
 
