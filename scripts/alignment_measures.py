@@ -15,7 +15,11 @@ intervals of the per-seed values; ARI across seeds over all seed pairs):
   minus a counterfactual run of the same seeds without their join events; Russia-Georgia,
   Russia-Turkey and Belarus-Ukraine bilateral agreements still in force at the end.
 
-Usage: uv run python scripts/alignment_measures.py [--seeds 8] [--scenarios a,b]
+With --table it prints instead, for every shipped scenario at its own seed, the blocs
+(named by their most capable member) and the five strongest hedgers at the start and at
+the end, as the markdown table of docs/alignment.md.
+
+Usage: uv run python scripts/alignment_measures.py [--seeds 8] [--scenarios a,b] [--table]
 """
 
 from __future__ import annotations
@@ -143,13 +147,51 @@ def measure(name: str, seeds: list[int]) -> dict[str, str]:
     return out
 
 
+def _blocs_text(m: DiplomacyModel) -> str:
+    parts = []
+    for b in np.unique(m.bloc):
+        members = np.flatnonzero(m.bloc == b)
+        if members.size < 2:
+            continue
+        members = members[np.argsort(-m.capability[members], kind="stable")]
+        shown = ", ".join(m.ids[k] for k in members[1:13])
+        more = f" +{members.size - 13} more" if members.size > 13 else ""
+        parts.append(f"**{m.ids[members[0]]}**: {shown}{more}")
+    return "; ".join(parts) or "none"
+
+
+def _hedgers_text(m: DiplomacyModel) -> str:
+    order = np.argsort(-m.hedging, kind="stable")[:5]
+    return ", ".join(f"{m.ids[k]} {m.hedging[k]:.2f}" for k in order if m.hedging[k] > 0) or "none"
+
+
+def table(names: list[str]) -> None:
+    print("| scenario | when | blocs (leader: members) | top hedgers (hedging) |")
+    print("|---|---|---|---|")
+    for name in names:
+        world = prepare_scenario(name)
+        m = DiplomacyModel(world)
+        start = (_blocs_text(m), _hedgers_text(m))
+        m.run()
+        print(f"| {name} (seed {world.seed}) | start | {start[0]} | {start[1]} |")
+        print(f"| | end ({world.steps} months) | {_blocs_text(m)} | {_hedgers_text(m)} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--set", action="append", default=[], help="override, e.g. parameters.x=1")
+    ap.add_argument("--table", action="store_true", help="blocs and hedgers, start and end")
     args = ap.parse_args(argv)
     EXTRA[:] = args.set
+    if args.table:
+        table(
+            args.scenarios.split(",")
+            if args.scenarios != ",".join(SCENARIOS)
+            else [*SCENARIOS[1:], "arms_market", "world"]
+        )
+        return 0
     seeds = list(range(1, args.seeds + 1))
     for name in args.scenarios.split(","):
         print(f"== {name} (seeds {seeds[0]}-{seeds[-1]}, default parameters, full length)")
