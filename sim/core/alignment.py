@@ -560,10 +560,15 @@ def signed_modularity_matrix(
 
 
 def signed_modularity(
-    affinity: npt.ArrayLike, labels: npt.ArrayLike, *, resolution: float = 1.0
+    affinity: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    *,
+    resolution: float = 1.0,
+    matrix: tuple[np.ndarray, float] | None = None,
 ) -> float:
-    """Signed modularity Q of a partition (see `signed_modularity_matrix`; 0 without ties)."""
-    b, norm = signed_modularity_matrix(affinity, resolution)
+    """Signed modularity Q of a partition (see `signed_modularity_matrix`; 0 without ties;
+    `matrix` as in `signed_communities`)."""
+    b, norm = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
     codes, n_blocs = _canonical_labels(labels)
     if codes.shape[0] != b.shape[0]:
         raise ValueError(f"labels has length {codes.shape[0]}, expected {b.shape[0]}")
@@ -649,6 +654,7 @@ def signed_communities(
     resolution: float = 1.0,
     restarts: int = 8,
     start: npt.ArrayLike | None = None,
+    matrix: tuple[np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """Blocs that maximise signed modularity (`signed_modularity_matrix`): friends
     together, enemies apart; labels 0..B-1 in order of each bloc's lowest member.
@@ -657,9 +663,10 @@ def signed_communities(
     orders from `rng`) and, when `start` (e.g. the previous blocs) is given, once from
     `start`; the partition of highest Q wins (the earliest on ties: `start` first, so blocs
     persist when nothing better appears). Every state ends in the bloc it prefers (its
-    margin, `bloc_margin`, is >= 0). No ties at all: every state alone.
+    margin, `bloc_margin`, is >= 0). No ties at all: every state alone. `matrix`: the
+    result of `signed_modularity_matrix(affinity, resolution)` if already computed.
     """
-    b, norm = signed_modularity_matrix(affinity, resolution)
+    b, norm = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
     n = b.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -679,16 +686,21 @@ def signed_communities(
 
 
 def bloc_margin(
-    affinity: npt.ArrayLike, labels: npt.ArrayLike, *, resolution: float = 1.0
+    affinity: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    *,
+    resolution: float = 1.0,
+    matrix: tuple[np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """How much each state prefers its own bloc, in [-1, 1], by the measure blocs are
     detected with: (S_own - max(best other bloc, being alone = 0)) / sum_j |B_ij|, S_b the
     sum of the signed modularity matrix B over the members of b other than the state.
 
     Positive when the state is where it wants to be; at the blocs `signed_communities`
-    returns every margin is >= 0. States without ties get 0.
+    returns every margin is >= 0. States without ties get 0. `matrix` as in
+    `signed_communities`.
     """
-    b, _ = signed_modularity_matrix(affinity, resolution)
+    b, _ = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
     codes, n_blocs = _canonical_labels(labels)
     n = b.shape[0]
     if codes.shape[0] != n:

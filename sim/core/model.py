@@ -783,12 +783,15 @@ class DiplomacyModel(mesa.Model):
         if initial and side[int(np.argmax(self.capability))] == 1:
             side = 1 - side
         self.side = side.astype(np.int8)
+        resolution = self.p.community_resolution
+        matrix = alignment.signed_modularity_matrix(aff, resolution)
         labels = alignment.signed_communities(
             aff,
             np.random.default_rng(seed),
-            resolution=self.p.community_resolution,
+            resolution=resolution,
             restarts=self.p.bloc_restarts if initial else 0,
             start=None if initial else self.bloc,
+            matrix=matrix,
         )
         labels = alignment.match_labels(
             None if initial else self.bloc, labels, next_id=self._next_bloc
@@ -800,14 +803,12 @@ class DiplomacyModel(mesa.Model):
         self.same_bloc = same  # distinct dyads within a bloc
         self.bloc_dyads = BlocDyads.of(same, self.cross_bloc)
         self._next_bloc = max(self._next_bloc, int(labels.max()) + 1)
-        self.margin = alignment.bloc_margin(aff, labels, resolution=self.p.community_resolution)
+        self.margin = alignment.bloc_margin(aff, labels, matrix=matrix)
         self.hedging = alignment.hedging_index(aff, labels, self.engagement_ties(), sizes)
         counts = np.bincount(labels)
         self.alignment_stats = {
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
-            "modularity": float(
-                alignment.signed_modularity(aff, labels, resolution=self.p.community_resolution)
-            ),
+            "modularity": float(alignment.signed_modularity(aff, labels, matrix=matrix)),
             "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
         }

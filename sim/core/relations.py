@@ -160,11 +160,15 @@ def engagement_pull(
     who: list[np.ndarray] = []  # the pulled state of each pull
     weight: list[np.ndarray] = []  # its weight
     where: list[np.ndarray] = []  # weight x the partners' (mean) position
-    groups = [np.asarray(e[0]) for e in exercises if len(e[0]) >= 2]
+    groups, scales = [], []
+    for participants, scale, _kind, _series in exercises:
+        if len(participants) >= 2:
+            groups.append(participants)
+            scales.append(scale)
     if groups:
-        sizes = np.array([g.size for g in groups])
+        sizes = np.fromiter(map(len, groups), np.int64, len(groups))
         members = np.concatenate(groups)
-        scale = np.repeat(np.array([e[1] for e in exercises if len(e[0]) >= 2]), sizes)
+        scale = np.repeat(scales, sizes)
         x = position[members]
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         others = np.repeat(np.add.reduceat(x, starts, axis=0), sizes, axis=0) - x
