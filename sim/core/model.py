@@ -53,11 +53,15 @@ from sim.core.metrics import BlocDyads, InvariantError, Recorder, Results, check
 from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
+    drift_positions,
+    engagement_pull,
     great_circle_km,
     initial_relations,
+    learn_trust,
     position_affinity,
     structural_risk,
-    trust_baseline,
+    trust_baseline_from,
+    trust_ties,
 )
 from sim.core.relations import relax as relax_and_decay
 from sim.core.scenario import Scenario
@@ -181,6 +185,10 @@ class DiplomacyModel(mesa.Model):
         self.embargo_until = np.full((n, n), -1, dtype=np.int64)
         self.agreement_clock = np.zeros((n, n), dtype=np.int32)
         self.lapse_clock = np.zeros((n, n), dtype=np.int32)
+        self.hollow_clock = np.zeros((n, n), dtype=np.int32)
+        self.learned = np.zeros((n, n))  # remembered experience in the trust baseline
+        self._positions_moved = False  # ideal points moved since affinity_pos was computed
+        self._ties_cache: tuple[Parameters, np.ndarray] | None = None  # see _trust_ties
         self._update_shared_threat()
         self._init_richardson()
 
@@ -313,6 +321,7 @@ class DiplomacyModel(mesa.Model):
         members = self.alliances.setdefault(name, set())
         if i in members:
             return
+        self._ties_cache = None
         for k in members:
             self.alliance_count[i, k] += 1
             self.alliance_count[k, i] += 1
@@ -323,6 +332,7 @@ class DiplomacyModel(mesa.Model):
         members = self.alliances.get(name, set())
         if i not in members:
             return
+        self._ties_cache = None
         members.discard(i)
         for k in members:
             self.alliance_count[i, k] -= 1
@@ -416,7 +426,7 @@ class DiplomacyModel(mesa.Model):
         """Relations relax toward their baselines and stocks decay; dependency, arms market
         and capabilities (discrete Richardson process) follow."""
         p = self.p
-        agreements = self.agreements  # bool: counts as 0/1 in the trust baseline
+        baseline = trust_baseline_from(p, self._trust_ties(), self.hostility, self.learned)
         arrays = {
             "trust": self.trust,
             "interoperability": self.interoperability,
@@ -427,12 +437,9 @@ class DiplomacyModel(mesa.Model):
             "channel": self.channel,
             "presence": self.presence,
         }
-        relax_and_decay(
-            arrays,
-            p,
-            trust_baseline(p, self.affinity_pos, self.hostility, agreements),
-            structural_risk(p, self.hostility),
-        )
+        relax_and_decay(arrays, p, baseline, structural_risk(p, self.hostility))
+        learn_trust(self.learned, self.trust, baseline, p.trust_memory)
+        self._drift_positions()
         self.other_stock = self.other_stock * (1.0 - p.stock_decay) + self.other_inflow
         self.dependency = dependency_from_stock(self.stock, self.other_stock)
         self.market = self.market * (1.0 - 1.0 / p.market_memory) + self.exports
@@ -444,6 +451,28 @@ class DiplomacyModel(mesa.Model):
         np.clip(self.capability, 0.0, p.capability_ceiling, out=self.capability)
 
     relax_relations = relax  # the name benchmarks/single.py times
+
+    def _trust_ties(self) -> np.ndarray:
+        """The trust baseline's part from positions and formal ties (`trust_ties`), kept
+        until positions, agreements, alliances or the parameters change."""
+        if self._ties_cache is None or self._ties_cache[0] is not self.p:
+            allied = self.alliance_count > 0
+            ties = trust_ties(self.p, self.affinity_pos, self.bilateral | allied, allied)
+            self._ties_cache = (self.p, ties)
+        return self._ties_cache[1]
+
+    def _drift_positions(self) -> None:
+        """Ideal points drift toward this step's partners (exercises, arms suppliers,
+        advisers; `sim.core.relations.drift_positions`). Political affinity follows them
+        at the next realignment (`realign`), every `alignment_interval` steps."""
+        book = self.book
+        if not (book.exercises or book.transfers or book.advisory):
+            return
+        total, toward = engagement_pull(
+            self.position, book.exercises, book.transfers, book.advisory
+        )
+        if drift_positions(self.position, total, toward, self.p.position_learning):
+            self._positions_moved = True
 
     def resolve_crises(self) -> None:
         """Draw this step's crises from escalation risk and resolve each (`sim.core.crises`)."""
@@ -469,6 +498,7 @@ class DiplomacyModel(mesa.Model):
         formed = clock >= p.agreement_steps
         if formed.any():
             self.bilateral |= formed
+            self._ties_cache = None
             self.agreements_formed += int(formed.sum()) // 2
             clock[formed] = 0
         distrusting = trust < p.lapse_trust
@@ -480,14 +510,29 @@ class DiplomacyModel(mesa.Model):
         clock += 1
         clock *= neglected  # consecutive neglected steps; 0 where not neglected
         lapsed = clock >= p.lapse_steps
+        # Hollow agreements: the relationship behind them has turned hostile.
+        hollow = self.hostility > p.lapse_hostility
+        hollow &= self.bilateral
+        hollow &= ~formal
+        hollow_clock = self.hollow_clock
+        hollow_clock += 1
+        hollow_clock *= hollow
+        lapsed |= hollow_clock >= p.lapse_hostile_steps
         if lapsed.any():
             self.bilateral &= ~lapsed
+            self._ties_cache = None
             self.agreements_lapsed += int(lapsed.sum()) // 2
             clock[lapsed] = 0
+            hollow_clock[lapsed] = 0
 
     def realign(self) -> None:
         """Every `alignment_interval` steps: shared threats, the landscape and the blocs."""
         if self.steps % self.p.alignment_interval == 0:
+            if self._positions_moved:
+                self.affinity_pos = position_affinity(self.position)
+                np.fill_diagonal(self.affinity_pos, 0.0)
+                self._positions_moved = False
+                self._ties_cache = None
             self._update_shared_threat()
             self.update_alignment()
 
@@ -695,6 +740,7 @@ class DiplomacyModel(mesa.Model):
             + p.affinity_interop * self.interoperability
             + p.affinity_dependency * (self.dependency + self.dependency.T)
             + p.affinity_agreement * self.agreements
+            + p.affinity_alliance * (self.alliance_count > 0)
             + p.affinity_shared_threat * 0.5 * (self.shared_threat + self.shared_threat.T)
             - p.affinity_risk * self.risk
             - p.affinity_hostility * self.hostility
@@ -703,6 +749,17 @@ class DiplomacyModel(mesa.Model):
         aff = np.tanh(raw)
         np.fill_diagonal(aff, 0.0)
         return aff
+
+    def engagement_ties(self) -> np.ndarray:
+        """What each state relies on each partner for (directed, >= 0): its arms-import
+        dependency on the partner plus their interoperability weighted by its trust in the
+        partner -- the stocks that past arms purchases, exercises and training leave."""
+        size = self.capability + self.p.landscape_size_floor * max(self.capability.max(), 1e-9)
+        reliance = size[None, :] / (size[:, None] + size[None, :])
+        ties = self.interoperability * self.trust
+        ties *= reliance
+        ties += self.dependency
+        return ties
 
     def update_alignment(self, initial: bool = False) -> None:
         """Recompute the two-coalition landscape, bloc communities and per-state margins."""
@@ -726,8 +783,15 @@ class DiplomacyModel(mesa.Model):
         if initial and side[int(np.argmax(self.capability))] == 1:
             side = 1 - side
         self.side = side.astype(np.int8)
-        labels = alignment.detect_communities(
-            aff, seed, resolution=self.p.community_resolution, top_k=self.p.community_ties
+        resolution = self.p.community_resolution
+        matrix = alignment.signed_modularity_matrix(aff, resolution)
+        labels = alignment.signed_communities(
+            aff,
+            np.random.default_rng(seed),
+            resolution=resolution,
+            restarts=self.p.bloc_restarts if initial else 0,
+            start=None if initial else self.bloc,
+            matrix=matrix,
         )
         labels = alignment.match_labels(
             None if initial else self.bloc, labels, next_id=self._next_bloc
@@ -739,11 +803,12 @@ class DiplomacyModel(mesa.Model):
         self.same_bloc = same  # distinct dyads within a bloc
         self.bloc_dyads = BlocDyads.of(same, self.cross_bloc)
         self._next_bloc = max(self._next_bloc, int(labels.max()) + 1)
-        self.margin, self.hedging = alignment.bloc_margin_and_hedging(aff, labels)
+        self.margin = alignment.bloc_margin(aff, labels, matrix=matrix)
+        self.hedging = alignment.hedging_index(aff, labels, self.engagement_ties(), sizes)
         counts = np.bincount(labels)
         self.alignment_stats = {
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
-            "modularity": float(alignment.modularity(aff, labels)),
+            "modularity": float(alignment.signed_modularity(aff, labels, matrix=matrix)),
             "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
         }

@@ -354,13 +354,13 @@ class Parameters:
     affinity_risk: float = _p(1.0, 0, None, "affinity penalty of escalation risk")
     affinity_hostility: float = _p(1.2, 0, None, "affinity penalty of hostility")
     affinity_center: float = _p(
-        0.35, 0, None, "subtracted so that indifferent dyads have slightly negative affinity"
+        0.6, 0, None, "subtracted so that indifferent dyads have slightly negative affinity"
     )
     community_resolution: float = _p(
-        1.0, 0.01, 10, "resolution of Louvain community detection (higher = more blocs)"
-    )
-    community_ties: int = _p(
-        12, 1, None, "strongest positive ties each state keeps in the graph blocs are detected on"
+        1.0,
+        0.01,
+        10,
+        "resolution of signed-modularity bloc detection: weight of the null model (higher = more, smaller blocs)",
     )
     landscape_size_floor: float = _p(
         0.001,
@@ -391,6 +391,48 @@ class Parameters:
     )
     lapse_steps: int = _p(
         60, 1, None, "months (steps) of neglect after which a non-alliance agreement lapses"
+    )
+    bloc_restarts: int = _p(
+        8,
+        1,
+        100,
+        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
+    )
+    trust_memory: float = _p(
+        0.01,
+        0,
+        1,
+        "share of the gap between trust and its baseline that the baseline itself closes per month: experience (cooperation above the baseline, incidents below it) is remembered, so a sustained policy moves the baseline and the move outlasts it",
+    )
+    position_learning: float = _p(
+        0.002,
+        0,
+        0.1,
+        "share of the gap in ideal points a state closes per month and per unit of engagement with a partner (an exercise split over its partners, a unit volume of arms bought from a supplier, an advisory mission hosted): states drift toward those they exercise with, buy from and host advisers from",
+    )
+    trust_alliance: float = _p(
+        0.1,
+        0,
+        1,
+        "extra baseline trust between co-members of a named alliance, on top of trust_agreement (alliance membership is a commitment, not only an agreement)",
+    )
+    affinity_alliance: float = _p(
+        0.4,
+        0,
+        None,
+        "affinity weight of co-membership of a named alliance, on top of the agreement",
+    )
+    lapse_hostility: float = _p(
+        0.4,
+        0,
+        1,
+        "hostility above which a non-alliance agreement counts as hollow and accrues time toward lapsing, whatever trust and interoperability are",
+    )
+    lapse_hostile_steps: int = _p(
+        24,
+        1,
+        None,
+        "months (steps) of hostility above lapse_hostility after which an agreement lapses",
     )
 
     # --- recording ----------------------------------------------------------------------------

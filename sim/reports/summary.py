@@ -130,7 +130,7 @@ def _hedging_section(
         "Most hedging states",
         ["state", "bloc", "hedging", "margin"],
         rows,
-        "hedging 0-1: how evenly a state's affinity is split between blocs; margin: how strongly it prefers its own",
+        "hedging 0-1: how evenly a state's engagement is split between two opposed blocs; margin: how strongly it prefers its own bloc",
     )
 
 
