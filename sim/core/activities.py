@@ -493,7 +493,10 @@ def apply_advisory(m: DiplomacyModel) -> None:
     prov, host = (np.array(x, dtype=int) for x in zip(*m.book.advisory, strict=True))
     oversight = m.levers[prov, OVERSIGHT]
     collapsing = m.stability[host] < p.suspension_stability
-    suspended = collapsing & (m.streams.missions.random(len(prov)) > oversight)
+    # one uniform per (provider, host) pair, drawn for all N x N pairs: a mission's draw
+    # does not depend on how many other missions there are this step (common random numbers)
+    keep = m.streams.missions.random((m.n, m.n))[prov, host]
+    suspended = collapsing & (keep > oversight)
     if suspended.any():
         sp, sh = prov[suspended], host[suspended]
         loss = p.suspension_trust_loss * (1.0 - m.levers[sp, EXIT_STRATEGY])

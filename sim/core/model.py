@@ -403,6 +403,7 @@ class DiplomacyModel(mesa.Model):
         self._bank_effort()
         self._prepare_choices()
         self._draw_decision_noise()
+        self._draw_invitations()
         self.agents.shuffle_do("step")
 
     def apply_effects(self) -> None:
@@ -621,6 +622,26 @@ class DiplomacyModel(mesa.Model):
             self._noise = race_noise(draws, (n, rows, width))
         else:
             self._noise = None
+
+    def _draw_invitations(self) -> None:
+        """This step's invitation draws in blocks by state and choice: two uniforms per
+        (state, choice) now (multilateral or not; how many to invite), and a block of N
+        Gumbel values per (state, choice) reserved in the stream for whom to invite, drawn
+        only when used (`invitation_noise`). State i's k-th exercise thus draws the same
+        numbers whatever the other states chose before it (common random numbers between
+        variants in which others' choices differ)."""
+        draws = self.streams.invitations
+        self.invitation_draws = draws.random((self.n, self.p.max_activities, 2)).tolist()
+        self._invite_state = draws.bit_generator.state  # the Gumbel blocks start here
+
+    def invitation_noise(self, i: int, row: int) -> np.ndarray:
+        """The N Gumbel values of state i's `row`-th choice this step (invitations stream;
+        block (i, row) of this step's reserved draws, one 64-bit draw per value)."""
+        draws = self.streams.invitations
+        bits = draws.bit_generator
+        bits.state = self._invite_state
+        bits.advance((i * self.p.max_activities + row) * self.n)
+        return draws.gumbel(size=self.n)
 
     def _expire_embargoes(self, t: int) -> None:
         """Lift the embargoes whose end (`embargo_until`, -1: never) is due by step t; only

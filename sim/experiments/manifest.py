@@ -46,7 +46,8 @@ class StoreManifest(Manifest):
     outcomes: list[OutcomeEntry] = Field(default_factory=list)
     timeseries: list[str] = Field(default_factory=list)
     steps: NonNegativeInt | None = Field(
-        default=None, description="steps of every run (an ensemble: None when each variant runs its own)"
+        default=None,
+        description="steps of every run (an ensemble: None when each variant runs its own)",
     )
     root_seed: int
     counts: dict[str, NonNegativeInt] | None = None

@@ -125,7 +125,11 @@ def _replicates(tables: ComparisonTables) -> int:
     )
 
 
-def ribbons_figure(tables: ComparisonTables, metrics: Sequence[str] = RIBBON_METRICS) -> Figure:
+def ribbons_figure(
+    tables: ComparisonTables,
+    metrics: Sequence[str] = RIBBON_METRICS,
+    title: str = "Variants over time: median, 50% and 90% bands over the replicates",
+) -> Figure:
     """Median and 50%/90% bands over time per variant, one panel per world metric."""
     bands = tables.bands
     metrics = [m for m in metrics if m in set(bands["metric"])]
@@ -157,9 +161,7 @@ def ribbons_figure(tables: ComparisonTables, metrics: Sequence[str] = RIBBON_MET
         if metrics:
             axes[0].legend(loc="upper left", ncols=min(3, len(variants)))
             axes[-1].set_xlabel("step")
-        fig.suptitle(
-            "Variants over time: median, 50% and 90% bands over the replicates", x=0.02, ha="left"
-        )
+        fig.suptitle(title, x=0.02, ha="left")
     return fig
 
 
