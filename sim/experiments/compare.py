@@ -291,7 +291,9 @@ def ensemble_summary(ens: EnsembleResults) -> pd.DataFrame:
             q = np.quantile(x, list(BAND_QUANTILES)) if x.size else [math.nan] * len(BAND_QUANTILES)
             row = {"variant": v, "outcome": outcome, "n": int(x.size)}
             row["mean"] = float(x.mean()) if x.size else math.nan
-            row.update({name: float(val) for name, val in zip(BAND_QUANTILES.values(), q, strict=True)})
+            row.update(
+                {name: float(val) for name, val in zip(BAND_QUANTILES.values(), q, strict=True)}
+            )
             rows.append(row)
     return pd.DataFrame(rows, columns=["variant", "outcome", "n", "mean", *BAND_QUANTILES.values()])
 
