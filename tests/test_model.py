@@ -481,6 +481,37 @@ def test_a_crisis_in_both_variants_has_the_same_outcome_when_crises_get_rarer():
     assert shared >= 5
 
 
+def test_an_option_keeps_its_decision_noise_when_the_consideration_set_changes():
+    """Decision noise has one entry per option (kind, partner): an option that is in the
+    consideration set of two variants gets the same noise in both, however many options
+    around it differ (a wider consideration set here)."""
+    shared = 0
+    for width in (3, 4):
+        noises = []
+        for k in (2, width):
+            params = Parameters(consideration_set=k)
+            m = DiplomacyModel(synthetic_world(12, seed=4, steps=2, parameters=params))
+            m.streams.at_step(1)
+            m._bank_effort()
+            m._prepare_choices()
+            m._draw_decision_noise()
+            by_option = {}
+            for i in range(m.n):
+                opts = m.options_for(i)
+                if opts is None:
+                    continue
+                for j, (kind, partner) in enumerate(zip(opts.kind, opts.partner, strict=True)):
+                    by_option[(i, kind, partner)] = [row[j] for row in opts.noise]
+            noises.append(by_option)
+        narrow, wide = noises
+        assert len(wide) > len(narrow)
+        for key, noise in narrow.items():
+            if key in wide:
+                assert wide[key] == noise
+                shared += 1
+    assert shared > 20
+
+
 def test_streams_are_independent_named_and_restart_at_each_step():
     streams = RandomStreams(7)
     first = {name: getattr(streams, name).random(4) for name in STREAMS}

@@ -90,6 +90,7 @@ TIMING_GROUPS = {
 """Phase -> the column of `time_phases` it is timed in (the columns the benchmarks report)."""
 
 NOISE_BLOCK_LIMIT = 2**21  # most decision-noise values drawn in one block per step (16 MB)
+OPTION_NOISE_LIMIT = 2**17  # most values of a block with one noise entry per option (1 MB)
 
 
 def race_noise(draws: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -513,7 +514,13 @@ class DiplomacyModel(mesa.Model):
         lo, hi = choices.start[r], choices.start[r + 1]
         if lo == hi:
             return None
-        if self._noise is not None:
+        if self._noise_by_option:  # entry kind x N + partner: an option's own noise
+            n = self.n
+            slots = [
+                k * n + j for k, j in zip(choices.kind[lo:hi], choices.partner[lo:hi], strict=True)
+            ]
+            noise = self._noise[i][:, slots].tolist()
+        elif self._noise is not None:
             noise = self._noise[i, :, : hi - lo].tolist()
         else:  # a world too big for one block: this state's noise, drawn when it acts
             noise = race_noise(self.streams.decisions, (self.p.max_activities, hi - lo)).tolist()
@@ -607,18 +614,25 @@ class DiplomacyModel(mesa.Model):
     def _draw_decision_noise(self) -> None:
         """Draw this step's decision noise in blocks by state: row i belongs to state i
         whatever the activation order and whatever other states choose, so a state's noise
-        stays common between variants in which only others' options differ (options are
-        in a fixed order; see `choice_sets`). Worlds whose block of option noise would be
-        huge (many states x a wide consideration set) draw each state's option noise when
-        it acts instead.
+        stays common between variants in which only others' options differ. Up to
+        `OPTION_NOISE_LIMIT` values, every option (kind, partner) has its own entry, so an
+        option keeps its noise when the consideration set around it changes (common
+        random numbers between variants that reorder utilities). Bigger worlds draw one
+        entry per slot of the consideration set (options in a fixed order; see
+        `choice_sets`), and worlds whose block would be huge (many states x a wide
+        consideration set) draw each state's option noise when it acts instead.
         """
         p = self.p
         draws = self.streams.decisions
         n, rows = self.n, p.max_activities
         self._kind_draws = draws.random((n, rows)).tolist()
         self._save_noise = race_noise(draws, (n, rows)).tolist()
+        every = len(ACTIVITY_KINDS) * n  # one entry per option a state could have
         width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
-        if n * rows * width <= NOISE_BLOCK_LIMIT:
+        self._noise_by_option = n * rows * every <= OPTION_NOISE_LIMIT
+        if self._noise_by_option:
+            self._noise = race_noise(draws, (n, rows, every))
+        elif n * rows * width <= NOISE_BLOCK_LIMIT:
             self._noise = race_noise(draws, (n, rows, width))
         else:
             self._noise = None
