@@ -135,9 +135,17 @@ class DiplomacyModel(mesa.Model):
         rng: the run seed, which decides every random draw (`sim.core.streams`); defaults
             to the scenario's seed.
         record_dyads: record dyad snapshots every this many steps (0 = never).
+        dyad_pairs: record only these dyads (pairs of state ids; default all dyads).
     """
 
-    def __init__(self, world: Scenario, *, rng: int | None = None, record_dyads: int = 0) -> None:
+    def __init__(
+        self,
+        world: Scenario,
+        *,
+        rng: int | None = None,
+        record_dyads: int = 0,
+        dyad_pairs: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         seed = int(world.seed if rng is None else rng)
         super().__init__(rng=seed)  # Mesa's generators: model.random orders the agents
         self.seed = seed
@@ -227,7 +235,14 @@ class DiplomacyModel(mesa.Model):
         self._next_bloc = 0
         self.update_alignment(initial=True)
 
-        self.recorder = Recorder(self, record_dyads=record_dyads)
+        pairs = None
+        if dyad_pairs is not None:  # each pair once, a < b in scenario order
+            keys = sorted({tuple(sorted((self.index[a], self.index[b]))) for a, b in dyad_pairs})
+            pairs = (
+                np.array([p[0] for p in keys], dtype=np.intp),
+                np.array([p[1] for p in keys], dtype=np.intp),
+            )
+        self.recorder = Recorder(self, record_dyads=record_dyads, dyad_pairs=pairs)
         self.recorder.record(0)
         self._timings: dict[str, float] | None = None
         self._bind_phases()

@@ -71,6 +71,12 @@ DYAD_OUTCOMES = (
     ("incidents_per_year", "incident", "count"),
     ("first_crisis", None, "first"),
 )
+# per-dyad outcomes of the dyad's recorded series (table dyads): (name, metric, stat)
+DYAD_SERIES_OUTCOMES = (
+    ("mean_risk", "risk", "mean"),
+    ("risk_change", "risk", "change"),
+    ("mean_trust_ab", "trust_ab", "mean"),
+)
 
 OUTCOMES_FILE = "outcomes.parquet"
 DIFFERENCES_FILE = "differences.csv"
@@ -133,6 +139,12 @@ def focus_outcomes(
                     between=(a, b),
                     outcome=kind,
                     per_year=stat == "count",
+                )
+            )
+        for name, metric, stat in DYAD_SERIES_OUTCOMES:
+            specs.append(
+                OutcomeSpec(
+                    f"{name}{FOCUS_SEP}{a}-{b}", metric, stat, table="dyads", between=(a, b)
                 )
             )
     return tuple(specs)
