@@ -529,12 +529,8 @@ class DiplomacyModel(mesa.Model):
         lo, hi = choices.start[r], choices.start[r + 1]
         if lo == hi:
             return None
-        if self._noise_by_option:  # entry kind x N + partner: an option's own noise
-            n = self.n
-            slots = [
-                k * n + j for k, j in zip(choices.kind[lo:hi], choices.partner[lo:hi], strict=True)
-            ]
-            noise = self._noise[i][:, slots].tolist()
+        if self._noise_by_option:  # each option's own noise, gathered for this step
+            noise = self._option_noise[lo:hi].T.tolist()
         elif self._noise is not None:
             noise = self._noise[i, :, : hi - lo].tolist()
         else:  # a world too big for one block: this state's noise, drawn when it acts
@@ -621,6 +617,7 @@ class DiplomacyModel(mesa.Model):
         )
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
+        self._acting = acting
         self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
         self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
         shortlists = shortlist(self._utilities, p.consideration_set)
@@ -647,6 +644,9 @@ class DiplomacyModel(mesa.Model):
         self._noise_by_option = n * rows * every <= OPTION_NOISE_LIMIT
         if self._noise_by_option:
             self._noise = race_noise(draws, (n, rows, every))
+            choices = self._choices  # every option's noise: (options, rows), row by row
+            owner = np.repeat(self._acting, np.diff(choices.start))
+            self._option_noise = self._noise[owner, :, choices.option]
         elif n * rows * width <= NOISE_BLOCK_LIMIT:
             self._noise = race_noise(draws, (n, rows, width))
         else:
