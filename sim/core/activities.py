@@ -95,7 +95,7 @@ class ChoiceSets:
     sequential draws: row r's options are entries `start[r]:start[r + 1]`, in option order,
     each with its activity `kind` (EXERCISE, ARMS, ADVISORY or DIALOGUE), `partner`, softmax
     `weight` and effort `cost`; `save_weight[r]` is the softmax weight of saving the effort;
-    `option` holds the options' indices (kind x N + partner) as an array.
+    `option` holds the options' indices (kind x N + partner).
 
     Weights are exp((utility - best utility of the row) / temperature): proportional to the
     softmax probabilities, at most 1, so they never overflow at any temperature."""
@@ -106,7 +106,7 @@ class ChoiceSets:
     cost: list[float]
     start: list[int]
     save_weight: list[float]
-    option: np.ndarray  # each option's index kind x N + partner (int array)
+    option: list[int]  # each option's index kind x N + partner
 
 
 class Options(NamedTuple):
@@ -153,7 +153,7 @@ def choice_sets(
         cost=costs[options].tolist(),
         start=start.tolist(),
         save_weight=np.exp(-top).tolist(),
-        option=options,
+        option=options.tolist(),
     )
 
 
