@@ -185,13 +185,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
             raise InputError(f"--dyads: expected a number of steps >= 1, got {record_dyads}")
     overrides = overrides_from(args.overrides)
     scenario_arg = scenario_arg or DEFAULT_SCENARIO
-    world = prepare_scenario(
-        scenario_arg,
-        steps=args.steps,
-        seed=args.seed,
-        overrides=overrides,
-        record_every=args.every,
-    )
+    world = _prepared_world(args, scenario_arg, overrides)
     check_recording(world, record_dyads)
     check_memory(world, record_dyads, source=str(world.path or scenario_arg), figures=args.plots)
     target = args.out if args.out is not None else default_run_dir(world.name)
@@ -217,6 +211,17 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         plots=args.plots,
         quiet=args.quiet,
         options=options,
+    )
+
+
+def _prepared_world(args: argparse.Namespace, scenario_arg: str, overrides: dict) -> Scenario:
+    """The scenario as the run options resolve it (--steps, --seed, --set, --every)."""
+    return prepare_scenario(
+        scenario_arg,
+        steps=args.steps,
+        seed=args.seed,
+        overrides=overrides,
+        record_every=args.every,
     )
 
 
@@ -577,13 +582,7 @@ def plan_replicates(args: argparse.Namespace) -> EnsemblePlan:
         )
     overrides = overrides_from(args.overrides)
     scenario_arg = args.scenario or DEFAULT_SCENARIO
-    world = prepare_scenario(
-        scenario_arg,
-        steps=args.steps,
-        seed=args.seed,
-        overrides=overrides,
-        record_every=args.every,
-    )
+    world = _prepared_world(args, scenario_arg, overrides)
     if args.every is not None:
         overrides["parameters.record_every"] = args.every
     name = slugify(world.name, default="scenario")[:60]
