@@ -85,3 +85,14 @@ def test_bad_set_path_with_replicates_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "governance.nope" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_without_steps_each_run_keeps_the_scenarios_length(tmp_path):
+    """steps: null in sweep.json (each variant its own length) loads again (it was refused
+    by the manifest schema, so load_ensemble failed after every run had finished)."""
+    out = tmp_path / "e"
+    args = ["run", MINIMAL, "--replicates", "2", "--workers", "1", "--no-plots", "-q"]
+    assert sim.cli.main([*args, "--out", str(out)]) == 0
+    ens = load_ensemble(out)
+    assert ens.manifest["steps"] is None
+    assert ens.timeseries["step"].max() == ens.manifest["variants"][0]["steps"]
