@@ -96,3 +96,12 @@ def test_without_steps_each_run_keeps_the_scenarios_length(tmp_path):
     ens = load_ensemble(out)
     assert ens.manifest["steps"] is None
     assert ens.timeseries["step"].max() == ens.manifest["variants"][0]["steps"]
+
+
+def test_report_page_of_the_ensemble_and_ddsim_report_again(ensemble, capsys):
+    page = (ensemble / "report.html").read_text()
+    assert "Outcomes over the replicates" in page and "governance.transparency = 0.7" in page
+    assert "<img" in page and "50% interval" in page
+    (ensemble / "report.html").unlink()
+    assert sim.cli.main(["report", str(ensemble)]) == 0
+    assert "Outcomes over the replicates" in (ensemble / "report.html").read_text()

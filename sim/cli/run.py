@@ -552,7 +552,6 @@ ENSEMBLE_CONFLICTS = (
 ENSEMBLE_SUMMARY = "summary.txt"
 ENSEMBLE_SUMMARY_CSV = "summary.csv"
 ENSEMBLE_BANDS = ("bands.parquet", "bands.csv")
-ENSEMBLE_FIGURE = "bands.png"
 
 
 @dataclass
@@ -685,8 +684,8 @@ def _plain(value: Any) -> Any:
 
 
 def write_ensemble_outputs(plan: EnsemblePlan, *, plots: bool) -> str | None:
-    """bands.parquet/csv, summary.csv, summary.txt and figures/bands.png of the ensemble
-    in plan.target; returns the summary text (None when no run finished)."""
+    """bands.parquet/csv, summary.csv, summary.txt, figures/bands.png and report.html of
+    the ensemble in plan.target; returns the summary text (None when no run finished)."""
     import io
 
     from sim.experiments.compare import compare_tables, ensemble_summary
@@ -697,7 +696,8 @@ def write_ensemble_outputs(plan: EnsemblePlan, *, plots: bool) -> str | None:
     if ens.outcomes.empty:
         return None
     tables = compare_tables(ens)
-    table = ensemble_summary(ens).drop(columns="variant")
+    summary = ensemble_summary(ens)
+    table = summary.drop(columns="variant")
     out = plan.target
     for name in ENSEMBLE_BANDS:
         buf = io.BytesIO()
@@ -712,15 +712,7 @@ def write_ensemble_outputs(plan: EnsemblePlan, *, plots: bool) -> str | None:
     )
     text = ensemble_summary_text(plan, table, ens.runs)
     write_atomic(out / ENSEMBLE_SUMMARY, text.encode())
-    if plots:
-        from sim.reports.compare import FIGURES_DIR, RIBBON_METRICS, ribbons_figure
-        from sim.reports.style import save
+    from sim.reports.compare import write_ensemble_report
 
-        (out / FIGURES_DIR).mkdir(exist_ok=True)
-        fig = ribbons_figure(
-            tables,
-            RIBBON_METRICS,
-            title=f"{plan.world.name}: median, 50% and 90% bands over {plan.replicates} replicates",
-        )
-        save(fig, out / FIGURES_DIR / ENSEMBLE_FIGURE)
+    write_ensemble_report(tables, summary, out, figures=plots)
     return text

@@ -78,6 +78,21 @@ DYAD_SERIES_OUTCOMES = (
     ("mean_trust_ab", "trust_ab", "mean"),
 )
 
+DIFFERENCE_COLUMNS = (
+    "outcome",
+    "focus",
+    "measure",
+    "variant",
+    "base",
+    "n",
+    "base_mean",
+    "variant_mean",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "sd",
+    "effect",
+)
 OUTCOMES_FILE = "outcomes.parquet"
 DIFFERENCES_FILE = "differences.csv"
 BANDS_FILES = ("bands.parquet", "bands.csv")
@@ -266,7 +281,7 @@ def paired_differences(
                     "effect": effect,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 
 def time_bands(ens: EnsembleResults) -> pd.DataFrame:
