@@ -88,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="A-B",
-        help="also compare this pair's crises (repeatable), e.g. CHN-IND",
+        help="also compare this pair's crises, escalation risk and trust (repeatable), e.g. CHN-IND",
     )
     p.add_argument(
         "--out",

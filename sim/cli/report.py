@@ -46,11 +46,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the page (and the PDF); 2 for a bad target or no browser for --pdf."""
     try:
         target = resolve_run_dir(args.target)
-        if _is_ensemble(target):  # ddsim compare: its page, figures and report.md again
-            from sim.experiments.compare import compare_tables
-            from sim.reports.compare import write_comparison_report
+        if _is_ensemble(target):  # ddsim compare or run --replicates: its page again
+            from sim.experiments.compare import compare_tables, ensemble_summary
+            from sim.reports.compare import write_comparison_report, write_ensemble_report
 
-            page = write_comparison_report(compare_tables(target), target, page=args.out)[-1]
+            tables = compare_tables(target)
+            if len(tables.ensemble.variants) == 1:  # ddsim run --replicates
+                summary = ensemble_summary(tables.ensemble)
+                page = write_ensemble_report(tables, summary, target, page=args.out)[-1]
+            else:
+                page = write_comparison_report(tables, target, page=args.out)[-1]
         elif (target / "sweep.json").is_file():
             from sim.reports.report import write_sweep_report
 

@@ -88,7 +88,9 @@ class StateAgent(mesa.Agent):
         # The banks, read and written once here from the arrays behind the `bank` and
         # `export_bank` properties (the properties cost 4 Python calls per acting state).
         bank, export_bank = float(model.bank[i]), float(model.export_bank[i])
-        for draw, save, kind_draw in zip(noise, save_noise, kind_draws, strict=True):
+        for row, (draw, save, kind_draw) in enumerate(
+            zip(noise, save_noise, kind_draws, strict=True)
+        ):
             pick, best = -1, save_weight * save
             for j, kind in enumerate(kinds):
                 if costs[j] > (export_bank if kind == ARMS else bank):
@@ -100,7 +102,7 @@ class StateAgent(mesa.Agent):
                 break
             kind, partner = kinds[pick], partners[pick]
             if kind == EXERCISE:
-                self.plan_exercise(partner, kind_draw)
+                self.plan_exercise(partner, kind_draw, row)
             elif kind == ARMS:
                 model.offer_arms(i, partner, p.arms_volume * model.arms_industry[i])
             elif kind == ADVISORY:
@@ -114,20 +116,21 @@ class StateAgent(mesa.Agent):
             weights[pick] = 0.0  # each option at most once per step
         model.bank[i], model.export_bank[i] = bank, export_bank
 
-    def plan_exercise(self, partner: int, kind_draw: float) -> None:
+    def plan_exercise(self, partner: int, kind_draw: float, row: int = 0) -> None:
         """Propose an exercise with `partner`: with probability `multilateral_share`, invite
         up to `max_exercise_size - 2` more of the states this one most wants to exercise
-        with (softmax-perturbed expected utility, only those worth it; drawn from the
-        invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`."""
+        with (softmax-perturbed expected utility, only those worth it); the kind is the
+        `EXERCISE_MIX` quantile of `kind_draw`. The invitation draws are this state's for
+        its `row`-th choice this step (invitations stream, `model.invitation_noise`)."""
         model = self.model
         p = model.p
-        rng = model.streams.invitations
         i = self.index
         partners = [partner]
-        if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
-            extra = int(rng.integers(1, p.max_exercise_size - 1))
-            scores = model.expected_utilities(i, EXERCISE) + p.temperature * rng.gumbel(
-                size=model.n
+        multilateral, size_draw = model.invitation_draws[i][row]
+        if p.max_exercise_size > 2 and multilateral < p.multilateral_share:
+            extra = 1 + int(size_draw * (p.max_exercise_size - 2))  # uniform on 1..size-2
+            scores = model.expected_utilities(i, EXERCISE) + p.temperature * model.invitation_noise(
+                i, row
             )
             scores[i] = scores[partner] = -np.inf
             best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)

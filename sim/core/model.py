@@ -94,6 +94,7 @@ TIMING_GROUPS = {
 """Phase -> the column of `time_phases` it is timed in (the columns the benchmarks report)."""
 
 NOISE_BLOCK_LIMIT = 2**21  # most decision-noise values drawn in one block per step (16 MB)
+OPTION_NOISE_LIMIT = 2**17  # most values of a block with one noise entry per option (1 MB)
 
 
 def race_noise(draws: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -138,9 +139,17 @@ class DiplomacyModel(mesa.Model):
         rng: the run seed, which decides every random draw (`sim.core.streams`); defaults
             to the scenario's seed.
         record_dyads: record dyad snapshots every this many steps (0 = never).
+        dyad_pairs: record only these dyads (pairs of state ids; default all dyads).
     """
 
-    def __init__(self, world: Scenario, *, rng: int | None = None, record_dyads: int = 0) -> None:
+    def __init__(
+        self,
+        world: Scenario,
+        *,
+        rng: int | None = None,
+        record_dyads: int = 0,
+        dyad_pairs: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         seed = int(world.seed if rng is None else rng)
         super().__init__(rng=seed)  # Mesa's generators: model.random orders the agents
         self.seed = seed
@@ -234,7 +243,14 @@ class DiplomacyModel(mesa.Model):
         self._next_bloc = 0
         self.update_alignment(initial=True)
 
-        self.recorder = Recorder(self, record_dyads=record_dyads)
+        pairs = None
+        if dyad_pairs is not None:  # each pair once, a < b in scenario order
+            keys = sorted({tuple(sorted((self.index[a], self.index[b]))) for a, b in dyad_pairs})
+            pairs = (
+                np.array([p[0] for p in keys], dtype=np.intp),
+                np.array([p[1] for p in keys], dtype=np.intp),
+            )
+        self.recorder = Recorder(self, record_dyads=record_dyads, dyad_pairs=pairs)
         self.recorder.record(0)
         self._timings: dict[str, float] | None = None
         self._bind_phases()
@@ -413,6 +429,7 @@ class DiplomacyModel(mesa.Model):
         self._bank_effort()
         self._prepare_choices()
         self._draw_decision_noise()
+        self._draw_invitations()
         self.agents.shuffle_do("step")
 
     def apply_effects(self) -> None:
@@ -557,7 +574,9 @@ class DiplomacyModel(mesa.Model):
         lo, hi = choices.start[r], choices.start[r + 1]
         if lo == hi:
             return None
-        if self._noise is not None:
+        if self._noise_by_option:  # each option's own noise, gathered for this step
+            noise = self._option_noise[lo:hi].T.tolist()
+        elif self._noise is not None:
             noise = self._noise[i, :, : hi - lo].tolist()
         else:  # a world too big for one block: this state's noise, drawn when it acts
             noise = race_noise(self.streams.decisions, (self.p.max_activities, hi - lo)).tolist()
@@ -643,6 +662,7 @@ class DiplomacyModel(mesa.Model):
         )
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
+        self._acting = acting
         self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
         self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
         shortlists = shortlist(self._utilities, p.consideration_set)
@@ -651,21 +671,51 @@ class DiplomacyModel(mesa.Model):
     def _draw_decision_noise(self) -> None:
         """Draw this step's decision noise in blocks by state: row i belongs to state i
         whatever the activation order and whatever other states choose, so a state's noise
-        stays common between variants in which only others' options differ (options are
-        in a fixed order; see `choice_sets`). Worlds whose block of option noise would be
-        huge (many states x a wide consideration set) draw each state's option noise when
-        it acts instead.
+        stays common between variants in which only others' options differ. Up to
+        `OPTION_NOISE_LIMIT` values, every option (kind, partner) has its own entry, so an
+        option keeps its noise when the consideration set around it changes (common
+        random numbers between variants that reorder utilities). Bigger worlds draw one
+        entry per slot of the consideration set (options in a fixed order; see
+        `choice_sets`), and worlds whose block would be huge (many states x a wide
+        consideration set) draw each state's option noise when it acts instead.
         """
         p = self.p
         draws = self.streams.decisions
         n, rows = self.n, p.max_activities
         self._kind_draws = draws.random((n, rows)).tolist()
         self._save_noise = race_noise(draws, (n, rows)).tolist()
+        every = len(ACTIVITY_KINDS) * n  # one entry per option a state could have
         width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
-        if n * rows * width <= NOISE_BLOCK_LIMIT:
+        self._noise_by_option = n * rows * every <= OPTION_NOISE_LIMIT
+        if self._noise_by_option:
+            self._noise = race_noise(draws, (n, rows, every))
+            choices = self._choices  # every option's noise: (options, rows), row by row
+            owner = np.repeat(self._acting, np.diff(choices.start))
+            self._option_noise = self._noise[owner, :, choices.option]
+        elif n * rows * width <= NOISE_BLOCK_LIMIT:
             self._noise = race_noise(draws, (n, rows, width))
         else:
             self._noise = None
+
+    def _draw_invitations(self) -> None:
+        """This step's invitation draws in blocks by state and choice: two uniforms per
+        (state, choice) now (multilateral or not; how many to invite), and a block of N
+        Gumbel values per (state, choice) reserved in the stream for whom to invite, drawn
+        only when used (`invitation_noise`). State i's k-th exercise thus draws the same
+        numbers whatever the other states chose before it (common random numbers between
+        variants in which others' choices differ)."""
+        draws = self.streams.invitations
+        self.invitation_draws = draws.random((self.n, self.p.max_activities, 2)).tolist()
+        self._invite_state = draws.bit_generator.state  # the Gumbel blocks start here
+
+    def invitation_noise(self, i: int, row: int) -> np.ndarray:
+        """The N Gumbel values of state i's `row`-th choice this step (invitations stream;
+        block (i, row) of this step's reserved draws, one 64-bit draw per value)."""
+        draws = self.streams.invitations
+        bits = draws.bit_generator
+        bits.state = self._invite_state
+        bits.advance((i * self.p.max_activities + row) * self.n)
+        return draws.gumbel(size=self.n)
 
     def _expire_embargoes(self, t: int) -> None:
         """Lift the embargoes whose end (`embargo_until`, -1: never) is due by step t; only

@@ -43,6 +43,7 @@ __all__ = [
     "ComparisonTables",
     "compare_tables",
     "comparison_outcomes",
+    "ensemble_summary",
     "focus_outcomes",
     "paired_differences",
     "parse_dyad",
@@ -70,7 +71,28 @@ DYAD_OUTCOMES = (
     ("incidents_per_year", "incident", "count"),
     ("first_crisis", None, "first"),
 )
+# per-dyad outcomes of the dyad's recorded series (table dyads): (name, metric, stat)
+DYAD_SERIES_OUTCOMES = (
+    ("mean_risk", "risk", "mean"),
+    ("risk_change", "risk", "change"),
+    ("mean_trust_ab", "trust_ab", "mean"),
+)
 
+DIFFERENCE_COLUMNS = (
+    "outcome",
+    "focus",
+    "measure",
+    "variant",
+    "base",
+    "n",
+    "base_mean",
+    "variant_mean",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "sd",
+    "effect",
+)
 OUTCOMES_FILE = "outcomes.parquet"
 DIFFERENCES_FILE = "differences.csv"
 BANDS_FILES = ("bands.parquet", "bands.csv")
@@ -132,6 +154,12 @@ def focus_outcomes(
                     between=(a, b),
                     outcome=kind,
                     per_year=stat == "count",
+                )
+            )
+        for name, metric, stat in DYAD_SERIES_OUTCOMES:
+            specs.append(
+                OutcomeSpec(
+                    f"{name}{FOCUS_SEP}{a}-{b}", metric, stat, table="dyads", between=(a, b)
                 )
             )
     return tuple(specs)
@@ -253,7 +281,7 @@ def paired_differences(
                     "effect": effect,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 
 def time_bands(ens: EnsembleResults) -> pd.DataFrame:
@@ -275,6 +303,26 @@ def time_bands(ens: EnsembleResults) -> pd.DataFrame:
     out["_v"] = out["variant"].map(order)
     out = out.sort_values(["_v", "metric", "step"], kind="stable").drop(columns="_v")
     return out.reset_index(drop=True)
+
+
+def ensemble_summary(ens: EnsembleResults) -> pd.DataFrame:
+    """Per variant and outcome, over the replicates (ok runs, finite values): n, mean, p05,
+    p25, median, p75, p95 (``ddsim run --replicates``: the median with its 50% and 90%
+    intervals). A first crisis that never happened is left out (n says how many remain)."""
+    rows = []
+    for v in ens.variant_names:
+        mine = ens.outcomes[ens.outcomes["variant"] == v]
+        for outcome in ens.outcome_names:
+            x = mine[outcome].astype(float).to_numpy()
+            x = x[np.isfinite(x)]
+            q = np.quantile(x, list(BAND_QUANTILES)) if x.size else [math.nan] * len(BAND_QUANTILES)
+            row = {"variant": v, "outcome": outcome, "n": int(x.size)}
+            row["mean"] = float(x.mean()) if x.size else math.nan
+            row.update(
+                {name: float(val) for name, val in zip(BAND_QUANTILES.values(), q, strict=True)}
+            )
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["variant", "outcome", "n", "mean", *BAND_QUANTILES.values()])
 
 
 # --------------------------------------------------------------------------------------------

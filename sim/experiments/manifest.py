@@ -45,6 +45,9 @@ class StoreManifest(Manifest):
     parameters: list[dict[str, Any]] = Field(default_factory=list)
     outcomes: list[OutcomeEntry] = Field(default_factory=list)
     timeseries: list[str] = Field(default_factory=list)
-    steps: NonNegativeInt
+    steps: NonNegativeInt | None = Field(
+        default=None,
+        description="steps of every run (an ensemble: None when each variant runs its own)",
+    )
     root_seed: int
     counts: dict[str, NonNegativeInt] | None = None

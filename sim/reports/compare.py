@@ -32,12 +32,14 @@ __all__ = [
     "RIBBON_METRICS",
     "comparison_markdown",
     "comparison_report",
+    "ensemble_report",
     "draw_comparison",
     "outcome_label",
     "forest_figure",
     "headlines",
     "ribbons_figure",
     "write_comparison_report",
+    "write_ensemble_report",
 ]
 
 RIBBON_METRICS = ("mean_risk", "crises_total", "mean_trust", "polarization")
@@ -125,7 +127,11 @@ def _replicates(tables: ComparisonTables) -> int:
     )
 
 
-def ribbons_figure(tables: ComparisonTables, metrics: Sequence[str] = RIBBON_METRICS) -> Figure:
+def ribbons_figure(
+    tables: ComparisonTables,
+    metrics: Sequence[str] = RIBBON_METRICS,
+    title: str = "Variants over time: median, 50% and 90% bands over the replicates",
+) -> Figure:
     """Median and 50%/90% bands over time per variant, one panel per world metric."""
     bands = tables.bands
     metrics = [m for m in metrics if m in set(bands["metric"])]
@@ -157,9 +163,7 @@ def ribbons_figure(tables: ComparisonTables, metrics: Sequence[str] = RIBBON_MET
         if metrics:
             axes[0].legend(loc="upper left", ncols=min(3, len(variants)))
             axes[-1].set_xlabel("step")
-        fig.suptitle(
-            "Variants over time: median, 50% and 90% bands over the replicates", x=0.02, ha="left"
-        )
+        fig.suptitle(title, x=0.02, ha="left")
     return fig
 
 
@@ -362,3 +366,99 @@ def write_comparison_report(
     write_atomic(out / REPORT_MD, comparison_markdown(tables).encode())
     html = write_html(comparison_report(tables, drawn), Path(page) if page else out / REPORT_HTML)
     return [p for p, _ in drawn] + [out / REPORT_MD, html]
+
+
+# --------------------------------------------------------------------------------------------
+# One scenario's ensemble (ddsim run --replicates)
+# --------------------------------------------------------------------------------------------
+
+ENSEMBLE_FIGURE = "bands"
+
+
+def _g(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def ensemble_report(
+    tables: ComparisonTables, summary: pd.DataFrame, figures: Sequence[tuple[Path, str]] = ()
+) -> Report:
+    """The page of one scenario run for many replicates: per outcome the median over the
+    replicates with its 50% and 90% intervals, the --set overrides, the bands over time."""
+    import sim
+
+    ens = tables.ensemble
+    man = ens.manifest
+    variant = ens.variants[0]
+    rows = [
+        [
+            outcome_label(tables, r["outcome"])[0],
+            _g(r["median"]),
+            f"{_g(r['p25'])} to {_g(r['p75'])}",
+            f"{_g(r['p05'])} to {_g(r['p95'])}",
+            str(int(r["n"])),
+        ]
+        for _, r in summary.iterrows()
+    ]
+    overrides = [f"{k} = {v}" for k, v in variant.plain_overrides().items()]
+    sections = [
+        Section(
+            "Outcomes over the replicates",
+            [
+                Table(
+                    ["outcome", "median", "50% interval", "90% interval", "runs"],
+                    rows,
+                    "The spread between seeds (central 50% and 90% of the replicates), not a "
+                    "confidence interval of a mean.",
+                )
+            ],
+            "outcomes",
+        ),
+        Section("Overrides applied (--set)", [Items(overrides or ["none"])], "overrides"),
+    ]
+    if figures:
+        sections.append(Section("Figures", [Image.from_file(p, c) for p, c in figures], "figures"))
+    failed = int((ens.runs["status"] != "ok").sum()) if len(ens.runs) else 0
+    provenance = [
+        ["store", str(ens.path)],
+        ["replicates", str(_replicates(tables))],
+        ["root seed", str(man.get("root_seed"))],
+        ["seed rule", str(man.get("seed_rule"))],
+        ["steps", str(man.get("steps") or man["variants"][0].get("steps"))],
+        ["runs", f"{len(ens.runs)} ({failed} failed)"],
+    ]
+    sections.append(Section("Provenance", [Table(["", ""], provenance)]))
+    return Report(
+        f"{man.get('name', ens.path.name)}: {_replicates(tables)} replicates",
+        "one scenario, many seeds: medians with intervals and bands over time",
+        sections,
+        footer=f"ddsim {sim.__version__}",
+    )
+
+
+def write_ensemble_report(
+    tables: ComparisonTables,
+    summary: pd.DataFrame,
+    out: str | Path,
+    figures: bool = True,
+    page: str | Path | None = None,
+) -> list[Path]:
+    """figures/bands.png (with `figures`) and report.html (or `page`) of one scenario's
+    ensemble in `out`; returns the files written."""
+    out = Path(out)
+    drawn = []
+    if figures:
+        folder = out / FIGURES_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        name = tables.ensemble.manifest.get("name", out.name)
+        fig = ribbons_figure(
+            tables,
+            RIBBON_METRICS,
+            title=f"{name}: median, 50% and 90% bands over {_replicates(tables)} replicates",
+        )
+        path = folder / f"{ENSEMBLE_FIGURE}.png"
+        save(fig, path)
+        drawn.append((path, FIGURES["ribbons"]))
+    html = write_html(
+        ensemble_report(tables, summary, drawn), Path(page) if page else out / REPORT_HTML
+    )
+    return [p for p, _ in drawn] + [html]
