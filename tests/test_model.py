@@ -442,7 +442,7 @@ def test_a_mechanism_that_draws_more_shifts_no_other_mechanisms_draws():
         drawn_a["invitations"].sequence(),
         drawn_b["invitations"].sequence(),
     )
-    assert len(invitations_b) > 2 * len(invitations_a)  # far more invitation draws ...
+    assert len(invitations_b) > 1.5 * len(invitations_a)  # far more invitation draws ...
     assert not a.results().crises.equals(b.results().crises)  # ... and a different history
     for name in ("crises", "decisions"):  # ... but the same crisis and decision numbers
         np.testing.assert_array_equal(drawn_a[name].sequence(), drawn_b[name].sequence())

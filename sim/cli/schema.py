@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``schema`` sub-command."""
     parser = subparsers.add_parser(
         "schema",
-        help="print the JSON Schema of scenario or experiment files (for editors)",
+        help="print the JSON Schema of scenario, experiment or manifest files (for editors)",
         description="Print the JSON Schema (draft 2020-12) of scenario or experiment files. "
         "Save it and point your editor's YAML language server at it, e.g. with a first line "
         "'# yaml-language-server: $schema=scenario.schema.json' in a scenario file.",
