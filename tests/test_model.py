@@ -337,8 +337,9 @@ def test_agents_act_through_the_verbs_with_named_options():
         original = getattr(m, verb)
 
         def spy(*args, _verb=verb, _original=original):
-            calls.append((_verb, *args))
-            return _original(*args)
+            accepted = _original(*args)
+            calls.append((_verb, accepted, *args))
+            return accepted
 
         setattr(m, verb, spy)
     r = m.run()
@@ -346,7 +347,8 @@ def test_agents_act_through_the_verbs_with_named_options():
     kinds |= {"send_advisers": "advisory", "hold_dialogue": "dialogue"}
     filed = r.activities.activity.value_counts().to_dict()
     assert {kinds[c[0]] for c in calls} == set(filed)  # every activity came through a verb
-    assert sum(filed.values()) == len(calls)
+    assert sum(filed.values()) == sum(1 for c in calls if c[1])  # only accepted ones filed
+    assert any(not c[1] for c in calls)  # partners do decline
     m.run(1)
     acting = [i for i in range(m.n) if m.options_for(i) is not None]
     options = m.options_for(acting[0])
@@ -442,7 +444,7 @@ def test_a_mechanism_that_draws_more_shifts_no_other_mechanisms_draws():
         drawn_a["invitations"].sequence(),
         drawn_b["invitations"].sequence(),
     )
-    assert len(invitations_b) > 2 * len(invitations_a)  # far more invitation draws ...
+    assert len(invitations_b) > 1.5 * len(invitations_a)  # far more invitation draws ...
     assert not a.results().crises.equals(b.results().crises)  # ... and a different history
     for name in ("crises", "decisions"):  # ... but the same crisis and decision numbers
         np.testing.assert_array_equal(drawn_a[name].sequence(), drawn_b[name].sequence())

@@ -366,6 +366,73 @@ def _dialogue_utilities(
     _minus_cost(out, m, DIALOGUE)
 
 
+def exercise_acceptance(m: DiplomacyModel) -> np.ndarray:
+    """(N, N) partner-side utility u[j, i] that state j expects from an exercise proposed
+    by state i, by j's own view (computed once a step, for every pair at once):
+
+    `w_sec c_i T_ji (base + ST_ji)(1 - H_ji)(sat - I_ji) + w_aff (aff_pos_ji - H_ji)
+     - w_esc load_i (1 - ST_ji)(1 - transparency_j) - autonomy_j I_ji / sum_k I_jk
+     - w_cost cost_exercise consent_cost_share`,
+
+    the initiator's own utility seen from the partner's side: the security it gains from
+    the initiator's capability and its trust in it, the political affinity, the cost of
+    provoking the initiator's rivals, its wish to spread its ties, and its share of the
+    effort. -inf where j will not: at hostility >= consent_max_hostility, under i's arms
+    embargo, or in turmoil."""
+    p = m.p
+    cap = m.capability
+    rel_cap = cap / max(cap.max(), 1e-12)
+    load = m.hostility @ rel_cap
+    load = load / max(load.max(), 1e-12)
+    st, h, i_ = m.shared_threat, m.hostility, m.interoperability
+    u = m.trust * rel_cap[None, :]
+    u *= st + p.exercise_security_base
+    u *= 1.0 - h
+    u *= p.exercise_saturation - i_
+    u *= p.weight_security
+    u += p.weight_affinity * (m.affinity_pos - h)
+    provocation = (1.0 - st) * load[None, :]
+    provocation *= (1.0 - m.levers[:, TRANSPARENCY])[:, None]
+    u -= p.weight_escalation * provocation
+    u -= m.autonomy[:, None] * i_ / np.maximum(i_.sum(axis=1, keepdims=True), 1e-9)
+    u -= p.weight_cost * p.cost_exercise * p.consent_cost_share
+    u[(h >= p.consent_max_hostility) | m.embargo.T] = -np.inf
+    u[m.stability < p.suspension_stability] = -np.inf
+    np.fill_diagonal(u, -np.inf)
+    return u
+
+
+def host_utility(m: DiplomacyModel, host: int, provider: int) -> float:
+    """What `host` expects from an advisory mission of `provider`: the governance it may
+    gain (its trust in the provider x its institutional gap x the mission's expected fit)
+    plus political affinity, less its share of the effort; -inf at or above
+    consent_max_hostility or under the provider's embargo."""
+    p = m.p
+    h = float(m.hostility[host, provider])
+    if h >= p.consent_max_hostility or m.embargo[provider, host]:
+        return -np.inf
+    fit = float(m.affinity_pos[host, provider]) * float(
+        _fit_share(p, m.levers[provider, CO_CREATION])
+    )
+    gain = p.weight_security * float(m.trust[host, provider]) * (1.0 - m.governance[host]) * fit
+    affinity = p.weight_affinity * (float(m.affinity_pos[host, provider]) - h)
+    return gain + affinity - p.weight_cost * p.cost_advisory * p.consent_cost_share
+
+
+def dialogue_utility(m: DiplomacyModel, partner: int, proposer: int) -> float:
+    """What `partner` expects from a round of dialogue with `proposer`: the escalation risk
+    it removes (more with its own CBM investment, less where a channel is open), less its
+    share of the effort. Rivals talk: no hostility line here."""
+    p = m.p
+    value = (
+        p.weight_risk_reduction
+        * float(m.risk[partner, proposer])
+        * (1.0 + float(m.levers[partner, CBM]))
+        / (1.0 + float(m.channel[partner, proposer]))
+    )
+    return value - p.weight_cost * p.cost_dialogue * p.consent_cost_share
+
+
 class Proposal(NamedTuple):
     """An activity one state proposes to others. Each partner accepts or declines it
     (`DiplomacyModel.consent`); the model files the activity with those that accept."""

@@ -99,26 +99,29 @@ class StateAgent(mesa.Agent):
             if pick < 0:  # saving the effort wins
                 break
             kind, partner = kinds[pick], partners[pick]
+            weights[pick] = 0.0  # each option at most once per step
             if kind == EXERCISE:
-                self.plan_exercise(partner, kind_draw)
+                accepted = self.plan_exercise(partner, kind_draw)
             elif kind == ARMS:
-                model.offer_arms(i, partner, p.arms_volume * model.arms_industry[i])
+                accepted = model.offer_arms(i, partner, p.arms_volume * model.arms_industry[i])
             elif kind == ADVISORY:
-                model.send_advisers(i, partner)
+                accepted = model.send_advisers(i, partner)
             else:
-                model.hold_dialogue(i, partner)
+                accepted = model.hold_dialogue(i, partner)
+            if not accepted:  # declined: the effort is not spent
+                continue
             if kind == ARMS:
                 export_bank -= costs[pick]
             else:
                 bank -= costs[pick]
-            weights[pick] = 0.0  # each option at most once per step
         model.bank[i], model.export_bank[i] = bank, export_bank
 
-    def plan_exercise(self, partner: int, kind_draw: float) -> None:
+    def plan_exercise(self, partner: int, kind_draw: float) -> bool:
         """Propose an exercise with `partner`: with probability `multilateral_share`, invite
         up to `max_exercise_size - 2` more of the states this one most wants to exercise
         with (softmax-perturbed expected utility, only those worth it; drawn from the
-        invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`."""
+        invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`. Each
+        invitee accepts or declines (`model.consent`); returns whether anyone accepted."""
         model = self.model
         p = model.p
         rng = model.streams.invitations
@@ -133,4 +136,4 @@ class StateAgent(mesa.Agent):
             best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)
             partners += [int(c) for c in best if scores[c] > 0.0]
         kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
-        model.propose_exercise(i, partners, kind)
+        return model.propose_exercise(i, partners, kind)

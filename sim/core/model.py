@@ -42,6 +42,9 @@ from sim.core.activities import (
     apply_exercises,
     apply_transfers,
     choice_sets,
+    dialogue_utility,
+    exercise_acceptance,
+    host_utility,
     option_costs,
     option_utilities,
     shortlist,
@@ -198,6 +201,8 @@ class DiplomacyModel(mesa.Model):
         self.incidents = 0
         self.suspensions = 0
         self.backlashes = 0
+        self.declines = [0] * len(ACTIVITY_KINDS)  # partners that declined, by activity kind
+        self._exercise_acceptance = np.full((n, n), -np.inf)  # set each step by decide
         self.agreements_formed = 0
         self.agreements_lapsed = 0
         self._crises_before = 0
@@ -534,13 +539,58 @@ class DiplomacyModel(mesa.Model):
         return row[kind * self.n : (kind + 1) * self.n]
 
     def consent(self, proposal: Proposal) -> Sequence[int]:
-        """The partners of `proposal` that accept it.
+        """The partners of `proposal` that accept it, each by its own expected utility
+        (two-sided diplomacy; docs/model.md, "Consent"); the verbs file only what is
+        accepted, and every decline is counted (`declines`, by activity kind).
 
-        Today every partner accepts: the initiator decides alone. This is the one place
-        where partners will accept or decline by their own expected utility (two-sided
-        diplomacy); the verbs below file only what is accepted.
+        - Exercise: partner j accepts if its own utility `exercise_acceptance[j, i]` is
+          positive (not at the red line of hostility, not under the initiator's embargo,
+          not in turmoil), it is below `consent_max_hostility` with every participant that
+          has already accepted (a multilateral exercise never adds a rival of a
+          participant), and it can pay its share of the effort from its bank.
+        - Advisory mission: the host's `host_utility` is positive and it can pay its share.
+        - Dialogue: the partner's `dialogue_utility` is positive and it can pay its share.
+        - Arms: the buyer (who chose the supplier in the market) is not at the red line.
+
+        Accepting partners pay `consent_cost_share` of the activity's effort cost.
         """
-        return proposal.partners
+        p = self.p
+        i = proposal.initiator
+        kind = proposal.activity
+        cost = p.consent_cost_share * self.costs[kind * self.n]
+        bank = self.bank
+        accepted: list[int] = []
+        if kind == EXERCISE:
+            u = self._exercise_acceptance
+            hostile = self.hostility
+            for j in proposal.partners:
+                if (
+                    u[j, i] > 0.0
+                    and bank[j] >= cost
+                    and all(hostile[j, q] < p.consent_max_hostility for q in accepted)
+                ):
+                    accepted.append(j)
+        elif kind == ADVISORY:
+            accepted = [
+                j for j in proposal.partners if bank[j] >= cost and host_utility(self, j, i) > 0.0
+            ]
+        elif kind == DIALOGUE:
+            accepted = [
+                j
+                for j in proposal.partners
+                if bank[j] >= cost and dialogue_utility(self, j, i) > 0.0
+            ]
+        else:  # arms: the buyer chose this supplier; only the red line is checked
+            accepted = [
+                j
+                for j in proposal.partners
+                if self.hostility[j, i] < p.consent_max_hostility and not self.embargo[i, j]
+            ]
+            cost = 0.0
+        for j in accepted:
+            bank[j] -= cost
+        self.declines[kind] += len(proposal.partners) - len(accepted)
+        return accepted
 
     def propose_exercise(self, initiator: int, partners: Sequence[int], kind: int) -> bool:
         """`initiator` proposes an exercise of kind `kind` (index of `EXERCISE_KINDS`) to
@@ -600,6 +650,7 @@ class DiplomacyModel(mesa.Model):
         option_row[acting] = np.arange(len(acting))
         self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
         self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
+        self._exercise_acceptance = exercise_acceptance(self)
         shortlists = shortlist(self._utilities, p.consideration_set)
         self._choices = choice_sets(self._utilities, shortlists, self.costs, p.temperature)
 

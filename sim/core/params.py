@@ -118,6 +118,18 @@ class Parameters:
         None,
         "utility cost a provider expects per unit of backlash x misfit of an advisory mission",
     )
+    consent_max_hostility: float = _p(
+        0.3,
+        0,
+        1,
+        "hostility at or above which a state declines any exercise, advisory mission or arms deal with the other (a red line; dialogue stays open)",
+    )
+    consent_cost_share: float = _p(
+        0.5,
+        0,
+        None,
+        "share of an activity's effort cost a consenting partner pays from its own bank (it declines when it cannot)",
+    )
 
     # --- exercise effects --------------------------------------------------------------------
     exercise_interop: float = _p(

@@ -1,0 +1,197 @@
+"""Measure the two-sided diplomacy claims of issue 15 at DEFAULT parameters, over seeds.
+
+    python scripts/measure_diplomacy.py [--seeds 10] [--only consent,market,...]
+
+Prints, per claim, the seed mean and a 95% t confidence interval (paired by seed where a
+treatment is compared with a baseline: the same seed in both runs, common random numbers).
+The figures in docs/diplomacy.md come from this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.core.model import DiplomacyModel  # noqa: E402
+from sim.core.scenario import Event  # noqa: E402
+from sim.scenarios.loader import load_scenario  # noqa: E402
+
+HOSTILE = 0.3  # initial hostility at which a dyad counts as rivals
+
+
+def ci(values) -> str:
+    """Mean and 95% t interval of the values."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return f"{x.mean():.3f}"
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return f"{x.mean():.3f} [{x.mean() - half:.3f}, {x.mean() + half:.3f}]"
+
+
+def scenario(name: str, steps: int | None = None, events=(), **params):
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    changes = {}
+    if steps is not None:
+        changes["steps"] = steps
+    if events:
+        changes["events"] = tuple(sorted((*sc.events, *events), key=lambda e: e.step))
+    if params:
+        changes["parameters"] = sc.parameters.replace(**params)
+    return dataclasses.replace(sc, **changes) if changes else sc
+
+
+def run(sc, seed: int) -> DiplomacyModel:
+    m = DiplomacyModel(sc, rng=seed)
+    m.run()
+    return m
+
+
+def hostile_exercises(m: DiplomacyModel) -> int:
+    """Chosen (unscripted) exercises with a pair of participants at initial hostility >= HOSTILE."""
+    count = 0
+    for _t, kind, _k, init, partners, _s, series, *_ in m.activity_log:
+        if kind != "exercise" or series:
+            continue
+        who = [init, *partners]
+        sub = m.hostility0[np.ix_(who, who)]
+        count += bool((sub >= HOSTILE).any())
+    return count
+
+
+def transfers(m: DiplomacyModel, scripted: bool = False):
+    """(supplier, recipient) -> volume of the run's arms transfers (chosen only, unless scripted)."""
+    vol: Counter = Counter()
+    for _t, kind, _k, sup, partners, v, series, *_ in m.activity_log:
+        if kind == "arms_transfer" and (scripted or not series):
+            vol[(sup, partners[0])] += v
+    return vol
+
+
+def share(vol: Counter, recipient: int, suppliers: list[int]) -> float:
+    total = sum(v for (s, r), v in vol.items() if r == recipient)
+    part = sum(v for (s, r), v in vol.items() if r == recipient and s in suppliers)
+    return part / total if total else float("nan")
+
+
+def customers(vol: Counter, supplier: int) -> int:
+    return len({r for (s, r) in vol if s == supplier})
+
+
+def measure_consent(seeds):
+    print("## consent: chosen exercises between rivals (initial hostility >= 0.3), per run")
+    for name in ("indo_pacific", "middle_east", "europe_nato"):
+        counts = [hostile_exercises(run(scenario(name), s)) for s in seeds]
+        print(f"{name:14s} hostile exercises {ci(counts)}")
+    counts, cp = [], []
+    for s in seeds[:3]:
+        m = run(scenario("world", steps=120), s)
+        counts.append(hostile_exercises(m))
+        i, j = m.index["CHN"], m.index["PRK"]
+        cp.append(
+            sum(
+                1
+                for r in m.activity_log
+                if r[1] == "exercise" and not r[6] and {i, j} <= {r[3], *r[4]}
+            )
+        )
+    print(f"world (120 steps, 3 seeds) hostile exercises {ci(counts)}; CHN-PRK exercises {ci(cp)}")
+
+
+def measure_market(seeds):
+    print("## market: arms_market scenario, shares of chosen transfers over the run")
+    rows = {
+        k: []
+        for k in (
+            "PAK<-CHN",
+            "PAK<-RUS",
+            "SAU<-USA",
+            "SAU<-RUS",
+            "EGY<-UAE",
+            "USA customers",
+            "USA world share",
+            "IND<-RUS",
+        )
+    }
+    for s in seeds:
+        m = run(scenario("arms_market"), s)
+        vol = transfers(m)
+        ix = m.index
+        rows["PAK<-CHN"].append(share(vol, ix["PAK"], [ix["CHN"]]))
+        rows["PAK<-RUS"].append(share(vol, ix["PAK"], [ix["RUS"]]))
+        rows["SAU<-USA"].append(share(vol, ix["SAU"], [ix["USA"]]))
+        rows["SAU<-RUS"].append(share(vol, ix["SAU"], [ix["RUS"]]))
+        rows["EGY<-UAE"].append(share(vol, ix["EGY"], [ix["UAE"]]))
+        rows["IND<-RUS"].append(share(vol, ix["IND"], [ix["RUS"]]))
+        rows["USA customers"].append(customers(vol, ix["USA"]))
+        total = sum(vol.values())
+        rows["USA world share"].append(
+            sum(v for (a, _), v in vol.items() if a == ix["USA"]) / total if total else np.nan
+        )
+    for k, v in rows.items():
+        print(f"{k:16s} {ci(v)}")
+
+
+def measure_embargo(seeds):
+    print("## embargo (arms_market, from step 0), paired by seed: treatment - baseline")
+    cases = {
+        "US+UK+FR on SAU": (["USA", "UKG", "FRN"], "SAU"),
+        "RUS on IND": (["RUS"], "IND"),
+    }
+    for label, (sups, target) in cases.items():
+        ev = Event(0, "embargo", {"suppliers": sups, "targets": [target]})
+        d_share, d_cap = [], []
+        for s in seeds:
+            base = run(scenario("arms_market"), s)
+            emb = run(scenario("arms_market", events=(ev,)), s)
+            ix = base.index
+            su = [ix[x] for x in sups]
+            t = ix[target]
+            d_share.append(share(transfers(emb), t, su) - share(transfers(base), t, su))
+            d_cap.append(emb.capability[t] / base.capability[t] - 1.0)
+        print(f"{label:16s} share from embargoing suppliers: {ci(d_share)}")
+        print(f"{label:16s} relative capability change: {ci(d_cap)}")
+
+
+def measure_levers(seeds):
+    print("## levers, paired by seed")
+    # oversight 0 vs 1 in indo_pacific: backlashes
+    d = []
+    for s in seeds:
+        sc_hi = scenario("indo_pacific")
+        sc_hi = dataclasses.replace(sc_hi, governance={**sc_hi.governance, "oversight": 1.0})
+        sc_lo = scenario("indo_pacific")
+        sc_lo = dataclasses.replace(sc_lo, governance={**sc_lo.governance, "oversight": 0.0})
+        lo, hi = run(sc_lo, s), run(sc_hi, s)
+        d.append(hi.backlashes - lo.backlashes)
+    print(f"indo_pacific backlashes, oversight 1 - 0: {ci(d)}")
+
+
+MEASURES = {
+    "consent": measure_consent,
+    "market": measure_market,
+    "embargo": measure_embargo,
+    "levers": measure_levers,
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--only", default=",".join(MEASURES))
+    args = ap.parse_args()
+    seeds = list(range(args.seeds))
+    for name in args.only.split(","):
+        MEASURES[name](seeds)
+
+
+if __name__ == "__main__":
+    main()
