@@ -161,6 +161,26 @@ def measure_embargo(seeds):
         print(f"{label:16s} relative capability change: {ci(d_cap)}")
 
 
+def exporter_share(vol: Counter, supplier: int) -> float:
+    total = sum(vol.values())
+    return sum(v for (s, _), v in vol.items() if s == supplier) / total if total else np.nan
+
+
+def measure_doubling(seeds):
+    print("## exporter shares are an outcome: arms_market, one exporter's arms_industry x 2")
+    for sid in ("FRN", "CHN"):
+        ratio = []
+        for s in seeds:
+            base = scenario("arms_market")
+            k = base.ids.index(sid)
+            spec = base.states[k]
+            doubled = dataclasses.replace(spec, arms_industry=min(1.0, 2 * spec.arms_industry))
+            states = (*base.states[:k], doubled, *base.states[k + 1 :])
+            m0, m1 = run(base, s), run(dataclasses.replace(base, states=states), s)
+            ratio.append(exporter_share(transfers(m1), k) / exporter_share(transfers(m0), k))
+        print(f"{sid}: share(2 x arms_industry) / share(base) {ci(ratio)} (squared inputs: 4)")
+
+
 def measure_levers(seeds):
     print("## levers, paired by seed")
     # oversight 0 vs 1 in indo_pacific: backlashes
@@ -179,6 +199,7 @@ MEASURES = {
     "consent": measure_consent,
     "market": measure_market,
     "embargo": measure_embargo,
+    "doubling": measure_doubling,
     "levers": measure_levers,
 }
 

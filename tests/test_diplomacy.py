@@ -10,6 +10,7 @@ import numpy as np
 from scipy import stats
 
 from sim.core.model import DiplomacyModel
+from sim.core.scenario import Event
 from sim.scenarios.loader import load_scenario
 from tests.worlds import exercise_program, world
 
@@ -62,3 +63,61 @@ def test_multilateral_invitations_never_add_rivals_of_participants():
         assert _hostile_exercises(m, scripted=False) == 0
         sizes = [len(r[4]) for r in m.activity_log if r[1] == "exercise"]
         assert max(sizes) >= 2  # multilateral exercises still happen
+
+
+def _transfers(m: DiplomacyModel) -> dict[tuple[int, int], float]:
+    vol: dict[tuple[int, int], float] = {}
+    for _t, kind, _k, sup, partners, v, *_ in m.activity_log:
+        if kind == "arms_transfer":
+            vol[sup, partners[0]] = vol.get((sup, partners[0]), 0.0) + v
+    return vol
+
+
+def _shares(vol: dict, recipient: int) -> dict[int, float]:
+    total = sum(v for (_, r), v in vol.items() if r == recipient)
+    return {s: v / total for (s, r), v in vol.items() if r == recipient}
+
+
+def test_buyers_choose_their_suppliers_in_the_arms_market():
+    """arms_market, 10 seeds, 10 years: Pakistan buys mainly from China (SIPRI 2015-24:
+    78%), Saudi Arabia mainly from the USA (71%; the scenario's 2021-24 US embargo
+    included), and the USA has many customers (before: 6, none of them Saudi Arabia)."""
+    pak_china, sau_lead, usa_customers = [], [], []
+    for seed in SEEDS:
+        m = DiplomacyModel(_scenario("arms_market"), rng=seed)
+        m.run()
+        ix = m.index
+        vol = _transfers(m)
+        pak_china.append(_shares(vol, ix["PAK"]).get(ix["CHN"], 0.0))
+        sau = _shares(vol, ix["SAU"])
+        usa = sau.pop(ix["USA"], 0.0)
+        sau_lead.append(usa - max(sau.values(), default=0.0))
+        usa_customers.append(len({r for (s, r) in vol if s == ix["USA"]}))
+    assert _ci(pak_china)[0] > 0.5
+    assert _ci(sau_lead)[0] > 0.0  # the USA is Saudi Arabia's largest supplier
+    assert min(usa_customers) >= 15
+
+
+def test_an_embargo_cuts_the_targets_supply_and_capability():
+    """A US + UK + French embargo on Saudi Arabia from the start, paired by seed with the
+    same run without it: Saudi Arabia's share from them falls, and its capability ends
+    below the counterfactual (upkeep lost); before this issue both changes were 0."""
+    embargo = Event(0, "embargo", {"suppliers": ["USA", "UKG", "FRN"], "targets": ["SAU"]})
+    base_sc = _scenario("arms_market", steps=60)
+    hit_sc = dataclasses.replace(
+        base_sc, events=tuple(sorted((*base_sc.events, embargo), key=lambda e: e.step))
+    )
+    d_share, d_cap = [], []
+    for seed in SEEDS:
+        base, hit = DiplomacyModel(base_sc, rng=seed), DiplomacyModel(hit_sc, rng=seed)
+        base.run()
+        hit.run()
+        ix = base.index
+        sups = [ix["USA"], ix["UKG"], ix["FRN"]]
+        share = [
+            sum(_shares(_transfers(x), ix["SAU"]).get(s, 0.0) for s in sups) for x in (base, hit)
+        ]
+        d_share.append(share[1] - share[0])
+        d_cap.append(hit.capability[ix["SAU"]] - base.capability[ix["SAU"]])
+    assert _ci(d_share)[1] < 0.0
+    assert _ci(d_cap)[1] < 0.0

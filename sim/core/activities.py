@@ -24,7 +24,7 @@ from sim.core.params import (
     Parameters,
 )
 from sim.core.params import EXERCISE_MIX as EXERCISE_SHARES
-from sim.core.relations import IMPORT_STOCK, pair_sums, saturating_gain
+from sim.core.relations import pair_sums, saturating_gain
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.core.model import DiplomacyModel
@@ -37,8 +37,10 @@ KIND_EFFECTS = np.array([EXERCISE_EFFECTS[k] for k in EXERCISE_KINDS])
 
 
 def option_costs(p: Parameters, n: int) -> np.ndarray:
-    """Effort cost of each option in a utility row: 4 blocks of n partners, then 'abstain'."""
-    per_kind = [p.cost_exercise, p.cost_arms_transfer, p.cost_advisory, p.cost_dialogue]
+    """Effort cost of each option in a utility row: 4 blocks of n partners, then 'abstain'.
+    Arms transfers are not chosen from a state's effort (buyers choose them in the arms
+    market, `sim.core.market`): their block costs infinity."""
+    per_kind = [p.cost_exercise, np.inf, p.cost_advisory, p.cost_dialogue]
     return np.concatenate([np.repeat(per_kind, n), [0.0]])
 
 
@@ -182,9 +184,8 @@ def option_utilities(
     Security gain: partner's relative capability x trust x (base + shared threat).
     Exercises cost an escalation term for provoking the partner's rivals that are not
     already one's own (damped by transparency) and an autonomy term for concentrating
-    on one partner. Exporters value demand and affinity; importers' consent falls with
-    distrust and, for autonomy-minded importers, with concentrated dependency.
-    Advisory missions buy influence over weak, aligned hosts but risk misfit. Dialogue
+    on one partner. Arms transfers are not options here: buyers choose their suppliers
+    in the arms market (`sim.core.market`), so their block is -inf. Advisory missions buy influence over weak, aligned hosts but risk misfit. Dialogue
     is worth the escalation risk it removes.
 
     Each row depends only on its own state's relations (and on partner-level vectors), so
@@ -220,7 +221,7 @@ def option_utilities(
         m, rows, block, scratch, rel_cap, hostility, shared_threat, interop, affinity, provocation
     )
     u[:, :n] = block
-    _arms_utilities(m, rows, u[:, n : 2 * n], rel_cap, rival_load, affinity, provocation)
+    u[:, n : 2 * n] = -np.inf  # arms: chosen by buyers in the market (sim.core.market)
     _advisory_utilities(m, rows, block, scratch, rel_cap, affinity)  # last: clips affinity
     u[:, 2 * n : 3 * n] = block
     _dialogue_utilities(m, rows, block, scratch)
@@ -275,48 +276,6 @@ def _exercise_utilities(
     out -= scratch
     out[:, m.stability < p.suspension_stability] = -np.inf
     _minus_cost(out, m, EXERCISE)
-
-
-def _arms_utilities(
-    m: DiplomacyModel,
-    rows: np.ndarray,
-    out: np.ndarray,
-    rel_cap: np.ndarray,
-    rival_load: np.ndarray,
-    affinity: np.ndarray,
-    provocation: np.ndarray,
-) -> None:
-    """Arms block into `out`: weighted demand + affinity + shared threat, times the
-    importer's consent, minus provocation; -inf for states without an arms industry
-    (computed only for the rows of states with one), embargoed and political opposites."""
-    p = m.p
-    sells = ~(m.arms_industry[rows] <= 0.0)
-    out[~sells] = -np.inf
-    if not sells.any():
-        return
-    sellers = rows[sells]
-    affinity, provocation = affinity[sells], provocation[sells]
-    stock = m.stock.sum(axis=1) + m.other_stock
-    demand = (p.arms_demand_base + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates
-    consent = m.trust[:, sellers].T  # the importer's trust in the seller ...
-    consent *= 1.0 - p.arms_consent_floor
-    consent += p.arms_consent_floor
-    reluctance = m.dependency[:, sellers].T
-    reluctance *= m.autonomy
-    np.subtract(1.0, reluctance, out=reluctance)
-    consent *= reluctance
-    consent *= 1.0 - m.arms_industry
-    arms = np.multiply(affinity, p.weight_affinity)
-    shared_threat = np.multiply(m.shared_threat[sellers], p.weight_security)
-    shared_threat *= rel_cap
-    arms += shared_threat
-    arms += p.weight_economic * demand
-    arms *= consent
-    provocation *= p.weight_escalation * p.arms_provocation
-    arms -= provocation
-    arms[m.embargo[sellers] | (affinity < 0.0)] = -np.inf  # no sales to rivals or opposites
-    _minus_cost(arms, m, ARMS)
-    out[sells] = arms
 
 
 def _advisory_utilities(

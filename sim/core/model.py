@@ -7,7 +7,9 @@ risk, risk breeds crises, and blocs emerge from the resulting affinities.
 One step (one month) is the sequence `PHASES`, each a method of `DiplomacyModel`:
  1. `run_events_and_programs`: scheduled events, embargo ends, standing programs;
  2. `decide`: every state banks effort and chooses activities (`StateAgent.step`, random
-    order), acting through the model's verbs (`propose_exercise`, `offer_arms`, ...);
+    order), acting through the model's verbs (`propose_exercise`, `send_advisers`, ...),
+    each answered by its partners (`consent`);
+    `trade_arms`: importers with demand choose among willing suppliers (`sim.core.market`);
  3. `apply_effects`: the activities' effects, in bulk (`sim.core.activities`);
  4. `relax`: relations relax toward their baselines, stocks decay, dependency and
     capabilities (a discrete Richardson process driven by rivals) follow;
@@ -52,6 +54,7 @@ from sim.core.activities import (
 from sim.core.agents import StateAgent
 from sim.core.crises import run_crises, war_shock
 from sim.core.events import apply_event
+from sim.core.market import embargo_upkeep, run_market
 from sim.core.metrics import BlocDyads, InvariantError, Recorder, Results, check_invariants
 from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
@@ -71,6 +74,7 @@ __all__ = ["DEFAULT_LEVERS", "PHASES", "TIMING_GROUPS", "DiplomacyModel"]
 PHASES = (
     "run_events_and_programs",
     "decide",
+    "trade_arms",
     "apply_effects",
     "relax",
     "resolve_crises",
@@ -83,6 +87,7 @@ PHASES = (
 TIMING_GROUPS = {
     "run_events_and_programs": "decisions",
     "decide": "decisions",
+    "trade_arms": "decisions",
     "apply_effects": "effects",
     "relax": "relaxation",
     "resolve_crises": "crises",
@@ -189,8 +194,9 @@ class DiplomacyModel(mesa.Model):
 
         self.costs = option_costs(self.p, n)
         self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
-        self.min_cost = float(self.costs[:-1].min())
-        self.max_cost = float(self.costs[:-1].max())
+        finite = self.costs[:-1][np.isfinite(self.costs[:-1])]  # arms: chosen in the market
+        self.min_cost = float(finite.min())
+        self.max_cost = float(finite.max())
         self.book = ActivityBook()
         self.programs: list[dict] = []
         self.events_at: dict[int, list] = defaultdict(list)
@@ -284,6 +290,7 @@ class DiplomacyModel(mesa.Model):
         ).reshape(self.n, len(LEVERS))
         self.bank = np.zeros(self.n)
         self.export_bank = np.zeros(self.n)
+        self.orders = np.zeros(self.n)  # arms volume each state wants to import
         self.exports = np.zeros(self.n)
         self.market = np.zeros(self.n)
 
@@ -409,6 +416,13 @@ class DiplomacyModel(mesa.Model):
         self._prepare_choices()
         self._draw_decision_noise()
         self.agents.shuffle_do("step")
+
+    def trade_arms(self) -> None:
+        """The arms market: embargoes cost upkeep, importers' demand accrues, and buyers
+        choose among the suppliers willing to sell (`sim.core.market.run_market`)."""
+        embargo_upkeep(self)
+        if self.p.activities:
+            run_market(self)
 
     def apply_effects(self) -> None:
         """Apply the effects of every activity filed in `self.book` this step."""
@@ -627,25 +641,18 @@ class DiplomacyModel(mesa.Model):
 
     # ------------------------------------------------------------------ parts of the phases
     def _bank_effort(self) -> None:
-        """Each state adds its budget (less in turmoil) to its diplomacy bank and its export
-        capacity to its export bank, both capped at `bank_cap` steps' worth."""
+        """Each state adds its budget (less in turmoil) to its diplomacy bank, capped at
+        `bank_cap` steps' worth (export capacity is banked by the arms market)."""
         p = self.p
         pace = np.minimum(1.0, self.stability / max(p.suspension_stability, 1e-9))
         self.bank += self.budget * pace
         np.minimum(self.bank, np.maximum(p.bank_cap * self.budget, self.max_cost), out=self.bank)
-        self.export_bank += self.arms_industry * p.export_capacity
-        export_cap = np.maximum(
-            p.bank_cap * self.arms_industry * p.export_capacity, p.cost_arms_transfer
-        )
-        np.minimum(self.export_bank, export_cap, out=self.export_bank)
 
     def _prepare_choices(self) -> None:
         """The expected utilities and consideration sets of every state that can afford an
         activity (one row each; `options_for` reads them)."""
         p = self.p
-        acting = np.flatnonzero(
-            (self.bank >= self.min_cost) | (self.export_bank >= p.cost_arms_transfer)
-        )
+        acting = np.flatnonzero(self.bank >= self.min_cost)
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
         self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)

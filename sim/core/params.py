@@ -57,9 +57,6 @@ class Parameters:
         3.0, 1.0, None, "unspent effort carries over up to this many months of budget"
     )
     cost_exercise: float = _p(1.0, 1e-6, None, "effort cost of organising an exercise")
-    cost_arms_transfer: float = _p(
-        1.0, 1e-6, None, "effort cost of an arms transfer (exporter side)"
-    )
     cost_advisory: float = _p(0.7, 1e-6, None, "effort cost of an advisory or training mission")
     cost_dialogue: float = _p(0.3, 1e-6, None, "effort cost of a strategic dialogue / CBM round")
     weight_security: float = _p(
@@ -99,12 +96,6 @@ class Parameters:
     )
     arms_demand_base: float = _p(
         0.3, 0, None, "arms demand of an importer without rivals, added to its rival load (0-1)"
-    )
-    arms_consent_floor: float = _p(
-        0.5,
-        0,
-        1,
-        "an importer's willingness to buy from a supplier it does not trust; rises linearly to 1 at full trust",
     )
     arms_provocation: float = _p(
         0.5,
@@ -146,16 +137,13 @@ class Parameters:
     )
 
     export_capacity: float = _p(
-        1.0,
+        1.5,
         0,
         None,
-        "arms transfers per month an exporter with arms_industry 1 can deliver (its own bank)",
+        "arms volume per month an exporter with arms_industry 1 can deliver (its export bank, capped at bank_cap months)",
     )
 
     # --- arms transfer effects --------------------------------------------------------------
-    arms_volume: float = _p(
-        1.0, 0, None, "volume of a chosen transfer per unit of the exporter's arms_industry"
-    )
     arms_capability_gain: float = _p(0.004, 0, None, "importer capability gain per unit volume")
     arms_interop: float = _p(
         0.05, 0, 1, "interoperability gain per unit volume (common platforms, spares)"
@@ -175,6 +163,61 @@ class Parameters:
     )
     embargo_trust_loss: float = _p(
         0.15, 0, 1, "trust the target loses in the embargoing supplier when an embargo starts"
+    )
+    arms_demand_rate: float = _p(
+        0.35,
+        0,
+        None,
+        "arms volume an importer wants per month per unit of budget x (arms_demand_base + rival load), before saturation",
+    )
+    arms_order_size: float = _p(
+        0.25,
+        1e-6,
+        None,
+        "smallest arms order a buyer places (volume units); demand accrues until then",
+    )
+    market_revenue: float = _p(
+        0.3,
+        0,
+        None,
+        "economic value of a sale to the seller (x weight_economic), against politics and provocation",
+    )
+    market_temperature: float = _p(
+        0.4,
+        1e-6,
+        None,
+        "softmax temperature of a buyer's choice of supplier (lower = more rational)",
+    )
+    market_trust: float = _p(1.0, 0, None, "buyer's utility weight of its trust in the supplier")
+    market_affinity: float = _p(
+        1.0, 0, None, "buyer's utility weight of political affinity with the supplier (aff_pos - H)"
+    )
+    market_lockin: float = _p(
+        2.0,
+        0,
+        None,
+        "buyer's utility weight of its existing dependency on the supplier (spare parts, training: lock-in)",
+    )
+    market_interop: float = _p(
+        1.0, 0, None, "buyer's utility weight of interoperability with the supplier"
+    )
+    market_quality: float = _p(
+        0.75,
+        0,
+        None,
+        "buyer's utility weight of the log of the supplier's arms industry relative to the largest (what it can offer)",
+    )
+    market_diversify: float = _p(
+        1.5,
+        0,
+        None,
+        "aversion of an autonomy-minded buyer to concentrated dependency: utility of dependency D is market_lockin x D - market_diversify x autonomy x D^2",
+    )
+    embargo_upkeep: float = _p(
+        0.004,
+        0,
+        1,
+        "share of capability an importer loses per month per unit share of its arms stock from suppliers that embargo it",
     )
 
     # --- advisory missions -------------------------------------------------------------------
