@@ -181,6 +181,21 @@ def measure_doubling(seeds):
         print(f"{sid}: share(2 x arms_industry) / share(base) {ci(ratio)} (squared inputs: 4)")
 
 
+def measure_deterrence(seeds):
+    print("## deterrence: default vs switched off (deterrence=0, deescalation_deterrence=0)")
+    for name in ("indo_pacific", "europe_nato", "middle_east"):
+        d_crises, d_inc, share_on, share_off = [], [], [], []
+        for s in seeds:
+            on = run(scenario(name), s)
+            off = run(scenario(name, deterrence=0.0, deescalation_deterrence=0.0), s)
+            d_crises.append(on.crises_total - off.crises_total)
+            d_inc.append(on.incidents - off.incidents)
+            share_on.append(on.incidents / max(on.crises_total, 1))
+            share_off.append(off.incidents / max(off.crises_total, 1))
+        print(f"{name:14s} crises on - off {ci(d_crises)}; incidents on - off {ci(d_inc)}")
+        print(f"{name:14s} incidents per crisis on {ci(share_on)}, off {ci(share_off)}")
+
+
 def measure_levers(seeds):
     print("## levers, paired by seed")
     # oversight 0 vs 1 in indo_pacific: backlashes
@@ -200,6 +215,7 @@ MEASURES = {
     "market": measure_market,
     "embargo": measure_embargo,
     "doubling": measure_doubling,
+    "deterrence": measure_deterrence,
     "levers": measure_levers,
 }
 

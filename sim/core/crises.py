@@ -1,5 +1,6 @@
-"""Crises: drawn from escalation risk, defused by trust, dialogue and hotlines, or turned
-into militarized incidents that collapse trust, raise hostility and entangle partners."""
+"""Crises: drawn from escalation risk, deterred by the credible backing of the sides,
+defused by trust, dialogue, hotlines and backing, or turned into militarized incidents
+that collapse trust, raise hostility and entangle partners."""
 
 from __future__ import annotations
 
@@ -15,15 +16,48 @@ if TYPE_CHECKING:  # pragma: no cover
 DEESCALATED, INCIDENT, WAR = "deescalated", "incident", "war"
 
 
-def crisis_probability(m: DiplomacyModel, risk: np.ndarray | None = None) -> np.ndarray:
+def credible_backing(m: DiplomacyModel) -> np.ndarray:
+    """(N, N) deterrence d[c, x] in [0, 1): how far the backing of target x deters
+    challenger c. Backer k's support of x is its commitment (trust in x, plus
+    `deterrence_agreement` for a formal agreement, at most 1) x interoperability with x
+    (`deterrence_interop_floor` without any) x its reach to x (proximity, or the global
+    reach of a great power: proximity + (1 - proximity) x k's relative capability). The
+    capability behind x, excluding c's own, is B = sum_k support_kx cap_k, and
+    d = B / (B + cap_c): backing matters against a challenger in proportion to the
+    power it adds against it."""
+    p = m.p
+    cap = m.capability
+    rel_cap = cap / max(float(cap.max()), 1e-12)
+    commit = np.minimum(m.trust + p.deterrence_agreement * m.agreements, 1.0)
+    support = commit * (
+        p.deterrence_interop_floor + (1.0 - p.deterrence_interop_floor) * m.interoperability
+    )
+    support *= m.proximity + (1.0 - m.proximity) * rel_cap[:, None]
+    np.fill_diagonal(support, 0.0)
+    behind = support * cap[:, None]  # behind[k, x]: capability k puts behind x
+    backing = behind.sum(axis=0)[None, :] - behind  # excluding the challenger's own (row c)
+    return backing / np.maximum(backing + cap[:, None], 1e-12)
+
+
+def crisis_probability(
+    m: DiplomacyModel, risk: np.ndarray | None = None, backing: np.ndarray | None = None
+) -> np.ndarray:
     """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent (of the
-    risk matrix, or of the given risk values)."""
-    return m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
+    risk matrix, or of the given risk values), times (1 - deterrence x backing) when the
+    dyads' mean credible backing is given (either side may be the challenger)."""
+    prob = m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
+    if backing is not None:
+        prob *= 1.0 - m.p.deterrence * backing
+    return prob
 
 
-def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def deescalation_probability(
+    m: DiplomacyModel, a: np.ndarray, b: np.ndarray, backing: np.ndarray | None = None
+) -> np.ndarray:
     """Chance each crisis (a[k], b[k]) is defused: logistic in mutual trust, the dialogue
-    channel, a standing hotline and the pair's investment in confidence-building."""
+    channel, a standing hotline, the pair's investment in confidence-building and (when
+    given) the dyad's mean credible backing: a challenger facing a backed target backs
+    down more often."""
     p = m.p
     mutual_trust = 0.5 * (m.trust[a, b] + m.trust[b, a])
     cbm = 0.5 * (m.levers[a, CBM] + m.levers[b, CBM])
@@ -35,11 +69,15 @@ def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) ->
         + p.deescalation_cbm * cbm
         - p.deescalation_hostility * m.hostility[a, b]
     )
+    if backing is not None:
+        logit = logit + p.deescalation_deterrence * backing
     return 1.0 / (1.0 + np.exp(-logit))
 
 
 def run_crises(m: DiplomacyModel) -> None:
     """Draw this step's crises over all dyads (upper triangle) and resolve each one.
+    Credible backing (`credible_backing`, the mean over the two sides as challenger)
+    lowers both the chance of a crisis and of its becoming an incident: deterrence.
 
     One uniform u per dyad and step (crises stream) decides both: a crisis when u < p,
     and then, since u / p is uniform on [0, 1), a defused one when u < p x P(defused).
@@ -50,13 +88,15 @@ def run_crises(m: DiplomacyModel) -> None:
     if p.crisis_rate <= 0.0:
         return
     iu = m.upper
-    prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
+    deterred = credible_backing(m)
+    backing = 0.5 * (deterred + deterred.T)[m.upper_mask]  # either side may challenge
+    prob = crisis_probability(m, m.risk[m.upper_mask], backing)  # dyads i < j, order of iu
     draw = m.streams.crises.random(prob.shape[0])
     hit = draw < prob
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
-    defused = draw[hit] < prob[hit] * deescalation_probability(m, a, b)
+    defused = draw[hit] < prob[hit] * deescalation_probability(m, a, b, backing[hit])
     for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
         risk = float(m.risk[i, j])
         if ok:

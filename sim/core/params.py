@@ -369,6 +369,30 @@ class Parameters:
     war_hostility: float = _p(
         0.8, 0, 1, "structural hostility a war leaves for good, x severity (never lowered)"
     )
+    deterrence: float = _p(
+        0.6,
+        0,
+        1,
+        "share of crisis initiation a fully deterred challenger forgoes: crisis probability x (1 - deterrence x mean credible backing of the two sides)",
+    )
+    deescalation_deterrence: float = _p(
+        2.0,
+        0,
+        None,
+        "log-odds of de-escalation added per unit of the dyad's mean credible backing (a backed target's crisis less often becomes an incident)",
+    )
+    deterrence_agreement: float = _p(
+        0.5,
+        0,
+        1,
+        "commitment a formal agreement (alliance or bilateral) adds to a backer's trust in its partner (commitment capped at 1)",
+    )
+    deterrence_interop_floor: float = _p(
+        0.3,
+        0,
+        1,
+        "share of a backer's support that counts without any interoperability with the target (rises linearly to 1 at full interoperability)",
+    )
 
     # --- events ------------------------------------------------------------------------------
     sanctions_budget_cut: float = _p(
