@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from sim.core.crises import credible_backing, deescalation_probability
 from sim.core.model import DiplomacyModel
 from sim.core.scenario import Event
 from sim.scenarios.loader import load_scenario
@@ -123,28 +124,49 @@ def test_an_embargo_cuts_the_targets_supply_and_capability():
     assert _ci(d_cap)[1] < 0.0
 
 
-def test_a_backed_target_suffers_fewer_incidents():
-    """Deterrence at default parameters: RED and AZR are bitter rivals (hostility 0.9).
-    Paired by seed, the same world with AZR allied to BLU (the strongest state), with
-    interoperability 0.6 and trust 0.8 between them, against the world without that
-    backing: crises between RED and AZR become militarized incidents less often (measured
-    over 20 seeds x 20 years: 0.05 against 0.30 incidents a run, difference CI
-    [-0.46, -0.04]). Before issue 15 backing could only raise the risk (spiral)."""
+def test_backing_deters_a_challenger():
+    """Credible backing of a target against a challenger rises with an alliance,
+    interoperability and trust with a strong backer, and a backed crisis is more often
+    defused."""
     hostility = {("BLU", "RED"): 0.7, ("AZR", "RED"): 0.9, ("CYN", "RED"): 0.5}
-    backing = {
-        "alliances": {"PACT": ["BLU", "AZR"]},
-        "interoperability": {("BLU", "AZR"): 0.6},
-        "trust": {("BLU", "AZR"): 0.8, ("AZR", "BLU"): 0.8},
-    }
-    fewer = []
-    for seed in range(20):
-        incidents = []
-        for extra in (backing, {}):
-            m = DiplomacyModel(world(steps=240, hostility=hostility, **extra), rng=seed)
-            m.run()
-            a, r = m.index["AZR"], m.index["RED"]
-            incidents.append(
-                sum(c[3] == "incident" for c in m.crisis_log if {c[1], c[2]} == {a, r})
-            )
-        fewer.append(incidents[0] - incidents[1])
-    assert _ci(fewer)[1] < 0.0
+    backed = DiplomacyModel(
+        world(
+            hostility=hostility,
+            alliances={"PACT": ["BLU", "AZR"]},
+            interoperability={("BLU", "AZR"): 0.6},
+            trust={("BLU", "AZR"): 0.8},
+        )
+    )
+    alone = DiplomacyModel(world(hostility=hostility, trust={("BLU", "AZR"): 0.1}))
+    red, azr = np.array([backed.index["RED"]]), np.array([backed.index["AZR"]])
+    d_backed = credible_backing(backed, red, azr)[0]
+    d_alone = credible_backing(alone, red, azr)[0]
+    assert 0.0 <= d_alone < d_backed < 1.0
+    p_backed = deescalation_probability(backed, red, azr, np.array([d_backed]))[0]
+    p_alone = deescalation_probability(backed, red, azr, np.array([d_alone]))[0]
+    assert p_backed > p_alone
+
+
+def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
+    """Paired by seed (10 seeds, 10 years), the middle_east scenario at default
+    parameters against the same runs with deterrence switched off (deterrence = 0,
+    deescalation_deterrence = 0): fewer crises and fewer militarized incidents (measured:
+    crises -8.5 [-10.4, -6.6], incidents -2.0 [-2.9, -1.1] over 8 seeds).
+
+    The comparison across targets in one run (crises against better-backed targets
+    becoming incidents less often) does not hold at defaults: backing comes with
+    exercises and arms that raise risk and hostility (spiral), so better-backed dyads
+    are also the more dangerous ones (measured in docs/diplomacy.md)."""
+    sc = _scenario("middle_east")
+    off = dataclasses.replace(
+        sc, parameters=sc.parameters.replace(deterrence=0.0, deescalation_deterrence=0.0)
+    )
+    d_crises, d_incidents = [], []
+    for seed in SEEDS:
+        on_run, off_run = DiplomacyModel(sc, rng=seed), DiplomacyModel(off, rng=seed)
+        on_run.run()
+        off_run.run()
+        d_crises.append(on_run.crises_total - off_run.crises_total)
+        d_incidents.append(on_run.incidents - off_run.incidents)
+    assert _ci(d_crises)[1] < 0.0
+    assert _ci(d_incidents)[1] < 0.0

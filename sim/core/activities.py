@@ -325,40 +325,26 @@ def _dialogue_utilities(
     _minus_cost(out, m, DIALOGUE)
 
 
-def exercise_acceptance(m: DiplomacyModel) -> np.ndarray:
-    """(N, N) partner-side utility u[j, i] that state j expects from an exercise proposed
-    by state i, by j's own view (computed once a step, for every pair at once):
-
-    `w_sec c_i T_ji (base + ST_ji)(1 - H_ji)(sat - I_ji) + w_aff (aff_pos_ji - H_ji)
-     - w_esc load_i (1 - ST_ji)(1 - transparency_j) - autonomy_j I_ji / sum_k I_jk
-     - w_cost cost_exercise consent_cost_share`,
-
-    the initiator's own utility seen from the partner's side: the security it gains from
-    the initiator's capability and its trust in it, the political affinity, the cost of
-    provoking the initiator's rivals, its wish to spread its ties, and its share of the
-    effort. -inf where j will not: at hostility >= consent_max_hostility, under i's arms
-    embargo, or in turmoil."""
+def acceptance_utility(m: DiplomacyModel, partner: int, initiator: int) -> float:
+    """What `partner` expects from an exercise proposed by `initiator`, by its own view:
+    the exercise utility of its own option row toward the initiator (`option_utilities`:
+    security from the initiator's capability and its trust in it, political affinity,
+    the cost of provoking the initiator's rivals, its wish to spread its ties) with its
+    share `consent_cost_share` of the effort instead of the whole. -inf where it will not:
+    at hostility >= consent_max_hostility, under the initiator's arms embargo, in turmoil
+    (its own or the initiator's), or without the effort to act this step (no option row:
+    a state that cannot afford the cheapest activity cannot pay its share either)."""
     p = m.p
-    cap = m.capability
-    rel_cap = cap / max(cap.max(), 1e-12)
-    load = m.hostility @ rel_cap
-    load = load / max(load.max(), 1e-12)
-    st, h, i_ = m.shared_threat, m.hostility, m.interoperability
-    u = m.trust * rel_cap[None, :]
-    u *= st + p.exercise_security_base
-    u *= 1.0 - h
-    u *= p.exercise_saturation - i_
-    u *= p.weight_security
-    u += p.weight_affinity * (m.affinity_pos - h)
-    provocation = (1.0 - st) * load[None, :]
-    provocation *= (1.0 - m.levers[:, TRANSPARENCY])[:, None]
-    u -= p.weight_escalation * provocation
-    u -= m.autonomy[:, None] * i_ / np.maximum(i_.sum(axis=1, keepdims=True), 1e-9)
-    u -= p.weight_cost * p.cost_exercise * p.consent_cost_share
-    u[(h >= p.consent_max_hostility) | m.embargo.T] = -np.inf
-    u[m.stability < p.suspension_stability] = -np.inf
-    np.fill_diagonal(u, -np.inf)
-    return u
+    r = m._option_row[partner]
+    if (
+        r < 0
+        or m.hostility[partner, initiator] >= p.consent_max_hostility
+        or m.embargo[initiator, partner]
+        or m.stability[partner] < p.suspension_stability
+    ):
+        return -np.inf
+    u = float(m._utilities[r, EXERCISE * m.n + initiator])
+    return u + p.weight_cost * p.cost_exercise * (1.0 - p.consent_cost_share)
 
 
 def host_utility(m: DiplomacyModel, host: int, provider: int) -> float:

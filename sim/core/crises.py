@@ -16,27 +16,36 @@ if TYPE_CHECKING:  # pragma: no cover
 DEESCALATED, INCIDENT, WAR = "deescalated", "incident", "war"
 
 
-def credible_backing(m: DiplomacyModel) -> np.ndarray:
-    """(N, N) deterrence d[c, x] in [0, 1): how far the backing of target x deters
-    challenger c. Backer k's support of x is its commitment (trust in x, plus
+def credible_backing(m: DiplomacyModel, c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Deterrence d[k] in [0, 1): how far the backing of target x[k] deters challenger
+    c[k]. Backer b's support of x is its commitment (trust in x, plus
     `deterrence_agreement` for a formal agreement, at most 1) x interoperability with x
-    (`deterrence_interop_floor` without any) x its reach to x (proximity, or the global
-    reach of a great power: proximity + (1 - proximity) x k's relative capability). The
-    capability behind x, excluding c's own, is B = sum_k support_kx cap_k, and
-    d = B / (B + cap_c): backing matters against a challenger in proportion to the
-    power it adds against it."""
+    (`deterrence_interop_floor` without any, rising linearly to 1) x its reach to x
+    (proximity, or a great power's global reach: proximity + (1 - proximity) x b's
+    relative capability). The capability behind x, excluding c's own and x's,
+    is B = sum_b support_bx cap_b, and d = B / (B + cap_c): backing deters a challenger
+    in proportion to the power it adds against it. Computed only for the targets asked
+    (a column of support per target), not for every dyad."""
     p = m.p
     cap = m.capability
+    targets, col = np.unique(x, return_inverse=True)
+    trust = m.trust[:, targets]
+    agreed = m.bilateral[:, targets] | (m.alliance_count[:, targets] > 0)
+    commit = np.minimum(trust + p.deterrence_agreement * agreed, 1.0)
+    floor = p.deterrence_interop_floor
+    commit *= floor + (1.0 - floor) * m.interoperability[:, targets]
+    prox = m.proximity[:, targets]
     rel_cap = cap / max(float(cap.max()), 1e-12)
-    commit = np.minimum(m.trust + p.deterrence_agreement * m.agreements, 1.0)
-    support = commit * (
-        p.deterrence_interop_floor + (1.0 - p.deterrence_interop_floor) * m.interoperability
-    )
-    support *= m.proximity + (1.0 - m.proximity) * rel_cap[:, None]
-    np.fill_diagonal(support, 0.0)
-    behind = support * cap[:, None]  # behind[k, x]: capability k puts behind x
-    backing = behind.sum(axis=0)[None, :] - behind  # excluding the challenger's own (row c)
-    return backing / np.maximum(backing + cap[:, None], 1e-12)
+    commit *= prox + (1.0 - prox) * rel_cap[:, None]
+    commit *= cap[:, None]  # behind[b, t]: the capability b puts behind target t
+    commit[targets, np.arange(len(targets))] = 0.0  # a target does not back itself
+    backing = commit.sum(axis=0)[col] - commit[c, col]  # without the challenger's own
+    return backing / np.maximum(backing + cap[c], 1e-12)
+
+
+def dyad_backing(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean credible backing of dyads (a[k], b[k]): either side may be the challenger."""
+    return 0.5 * (credible_backing(m, a, b) + credible_backing(m, b, a))
 
 
 def crisis_probability(
@@ -76,8 +85,10 @@ def deescalation_probability(
 
 def run_crises(m: DiplomacyModel) -> None:
     """Draw this step's crises over all dyads (upper triangle) and resolve each one.
-    Credible backing (`credible_backing`, the mean over the two sides as challenger)
-    lowers both the chance of a crisis and of its becoming an incident: deterrence.
+    Credible backing (`dyad_backing`, the mean over the two sides as challenger) lowers
+    both the chance of a crisis, by 1 - deterrence x backing, and of its becoming an
+    incident: deterrence. Backing is computed only for the dyads whose draw falls below
+    the undeterred probability (the only ones deterrence can concern).
 
     One uniform u per dyad and step (crises stream) decides both: a crisis when u < p,
     and then, since u / p is uniform on [0, 1), a defused one when u < p x P(defused).
@@ -88,15 +99,21 @@ def run_crises(m: DiplomacyModel) -> None:
     if p.crisis_rate <= 0.0:
         return
     iu = m.upper
-    deterred = credible_backing(m)
-    backing = 0.5 * (deterred + deterred.T)[m.upper_mask]  # either side may challenge
-    prob = crisis_probability(m, m.risk[m.upper_mask], backing)  # dyads i < j, order of iu
+    prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
     draw = m.streams.crises.random(prob.shape[0])
-    hit = draw < prob
+    hit = draw < prob  # candidates: deterrence only lowers the probability
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
-    defused = draw[hit] < prob[hit] * deescalation_probability(m, a, b, backing[hit])
+    backing = dyad_backing(m, a, b)
+    prob = prob[hit] * (1.0 - p.deterrence * backing)
+    draw = draw[hit]
+    kept = draw < prob  # not deterred
+    if not kept.any():
+        return
+    a, b, draw, prob, backing = a[kept], b[kept], draw[kept], prob[kept], backing[kept]
+    defused = draw < prob * deescalation_probability(m, a, b, backing)
+    m.crisis_backing.extend(backing.tolist())  # parallel to the crisis log
     for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
         risk = float(m.risk[i, j])
         if ok:
@@ -137,4 +154,5 @@ def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
     m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)
     militarized_incident(m, i, j, severity)
+    m.crisis_backing.append(float("nan"))  # a war is not a drawn crisis
     m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]))

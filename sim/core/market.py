@@ -17,7 +17,8 @@ Each month (`embargo_upkeep`, then `run_market` after the states' own activities
    Buyers are served in a random order (also from the `market` stream).
 
 The market stream draws a fixed block every month (one uniform per state for the order,
-one Gumbel per buyer-supplier pair), so a buyer's noise is the same in every variant of a
+one Exp(1) draw E per state and supplier, a row per state whether it buys or not, whose
+-log E is the buyer's Gumbel noise), so a buyer's noise is the same in every variant of a
 comparison whatever other buyers do. Exporter shares and customer counts are outcomes.
 """
 
@@ -34,15 +35,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.core.model import DiplomacyModel
 
 
-def arms_demand(m: DiplomacyModel) -> np.ndarray:
+def rival_load(m: DiplomacyModel) -> np.ndarray:
+    """Hostility-weighted capability around each state, as a share of the largest."""
+    rel_cap = m.capability / max(float(m.capability.max()), 1e-12)
+    load = m.hostility @ rel_cap
+    return load / max(float(load.max()), 1e-12)
+
+
+def arms_demand(m: DiplomacyModel, load: np.ndarray) -> np.ndarray:
     """Volume each state wants to import this month:
     `arms_demand_rate x budget x (arms_demand_base + rival load) x IMPORT_STOCK /
     (IMPORT_STOCK + import stock) x (1 - arms_industry)`; the rival load is the
-    hostility-weighted capability around the state, as a share of the largest."""
+    hostility-weighted capability around the state (`rival_load`)."""
     p = m.p
-    rel_cap = m.capability / max(float(m.capability.max()), 1e-12)
-    load = m.hostility @ rel_cap
-    load /= max(float(load.max()), 1e-12)
     stock = m.stock.sum(axis=1) + m.other_stock
     saturation = IMPORT_STOCK / (IMPORT_STOCK + stock)
     return (
@@ -54,7 +59,9 @@ def arms_demand(m: DiplomacyModel) -> np.ndarray:
     )
 
 
-def supplier_willingness(m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+def supplier_willingness(
+    m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndarray, load: np.ndarray
+) -> np.ndarray:
     """(buyers, sellers) utility a seller expects from selling to a buyer:
     `w_econ market_revenue + w_aff (aff_pos - H) + w_sec ST c_buyer
      - w_esc arms_provocation load_buyer (1 - ST)(1 - transparency_seller)`;
@@ -62,8 +69,6 @@ def supplier_willingness(m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndar
     A seller sells only where this is positive."""
     p = m.p
     rel_cap = m.capability / max(float(m.capability.max()), 1e-12)
-    load = m.hostility @ rel_cap
-    load /= max(float(load.max()), 1e-12)
     idx = np.ix_(sellers, buyers)
     h = m.hostility[idx]
     st = m.shared_threat[idx]
@@ -99,9 +104,10 @@ def buyer_utility(m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndarray) ->
 def embargo_upkeep(m: DiplomacyModel) -> None:
     """Embargoed importers lose capability upkeep: capability x (1 - embargo_upkeep x the
     share of their arms stock from suppliers that embargo them)."""
-    if not m.embargo.any():
+    supplier, target = np.divmod(np.flatnonzero(m.embargo), m.n)  # the few embargoed pairs
+    if not supplier.size:
         return
-    cut = (m.dependency * m.embargo.T).sum(axis=1)
+    cut = np.bincount(target, weights=m.dependency[target, supplier], minlength=m.n)
     m.capability *= 1.0 - m.p.embargo_upkeep * cut
 
 
@@ -109,35 +115,38 @@ def run_market(m: DiplomacyModel) -> None:
     """One month of the arms market (see the module docstring)."""
     p = m.p
     n = m.n
+    sellers = np.flatnonzero(m.arms_industry > 0.0)
     draws = m.streams.market
     order_draw = draws.random(n)  # fixed block: serving order ...
-    noise = draws.gumbel(size=(n, n))  # ... and each buyer's taste noise per supplier
-    demand = arms_demand(m)
+    taste = draws.standard_exponential((n, len(sellers)))  # ... each buyer's noise per supplier
+    load = rival_load(m)
+    demand = arms_demand(m, load)
     m.orders += demand
     np.minimum(m.orders, p.bank_cap * np.maximum(demand, p.arms_order_size), out=m.orders)
     supply = m.arms_industry * p.export_capacity
     m.export_bank += supply
     np.minimum(m.export_bank, p.bank_cap * np.maximum(supply, p.arms_order_size), out=m.export_bank)
     buyers = np.flatnonzero(m.orders >= p.arms_order_size)
-    sellers = np.flatnonzero(m.arms_industry > 0.0)
     if not buyers.size or not sellers.size:
         return
     buyers = buyers[np.argsort(order_draw[buyers], kind="stable")]
-    willing = supplier_willingness(m, buyers, sellers) > 0.0
+    willing = supplier_willingness(m, buyers, sellers, load) > 0.0
     key = buyer_utility(m, buyers, sellers) / p.market_temperature
-    key += noise[np.ix_(buyers, sellers)]
+    key -= np.log(taste[buyers])  # Gumbel noise -log E, E ~ Exp(1): a softmax choice
     key[~willing] = -np.inf
-    ranking = np.argsort(-key, axis=1, kind="stable")
-    capacity = m.export_bank
+    capacity, orders = m.export_bank, m.orders
     for r, j in enumerate(buyers.tolist()):
-        for c in ranking[r].tolist():
-            if key[r, c] == -np.inf:
+        row = key[r]
+        while True:  # its best willing supplier with capacity left (usually the first)
+            c = int(row.argmax())
+            if row[c] == -np.inf:
                 break  # no willing supplier left
             s = int(sellers[c])
-            volume = min(float(m.orders[j]), float(capacity[s]))
+            volume = min(float(orders[j]), float(capacity[s]))
             if volume < p.arms_order_size:
-                continue  # this supplier is sold out: the next best
+                row[c] = -np.inf  # this supplier is sold out: the next best
+                continue
             if m.offer_arms(s, j, volume):
                 capacity[s] -= volume
-                m.orders[j] -= volume
+                orders[j] -= volume
             break

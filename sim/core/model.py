@@ -39,13 +39,13 @@ from sim.core.activities import (
     Options,
     Proposal,
     UtilityWorkspace,
+    acceptance_utility,
     apply_advisory,
     apply_dialogues,
     apply_exercises,
     apply_transfers,
     choice_sets,
     dialogue_utility,
-    exercise_acceptance,
     host_utility,
     option_costs,
     option_utilities,
@@ -208,12 +208,12 @@ class DiplomacyModel(mesa.Model):
         self.suspensions = 0
         self.backlashes = 0
         self.declines = [0] * len(ACTIVITY_KINDS)  # partners that declined, by activity kind
-        self._exercise_acceptance = np.full((n, n), -np.inf)  # set each step by decide
         self.agreements_formed = 0
         self.agreements_lapsed = 0
         self._crises_before = 0
         self._incidents_before = 0
         self.crisis_log: list[tuple] = []
+        self.crisis_backing: list[float] = []  # each drawn crisis's mean credible backing
         self.activity_log: list[tuple] = []
 
         for k, spec in enumerate(world.states):
@@ -557,7 +557,7 @@ class DiplomacyModel(mesa.Model):
         (two-sided diplomacy; docs/model.md, "Consent"); the verbs file only what is
         accepted, and every decline is counted (`declines`, by activity kind).
 
-        - Exercise: partner j accepts if its own utility `exercise_acceptance[j, i]` is
+        - Exercise: partner j accepts if its own utility `acceptance_utility(j, i)` is
           positive (not at the red line of hostility, not under the initiator's embargo,
           not in turmoil), it is below `consent_max_hostility` with every participant that
           has already accepted (a multilateral exercise never adds a rival of a
@@ -575,12 +575,11 @@ class DiplomacyModel(mesa.Model):
         bank = self.bank
         accepted: list[int] = []
         if kind == EXERCISE:
-            u = self._exercise_acceptance
             hostile = self.hostility
             for j in proposal.partners:
                 if (
-                    u[j, i] > 0.0
-                    and bank[j] >= cost
+                    bank[j] >= cost
+                    and acceptance_utility(self, j, i) > 0.0
                     and all(hostile[j, q] < p.consent_max_hostility for q in accepted)
                 ):
                     accepted.append(j)
@@ -657,7 +656,6 @@ class DiplomacyModel(mesa.Model):
         option_row[acting] = np.arange(len(acting))
         self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
         self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
-        self._exercise_acceptance = exercise_acceptance(self)
         shortlists = shortlist(self._utilities, p.consideration_set)
         self._choices = choice_sets(self._utilities, shortlists, self.costs, p.temperature)
 
