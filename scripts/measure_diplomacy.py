@@ -196,18 +196,40 @@ def measure_deterrence(seeds):
         print(f"{name:14s} incidents per crisis on {ci(share_on)}, off {ci(share_off)}")
 
 
+def with_levers(name: str, **levers):
+    sc = scenario(name)
+    return dataclasses.replace(sc, governance={**sc.governance, **levers})
+
+
+def ended_program_trust(m: DiplomacyModel) -> float:
+    """Mean trust of hosts in the providers whose standing program ended during the run."""
+    prov, host = np.nonzero(m.program_ended) if hasattr(m, "program_ended") else ([], [])
+    return float(m.trust[host, prov].mean()) if len(prov) else float("nan")
+
+
 def measure_levers(seeds):
-    print("## levers, paired by seed")
-    # oversight 0 vs 1 in indo_pacific: backlashes
-    d = []
-    for s in seeds:
-        sc_hi = scenario("indo_pacific")
-        sc_hi = dataclasses.replace(sc_hi, governance={**sc_hi.governance, "oversight": 1.0})
-        sc_lo = scenario("indo_pacific")
-        sc_lo = dataclasses.replace(sc_lo, governance={**sc_lo.governance, "oversight": 0.0})
-        lo, hi = run(sc_lo, s), run(sc_hi, s)
-        d.append(hi.backlashes - lo.backlashes)
-    print(f"indo_pacific backlashes, oversight 1 - 0: {ci(d)}")
+    print("## governance levers, paired by seed")
+    for name in ("indo_pacific", "middle_east"):
+        d_back, back0, d_trust, over, ended, d_trust_all = [], [], [], [], [], []
+        for s in seeds:
+            lo, hi = (
+                run(with_levers(name, oversight=0.0), s),
+                run(with_levers(name, oversight=1.0), s),
+            )
+            d_back.append(hi.backlashes - lo.backlashes)
+            back0.append(lo.backlashes)
+            e1 = run(with_levers(name, exit_strategy=0.1), s)
+            e9 = run(with_levers(name, exit_strategy=0.9), s)
+            d_trust.append(ended_program_trust(e9) - ended_program_trust(e1))
+            d_trust_all.append(float(e9.trust.mean() - e1.trust.mean()))
+            base = run(scenario(name), s)
+            missions = sum(1 for r in base.activity_log if r[1] == "advisory")
+            over.append(getattr(base, "overreaches", 0) / max(missions, 1))
+            ended.append(getattr(base, "programs_ended", 0))
+        print(f"{name:14s} backlashes oversight 1 - 0: {ci(d_back)} (oversight 0: {ci(back0)})")
+        print(f"{name:14s} host trust after an ended program, exit 0.9 - 0.1: {ci(d_trust)}")
+        print(f"{name:14s} mean trust, exit 0.9 - 0.1: {ci(d_trust_all)}")
+        print(f"{name:14s} share of missions in overreach {ci(over)}; programs ended {ci(ended)}")
 
 
 MEASURES = {

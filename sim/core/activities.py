@@ -185,7 +185,8 @@ def option_utilities(
     Exercises cost an escalation term for provoking the partner's rivals that are not
     already one's own (damped by transparency) and an autonomy term for concentrating
     on one partner. Arms transfers are not options here: buyers choose their suppliers
-    in the arms market (`sim.core.market`), so their block is -inf. Advisory missions buy influence over weak, aligned hosts but risk misfit. Dialogue
+    in the arms market (`sim.core.market`), so their block is -inf. Advisory missions
+    buy influence over weak, aligned hosts but risk misfit. Dialogue
     is worth the escalation risk it removes.
 
     Each row depends only on its own state's relations (and on partner-level vectors), so
@@ -297,6 +298,7 @@ def _advisory_utilities(
     out /= scratch  # a mission already in place makes the next worth less
     fit = _take_rows(m.affinity_pos, rows, scratch)
     fit *= _fit_share(p, m.levers[rows, CO_CREATION, None])
+    fit += p.oversight_correction * m.levers[rows, OVERSIGHT, None]
     np.subtract(p.fit_threshold, fit, out=fit)
     np.maximum(fit, 0.0, out=fit)
     fit *= p.backlash * p.backlash_aversion
@@ -358,7 +360,7 @@ def host_utility(m: DiplomacyModel, host: int, provider: int) -> float:
         return -np.inf
     fit = float(m.affinity_pos[host, provider]) * float(
         _fit_share(p, m.levers[provider, CO_CREATION])
-    )
+    ) + p.oversight_correction * float(m.levers[provider, OVERSIGHT])
     gain = p.weight_security * float(m.trust[host, provider]) * (1.0 - m.governance[host]) * fit
     affinity = p.weight_affinity * (float(m.affinity_pos[host, provider]) - h)
     return gain + affinity - p.weight_cost * p.cost_advisory * p.consent_cost_share
@@ -495,10 +497,32 @@ def apply_transfers(m: DiplomacyModel) -> None:
     m.risk[i, j] = saturating_gain(m.risk[i, j], p.arms_signal, reaction)
 
 
+def end_programs(m: DiplomacyModel) -> None:
+    """Standing advisory programs (presence >= program_presence) whose presence has
+    decayed below program_end_presence have ended: the host loses trust in the provider
+    (program_end_trust_loss) and governance (program_end_governance_loss), each x
+    (1 - the provider's exit_strategy): a planned handover keeps the gains, an abrupt end
+    costs them. Then newly standing programs are marked."""
+    p = m.p
+    ended = m.program & (m.presence < p.program_end_presence)
+    if ended.any():
+        prov, host = np.nonzero(ended)
+        abrupt = 1.0 - m.levers[prov, EXIT_STRATEGY]
+        np.multiply.at(m.trust, (host, prov), 1.0 - p.program_end_trust_loss * abrupt)
+        np.multiply.at(m.governance, host, 1.0 - p.program_end_governance_loss * abrupt)
+        m.program[ended] = False
+        m.program_ended |= ended
+        m.programs_ended += len(prov)
+    m.program |= m.presence >= p.program_presence
+
+
 def apply_advisory(m: DiplomacyModel) -> None:
     """Advisory missions improve host governance and stability in proportion to fit; misfit
-    and overreach cost the host's trust (less with oversight); missions to collapsing hosts
-    are suspended unless oversight keeps them going, costing trust (less with an exit strategy)."""
+    and overreach cost the host's trust (less with oversight, whose reviews also correct
+    misfit: `oversight_correction`); missions to collapsing hosts are suspended unless
+    oversight keeps them going, costing trust (less with an exit strategy); programs that
+    end cost trust and governance unless handed over (`end_programs`)."""
+    end_programs(m)
     if not m.book.advisory:
         return
     p = m.p
@@ -519,7 +543,9 @@ def apply_advisory(m: DiplomacyModel) -> None:
         p.overreach_capacity * m.governance[host], 1e-6
     )
     overreach = np.maximum(load - 1.0, 0.0)
+    m.overreaches += int(np.count_nonzero(overreach))
     fit = m.affinity_pos[prov, host] * _fit_share(p, m.levers[prov, CO_CREATION])
+    fit += p.oversight_correction * oversight
     fit -= p.overreach_misfit * overreach
     good = np.clip(fit, 0.0, 1.0)
     gov_gain = np.zeros(m.n)

@@ -185,6 +185,8 @@ class DiplomacyModel(mesa.Model):
         self.dependency = dependency_from_stock(self.stock, self.other_stock)
         self.channel = np.zeros((n, n))
         self.presence = np.zeros((n, n))
+        self.program = np.zeros((n, n), dtype=bool)  # standing advisory programs (provider, host)
+        self.program_ended = np.zeros((n, n), dtype=bool)  # pairs whose program has ever ended
         self.embargo = np.zeros((n, n), dtype=bool)
         self.embargo_until = np.full((n, n), -1, dtype=np.int64)
         self.agreement_clock = np.zeros((n, n), dtype=np.int32)
@@ -207,6 +209,8 @@ class DiplomacyModel(mesa.Model):
         self.incidents = 0
         self.suspensions = 0
         self.backlashes = 0
+        self.overreaches = 0  # missions that found the host over its absorptive capacity
+        self.programs_ended = 0
         self.declines = [0] * len(ACTIVITY_KINDS)  # partners that declined, by activity kind
         self.agreements_formed = 0
         self.agreements_lapsed = 0

@@ -259,7 +259,7 @@ class Parameters:
         "interoperability a mission builds per unit of fit, in unit-scale exercises (x exercise_interop)",
     )
     overreach_capacity: float = _p(
-        10.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
+        5.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
     )
     advisory_decay: float = _p(0.1, 0, 1, "share of advisory presence lost per month")
     suspension_stability: float = _p(
@@ -267,6 +267,36 @@ class Parameters:
     )
     suspension_trust_loss: float = _p(
         0.08, 0, 1, "trust lost when a program is suspended (reduced by exit_strategy)"
+    )
+    oversight_correction: float = _p(
+        0.15,
+        0,
+        1,
+        "mission fit that full oversight adds (performance reviews catch misfit: mid-course corrections), x oversight",
+    )
+    program_presence: float = _p(
+        1.5,
+        0,
+        None,
+        "advisory presence at which a provider's missions to a host count as a standing program",
+    )
+    program_end_presence: float = _p(
+        0.5,
+        0,
+        None,
+        "presence below which a standing program has ended (the provider stopped sending missions)",
+    )
+    program_end_trust_loss: float = _p(
+        0.15,
+        0,
+        1,
+        "share of the host's trust in the provider lost when a program ends, x (1 - exit_strategy): an abrupt end costs trust, a planned handover none",
+    )
+    program_end_governance_loss: float = _p(
+        0.05,
+        0,
+        1,
+        "share of the host's governance lost when a program ends, x (1 - exit_strategy): without a handover the gains erode",
     )
 
     # --- dialogue and confidence-building ---------------------------------------------------
