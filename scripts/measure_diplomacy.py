@@ -196,6 +196,32 @@ def measure_deterrence(seeds):
         print(f"{name:14s} incidents per crisis on {ci(share_on)}, off {ci(share_off)}")
 
 
+def measure_world_market(seeds):
+    print("## world scenario, 10 years: USA customers and share; importers >= 90% from a")
+    print("## supplier SIPRI 2015-24 does not list among its top two (3 seeds)")
+    dep = scenario("world").relations.dependency
+    customers_, share_, violations = [], [], []
+    for s in seeds[:3]:
+        m = run(scenario("world", steps=120), s)
+        vol = transfers(m)
+        usa = m.index["USA"]
+        customers_.append(customers(vol, usa))
+        share_.append(exporter_share(vol, usa))
+        bad = []
+        for r in {r for (_, r) in vol}:
+            for sup in sorted(s_ for (s_, r_) in vol if r_ == r):
+                if share(vol, r, [sup]) >= 0.9:
+                    top2 = [
+                        k
+                        for k, _ in sorted(dep.get(m.ids[r], {}).items(), key=lambda kv: -kv[1])[:2]
+                    ]
+                    if m.ids[sup] not in top2:
+                        bad.append(f"{m.ids[r]}<-{m.ids[sup]}")
+        violations.append(len(bad))
+        print(f"seed {s}: violations {sorted(bad)}")
+    print(f"USA customers {ci(customers_)}; USA share {ci(share_)}; violations {ci(violations)}")
+
+
 def with_levers(name: str, **levers):
     sc = scenario(name)
     return dataclasses.replace(sc, governance={**sc.governance, **levers})
@@ -238,6 +264,7 @@ MEASURES = {
     "embargo": measure_embargo,
     "doubling": measure_doubling,
     "deterrence": measure_deterrence,
+    "world": measure_world_market,
     "levers": measure_levers,
 }
 
