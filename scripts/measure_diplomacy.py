@@ -26,6 +26,7 @@ from sim.core.scenario import Event  # noqa: E402
 from sim.scenarios.loader import load_scenario  # noqa: E402
 
 HOSTILE = 0.3  # initial hostility at which a dyad counts as rivals
+MIN_DEALS = 5  # deliveries an importer needs before its supplier shares are compared with SIPRI
 
 
 def ci(values) -> str:
@@ -198,7 +199,8 @@ def measure_deterrence(seeds):
 
 def measure_world_market(seeds):
     print("## world scenario, 10 years: USA customers and share; importers >= 90% from a")
-    print("## supplier SIPRI 2015-24 does not list among its top two (3 seeds)")
+    print("## supplier SIPRI 2015-24 does not list among its top two, among importers with")
+    print(f"## >= {MIN_DEALS} deliveries and SIPRI imports (3 seeds)")
     dep = scenario("world").relations.dependency
     customers_, share_, violations = [], [], []
     for s in seeds[:3]:
@@ -207,10 +209,13 @@ def measure_world_market(seeds):
         usa = m.index["USA"]
         customers_.append(customers(vol, usa))
         share_.append(exporter_share(vol, usa))
-        bad = []
+        deals = Counter(r[4][0] for r in m.activity_log if r[1] == "arms_transfer")
+        bad, small = [], 0
         for r in {r for (_, r) in vol}:
             for sup in sorted(s_ for (s_, r_) in vol if r_ == r):
-                if share(vol, r, [sup]) >= 0.9:
+                if share(vol, r, [sup]) >= 0.9 and (deals[r] < MIN_DEALS or not dep.get(m.ids[r])):
+                    small += 1  # a handful of deliveries, or no SIPRI imports to compare
+                elif share(vol, r, [sup]) >= 0.9:
                     top2 = [
                         k
                         for k, _ in sorted(dep.get(m.ids[r], {}).items(), key=lambda kv: -kv[1])[:2]
@@ -218,7 +223,9 @@ def measure_world_market(seeds):
                     if m.ids[sup] not in top2:
                         bad.append(f"{m.ids[r]}<-{m.ids[sup]}")
         violations.append(len(bad))
-        print(f"seed {s}: violations {sorted(bad)}")
+        print(
+            f"seed {s}: violations {sorted(bad)}; >= 90% among small or unlisted importers {small}"
+        )
     print(f"USA customers {ci(customers_)}; USA share {ci(share_)}; violations {ci(violations)}")
 
 
@@ -227,35 +234,54 @@ def with_levers(name: str, **levers):
     return dataclasses.replace(sc, governance={**sc.governance, **levers})
 
 
-def ended_program_trust(m: DiplomacyModel) -> float:
-    """Mean trust of hosts in the providers whose standing program ended during the run."""
-    prov, host = np.nonzero(m.program_ended) if hasattr(m, "program_ended") else ([], [])
-    return float(m.trust[host, prov].mean()) if len(prov) else float("nan")
+def ended_pairs(*runs: DiplomacyModel) -> tuple[np.ndarray, np.ndarray]:
+    """(provider, host) pairs whose standing program ended in any of the runs."""
+    if not all(hasattr(m, "program_ended") for m in runs):
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return np.nonzero(np.logical_or.reduce([m.program_ended for m in runs]))
+
+
+def advisory_missions(m: DiplomacyModel) -> int:
+    return sum(1 for r in m.activity_log if r[1] == "advisory")
 
 
 def measure_levers(seeds):
     print("## governance levers, paired by seed")
     for name in ("indo_pacific", "middle_east"):
-        d_back, back0, d_trust, over, ended, d_trust_all = [], [], [], [], [], []
+        d_back, back0, d_rate, over, ended = [], [], [], [], []
         for s in seeds:
-            lo, hi = (
-                run(with_levers(name, oversight=0.0), s),
-                run(with_levers(name, oversight=1.0), s),
-            )
+            lo = run(with_levers(name, oversight=0.0), s)
+            hi = run(with_levers(name, oversight=1.0), s)
             d_back.append(hi.backlashes - lo.backlashes)
             back0.append(lo.backlashes)
-            e1 = run(with_levers(name, exit_strategy=0.1), s)
-            e9 = run(with_levers(name, exit_strategy=0.9), s)
-            d_trust.append(ended_program_trust(e9) - ended_program_trust(e1))
-            d_trust_all.append(float(e9.trust.mean() - e1.trust.mean()))
+            d_rate.append(
+                hi.backlashes / max(advisory_missions(hi), 1)
+                - lo.backlashes / max(advisory_missions(lo), 1)
+            )
             base = run(scenario(name), s)
-            missions = sum(1 for r in base.activity_log if r[1] == "advisory")
-            over.append(getattr(base, "overreaches", 0) / max(missions, 1))
+            over.append(getattr(base, "overreaches", 0) / max(advisory_missions(base), 1))
             ended.append(getattr(base, "programs_ended", 0))
         print(f"{name:14s} backlashes oversight 1 - 0: {ci(d_back)} (oversight 0: {ci(back0)})")
-        print(f"{name:14s} host trust after an ended program, exit 0.9 - 0.1: {ci(d_trust)}")
-        print(f"{name:14s} mean trust, exit 0.9 - 0.1: {ci(d_trust_all)}")
+        print(f"{name:14s} backlashes per mission, oversight 1 - 0: {ci(d_rate)}")
         print(f"{name:14s} share of missions in overreach {ci(over)}; programs ended {ci(ended)}")
+    # exit strategy: the test world of tests/worlds.py (weak hosts advised by strong states)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from worlds import world  # noqa: PLC0415
+
+    d_trust, d_gov, d_all = [], [], []
+    for s in range(20):
+        e9, e1 = (run(world(steps=120, governance={"exit_strategy": e}), s) for e in (0.9, 0.1))
+        prov, host = ended_pairs(e9, e1)
+        d_all.append(float(e9.trust.mean() - e1.trust.mean()))
+        if len(prov):
+            d_trust.append(float(e9.trust[host, prov].mean() - e1.trust[host, prov].mean()))
+            d_gov.append(float(e9.governance[host].mean() - e1.governance[host].mean()))
+    print(f"test world, 20 seeds: mean trust, exit 0.9 - 0.1: {ci(d_all)}")
+    if d_trust:
+        print(f"host trust in the provider after its program ended, exit 0.9 - 0.1: {ci(d_trust)}")
+        print(f"host governance after the program ended, exit 0.9 - 0.1: {ci(d_gov)}")
+    else:
+        print("no standing program ended in any run")
 
 
 MEASURES = {

@@ -546,7 +546,7 @@ def apply_advisory(m: DiplomacyModel) -> None:
     m.overreaches += int(np.count_nonzero(overreach))
     fit = m.affinity_pos[prov, host] * _fit_share(p, m.levers[prov, CO_CREATION])
     fit += p.oversight_correction * oversight
-    fit -= p.overreach_misfit * overreach
+    fit -= p.overreach_misfit * overreach * (1.0 - oversight)  # steering checks mission creep
     good = np.clip(fit, 0.0, 1.0)
     gov_gain = np.zeros(m.n)
     np.add.at(gov_gain, host, good)

@@ -194,11 +194,8 @@ class DiplomacyModel(mesa.Model):
         self._update_shared_threat()
         self._init_richardson()
 
-        self.costs = option_costs(self.p, n)
+        self.set_option_costs()
         self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
-        finite = self.costs[:-1][np.isfinite(self.costs[:-1])]  # arms: chosen in the market
-        self.min_cost = float(finite.min())
-        self.max_cost = float(finite.max())
         self.book = ActivityBook()
         self.programs: list[dict] = []
         self.events_at: dict[int, list] = defaultdict(list)
@@ -318,6 +315,15 @@ class DiplomacyModel(mesa.Model):
                 for k, s in enumerate(self.world.states)
             ]
         )
+
+    def set_option_costs(self) -> None:
+        """The effort cost of every option (`option_costs`) and the cheapest and dearest
+        activity a state can choose (arms transfers, bought in the market, cost no effort
+        of the supplier's and are left out); called again when a cost parameter changes."""
+        self.costs = option_costs(self.p, self.n)
+        finite = self.costs[:-1][np.isfinite(self.costs[:-1])]
+        self.min_cost = float(finite.min())
+        self.max_cost = float(finite.max())
 
     # ------------------------------------------------------------------ helpers used by events
     def index_of(self, state_id: str) -> int:

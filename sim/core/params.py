@@ -241,7 +241,7 @@ class Parameters:
         0.5,
         0,
         None,
-        "fit lost per unit of overreach (presence beyond the host's capacity, as a share of it)",
+        "fit lost per unit of overreach (presence beyond the host's capacity, as a share of it), x (1 - oversight)",
     )
     backlash: float = _p(
         0.06,
