@@ -37,35 +37,43 @@ def _rival_risk(m: DiplomacyModel) -> float:
     return float(np.mean([m.risk[red, m.index[s]] for s in GROUP]))
 
 
-def _exercise_world(tempo: bool, transparency: float, seed_offset: int = 0):
+def _exercise_world(tempo: bool, transparency: float):
+    """The test world at default parameters (crises and dialogue on), with or without a
+    monthly naval exercise series of the group."""
     events = (exercise_program(0, GROUP, every=1, scale=2.0, kind="naval"),) if tempo else ()
-    return world(
-        events=events,
-        steps=36,
-        governance={"transparency": transparency},
-        crisis_rate=0.0,
-        weight_risk_reduction=0.0,
-    )
+    return world(events=events, steps=36, governance={"transparency": transparency})
+
+
+def _tempo_effects(transparency: float, seeds=range(12)) -> tuple[list[float], list[float]]:
+    """Per seed, the exercise series' effect (with - without, same seed) on the group's
+    interoperability and on the rival's risk with the group."""
+    d_interop, d_risk = [], []
+    for seed in seeds:
+        (base,) = _final(_exercise_world(False, transparency), seeds=[seed])
+        (more,) = _final(_exercise_world(True, transparency), seeds=[seed])
+        d_interop.append(_group_interop(more) - _group_interop(base))
+        d_risk.append(_rival_risk(more) - _rival_risk(base))
+    return d_interop, d_risk
 
 
 def test_more_exercises_raise_group_interoperability_and_rival_risk():
-    base = _final(_exercise_world(False, 0.1))
-    more = _final(_exercise_world(True, 0.1))
-    assert (
-        np.mean([_group_interop(m) for m in more])
-        > np.mean([_group_interop(m) for m in base]) + 0.05
-    )
-    assert np.mean([_rival_risk(m) for m in more]) > np.mean([_rival_risk(m) for m in base]) + 0.02
+    """At default parameters (crises and dialogue on), 12 seeds, paired: a monthly naval
+    series raises the group's interoperability (measured +0.20 [0.19, 0.22]) and the
+    rival's risk with it (+0.063 [0.056, 0.069]). Before issue 15 this was tested with
+    crisis_rate = 0 and weight_risk_reduction = 0."""
+    d_interop, d_risk = _tempo_effects(0.1)
+    assert _paired_ci(d_interop)[0] > 0.05
+    assert _paired_ci(d_risk)[0] > 0.0
 
 
 def test_transparency_damps_the_risk_rise_from_exercises():
-    rise = {}
-    for transparency in (0.0, 0.9):
-        base = np.mean([_rival_risk(m) for m in _final(_exercise_world(False, transparency))])
-        more = np.mean([_rival_risk(m) for m in _final(_exercise_world(True, transparency))])
-        rise[transparency] = more - base
-    assert rise[0.0] > 0
-    assert rise[0.9] < 0.5 * rise[0.0]
+    """At default parameters, 12 seeds, paired: with transparency 0.9 the series raises
+    the rival's risk by less than half as much as with 0.0 (measured at 0.1 against 0.9:
+    +0.063 against +0.019)."""
+    _, rise_opaque = _tempo_effects(0.0)
+    _, rise_open = _tempo_effects(0.9)
+    assert _paired_ci(rise_opaque)[0] > 0.0
+    assert np.mean(rise_open) < 0.5 * np.mean(rise_opaque)
 
 
 def test_dialogue_lowers_escalation_risk_and_crises():
