@@ -113,7 +113,9 @@ class StateAgent(mesa.Agent):
         model.bank[i] = bank
 
     def plan_exercise(self, partner: int, kind_draw: float) -> bool:
-        """Propose an exercise with `partner`: with probability `multilateral_share`, invite
+        """Propose an exercise with `partner` if it would join (sounded out first: a
+        partner that would decline is asked alone, and declines): with probability
+        `multilateral_share`, invite
         up to `max_exercise_size - 2` more of the states this one most wants to exercise
         with (softmax-perturbed expected utility, only those worth it; drawn from the
         invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`. Each
@@ -122,6 +124,9 @@ class StateAgent(mesa.Agent):
         p = model.p
         rng = model.streams.invitations
         i = self.index
+        kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
+        if not model.would_join_exercise(partner, i):  # sounded out: no exercise to plan
+            return model.propose_exercise(i, [partner], kind)  # the decline is counted
         partners = [partner]
         if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
             extra = int(rng.integers(1, p.max_exercise_size - 1))
@@ -131,5 +136,4 @@ class StateAgent(mesa.Agent):
             scores[i] = scores[partner] = -np.inf
             best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)
             partners += [int(c) for c in best if scores[c] > 0.0]
-        kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
         return model.propose_exercise(i, partners, kind)

@@ -587,10 +587,8 @@ class DiplomacyModel(mesa.Model):
         if kind == EXERCISE:
             hostile = self.hostility
             for j in proposal.partners:
-                if (
-                    bank[j] >= cost
-                    and acceptance_utility(self, j, i) > 0.0
-                    and all(hostile[j, q] < p.consent_max_hostility for q in accepted)
+                if self.would_join_exercise(j, i) and all(
+                    hostile[j, q] < p.consent_max_hostility for q in accepted
                 ):
                     accepted.append(j)
         elif kind == ADVISORY:
@@ -614,6 +612,13 @@ class DiplomacyModel(mesa.Model):
             bank[j] -= cost
         self.declines[kind] += len(proposal.partners) - len(accepted)
         return accepted
+
+    def would_join_exercise(self, partner: int, initiator: int) -> bool:
+        """Whether `partner` would accept a bilateral exercise with `initiator` now: its own
+        `acceptance_utility` is positive and it can pay its share of the effort (what a
+        state sounds out before planning an exercise around a partner)."""
+        cost = self.p.consent_cost_share * self.p.cost_exercise
+        return self.bank[partner] >= cost and acceptance_utility(self, partner, initiator) > 0.0
 
     def propose_exercise(self, initiator: int, partners: Sequence[int], kind: int) -> bool:
         """`initiator` proposes an exercise of kind `kind` (index of `EXERCISE_KINDS`) to
