@@ -195,6 +195,19 @@ def measure_deterrence(seeds):
             share_off.append(off.incidents / max(off.crises_total, 1))
         print(f"{name:14s} crises on - off {ci(d_crises)}; incidents on - off {ci(d_inc)}")
         print(f"{name:14s} incidents per crisis on {ci(share_on)}, off {ci(share_off)}")
+    print("## within a run: incident share of crises above minus below the median backing")
+    for name in ("indo_pacific", "middle_east"):
+        diff = []
+        for s in seeds:
+            m = run(scenario(name), s)
+            backing = np.array(m.crisis_backing)
+            incident = np.array([c[3] == "incident" for c in m.crisis_log])
+            drawn = ~np.isnan(backing)  # wars are not drawn crises
+            backing, incident = backing[drawn], incident[drawn]
+            high = backing > np.median(backing)
+            if high.any() and (~high).any():
+                diff.append(incident[high].mean() - incident[~high].mean())
+        print(f"{name:14s} {ci(diff)}")
 
 
 def measure_world_market(seeds):

@@ -151,7 +151,7 @@ def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
     """Paired by seed (10 seeds, 10 years), the middle_east scenario at default
     parameters against the same runs with deterrence switched off (deterrence = 0,
     deescalation_deterrence = 0): fewer crises and fewer militarized incidents (measured:
-    crises -8.5 [-10.4, -6.6], incidents -2.0 [-2.9, -1.1] over 8 seeds).
+    crises -9.0 [-10.8, -7.2], incidents -2.1 [-3.2, -1.0] over 10 seeds).
 
     The comparison across targets in one run (crises against better-backed targets
     becoming incidents less often) does not hold at defaults: backing comes with
