@@ -26,6 +26,7 @@ from scenario_lib import (
     SRC_TRUST,
     Tables,
     derive_relations,
+    load_tables,
     render,
     state_entry,
 )
@@ -1273,7 +1274,7 @@ def build(key: str, t: Tables) -> str:
 
 def main(argv: list[str]) -> int:
     keys = argv or list(SPECS)
-    t = Tables.load()
+    t = load_tables()
     for k in keys:
         text = build(k, t)
         path = SCENARIOS / f"{k}.yaml"

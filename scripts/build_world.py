@@ -30,8 +30,8 @@ from scenario_lib import (
     SRC_HOSTILITY,
     SRC_INTEROP,
     SRC_TRUST,
-    Tables,
     derive_relations,
+    load_tables,
     render,
     state_entry,
 )
@@ -506,7 +506,7 @@ EVENTS = [
 
 
 def main() -> int:
-    t = Tables.load()
+    t = load_tables()
     ids = list(t.states.index)
     alliances = {"NATO": NATO_2018, "CSTO": CSTO, "Quad": QUAD}
     rel = derive_relations(t, ids, alliances)

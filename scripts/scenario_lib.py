@@ -9,7 +9,10 @@ scenarios"); this module adds the source texts of the shipped 2018 scenarios.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import pandas as pd
 
 from sim.scenarios.rules import (  # noqa: F401  (re-exported for the build scripts)
     DEP_MIN,
@@ -21,6 +24,7 @@ from sim.scenarios.rules import (  # noqa: F401  (re-exported for the build scri
     INTEROP_MIN,
     INTEROP_PACT_BONUS,
     INTEROP_SCALE,
+    PROJECT_DATA,
     TRUST_AGREEMENT,
     TRUST_DEFENSE,
     TRUST_RIVAL,
@@ -37,6 +41,7 @@ from sim.scenarios.rules import (  # noqa: F401  (re-exported for the build scri
     render,
     state_entry,
 )
+from sim.scenarios.tables import judged_rivalries
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -71,7 +76,9 @@ SRC_INTEROP = (
 )
 SRC_HOSTILITY = (
     "hostility: TSS strategic rivalries ongoing at the data's end (2020): 0.5 + 0.2 per rivalry type "
-    "beyond the first, max 0.9 (Thompson, Sakuwa & Suhas 2022; data/rivalries.csv)"
+    "beyond the first, max 0.9 (Thompson, Sakuwa & Suhas 2022; data/rivalries.csv), plus the "
+    "rivalries TSS misses that were in force in 2018, judgement with a public-record reason each "
+    "(data/rivalries_judgement.csv)"
 )
 SRC_AGREEMENTS = (
     "agreements: ATOP v5.1 2018 defense or consultation pacts and DCAD v1.0 agreements in force in "
@@ -84,3 +91,31 @@ SRC_DEPENDENCY = (
     "down, suppliers that are TSS rivals of the importer dropped (e.g. Ukraine for Russia) "
     "(data/arms_supply_shares.csv); shares of suppliers outside the scenario are left out"
 )
+
+
+SCENARIO_YEAR = 2018  # the shipped scenarios start in 2018-01
+
+
+def load_tables(data: Path = PROJECT_DATA, year: int = SCENARIO_YEAR) -> Tables:
+    """The derived tables as the shipped scenarios use them: `Tables.load` with the TSS
+    rivalries plus those of data/rivalries_judgement.csv in force on 1 January of `year`
+    (judgement, each with its public-record reason; TSS wins where both name a pair): the
+    rivalries TSS misses for the years the scenarios cover (issue 14)."""
+    t = Tables.load(data)
+    j = judged_rivalries(data)
+    j = j[(j.from_year <= year) & (j.to_year.isna() | (j.to_year >= year))]
+    tss = t.rivalries
+    known = set(zip(tss.a, tss.b, strict=True))
+    j = j[[(a, b) not in known for a, b in zip(j.a, j.b, strict=True)]]
+    judged = pd.DataFrame(
+        {
+            "a": j.a,
+            "b": j.b,
+            "rivalry": j.reason,
+            "types": j.types,
+            "hostility": j.hostility,
+            "judged": True,
+        }
+    )
+    rivalries = pd.concat([tss.assign(judged=False), judged], ignore_index=True)
+    return dataclasses.replace(t, rivalries=rivalries)

@@ -12,15 +12,18 @@ from hypothesis import strategies as st
 
 from sim.core.alignment import (
     LandscapeMinimum,
-    bloc_margin_and_hedging,
+    bloc_margin,
     cross_bloc_mean,
     detect_communities,
+    hedging_index,
     landscape_descent,
     landscape_energy,
     landscape_minima,
     match_labels,
     modularity,
     polarization,
+    signed_communities,
+    signed_modularity,
     within_bloc_mean,
 )
 
@@ -373,25 +376,115 @@ def test_match_labels_fresh_ids_and_determinism() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_margin_and_hedging_cases() -> None:
-    labels = np.array([0, 0, 1, 1, 2])
-    aff = np.zeros((5, 5))
-    # State 4 (bloc 2) has equal ties to blocs 0 and 1: hedging 1, margin -0.5.
-    aff[4, [0, 1, 2, 3]] = 0.5
-    # State 0 is tied only to its own bloc: hedging 0, margin 1.
-    aff[0, 1] = 0.8
-    aff[0, 2] = -0.9
-    margin, hedging = bloc_margin_and_hedging(aff, labels)
-    assert hedging[4] == pytest.approx(1.0)
-    assert margin[4] == pytest.approx(-0.5)
-    assert hedging[0] == 0.0
-    assert margin[0] == pytest.approx(1.0)
-    # States without positive mass get zeros.
-    assert margin[3] == 0.0 and hedging[3] == 0.0
-    # Single bloc: margin 1, hedging 0 for states with positive mass.
-    m1, h1 = bloc_margin_and_hedging(np.ones((3, 3)), np.zeros(3, dtype=int))
-    np.testing.assert_allclose(m1, 1.0)
-    np.testing.assert_allclose(h1, 0.0)
+def _camps(
+    sizes: tuple[int, ...],
+    friend: float = 0.7,
+    enemy: float = -0.6,
+    noise: float = 0.1,
+    seed: int = 0,
+):
+    """A planted signed network: camps of friends, opposed to every other camp."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    same = truth[:, None] == truth[None, :]
+    aff = np.where(same, friend, enemy) + rng.uniform(-noise, noise, (truth.size, truth.size))
+    aff = (aff + aff.T) / 2
+    np.fill_diagonal(aff, 0.0)
+    return aff, truth
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def _with_hedger(aff: np.ndarray, truth: np.ndarray, tie: float = 0.6):
+    """Add a state tied positively to camps 0 and 1 alike (index n)."""
+    n = aff.shape[0]
+    out = np.zeros((n + 1, n + 1))
+    out[:n, :n] = aff
+    camp = np.isin(truth, (0, 1))
+    out[n, :n] = out[:n, n] = np.where(camp, tie, 0.0)
+    return out
+
+
+def test_signed_blocs_two_camps_and_a_hedger() -> None:
+    aff, truth = _camps((8, 6))
+    aff = _with_hedger(aff, truth)
+    labels = signed_communities(aff, np.random.default_rng(1))
+    assert _same_partition(labels[:-1], truth)
+    margin = bloc_margin(aff, labels)
+    assert np.all(margin >= 0.0)  # every state is in the bloc it prefers
+    assert np.all(margin[:-1] > 0.3)  # the camps' members firmly so
+    hedging = hedging_index(aff, labels, np.maximum(aff, 0))
+    assert hedging[-1] > 0.5
+    assert hedging[:-1].max() < 0.1  # camp cores do not hedge
+    assert hedging[-1] == hedging.max()
+
+
+def test_signed_blocs_three_camps() -> None:
+    aff, truth = _camps((6, 5, 7), seed=3)
+    labels = signed_communities(aff, np.random.default_rng(2))
+    assert _same_partition(labels, truth)
+    assert np.all(bloc_margin(aff, labels) > 0.0)
+    assert np.all(hedging_index(aff, labels, np.maximum(aff, 0)) < 0.1)
+    hedger = _with_hedger(aff, truth)
+    labels = signed_communities(hedger, np.random.default_rng(2))
+    hedging = hedging_index(hedger, labels, np.maximum(hedger, 0))
+    assert int(np.argmax(hedging)) == truth.size
+
+
+def test_signed_blocs_one_camp_without_opposition() -> None:
+    aff, _ = _camps((10,), seed=4)
+    labels = signed_communities(aff, np.random.default_rng(3))
+    assert np.unique(labels).size == 1
+    np.testing.assert_array_equal(hedging_index(aff, labels, np.maximum(aff, 0)), 0.0)
+    assert signed_modularity(aff, labels) >= 0.0
+
+
+def test_signed_blocs_all_neutral() -> None:
+    aff = np.zeros((6, 6))
+    labels = signed_communities(aff, np.random.default_rng(0))
+    np.testing.assert_array_equal(labels, np.arange(6))  # no ties: nobody in a bloc
+    np.testing.assert_array_equal(hedging_index(aff, labels, np.maximum(aff, 0)), 0.0)
+    np.testing.assert_array_equal(bloc_margin(aff, labels), 0.0)
+    assert signed_modularity(aff, labels) == 0.0
+
+
+def test_signed_blocs_keep_enemies_apart_in_a_saturated_network() -> None:
+    """Mostly positive ties (as with a saturated affinity) and one pair of enemies: the
+    enemies never share a bloc, which positive-only community detection cannot promise."""
+    aff, truth = _camps((5, 5), friend=0.8, enemy=0.2, seed=5)
+    aff[0, 5] = aff[5, 0] = -0.9
+    labels = signed_communities(aff, np.random.default_rng(4))
+    assert labels[0] != labels[5]
+
+
+def test_signed_modularity_matches_definition() -> None:
+    rng = np.random.default_rng(9)
+    a = rng.uniform(-1, 1, (9, 9))
+    a = (a + a.T) / 2
+    np.fill_diagonal(a, 0.0)
+    labels = rng.integers(0, 3, 9)
+    pos, neg = np.maximum(a, 0), np.maximum(-a, 0)
+    kp, kn = pos.sum(1), neg.sum(1)
+    wp, wn = kp.sum(), kn.sum()
+    q = 0.0
+    for i in range(9):
+        for j in range(9):
+            if labels[i] == labels[j]:
+                q += a[i, j] - kp[i] * kp[j] / wp + kn[i] * kn[j] / wn
+    assert signed_modularity(a, labels) == pytest.approx(q / (wp + wn), abs=1e-12)
+
+
+def test_signed_communities_deterministic_and_start_kept() -> None:
+    aff, truth = _camps((7, 7), seed=6)
+    a = signed_communities(aff, np.random.default_rng(5))
+    b = signed_communities(aff, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    # Starting from the optimum keeps it (blocs persist when nothing better appears).
+    c = signed_communities(aff, np.random.default_rng(6), start=truth)
+    assert _same_partition(c, truth)
 
 
 @settings(max_examples=40, deadline=None)
@@ -400,10 +493,13 @@ def test_margin_hedging_ranges(n: int, n_blocs: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     aff = rng.uniform(-1.0, 1.0, (n, n))
     labels = rng.integers(0, n_blocs, n) * 3  # non-contiguous ids are fine
-    margin, hedging = bloc_margin_and_hedging(aff, labels)
+    margin = bloc_margin(aff, labels)
+    hedging = hedging_index(aff, labels, rng.uniform(0, 1, (n, n)))
     assert margin.shape == hedging.shape == (n,)
     assert np.all((margin >= -1.0) & (margin <= 1.0))
     assert np.all((hedging >= 0.0) & (hedging <= 1.0))
+    found = signed_communities(aff, rng)
+    assert np.all(bloc_margin(aff, found) >= -1e-9)  # found blocs: every margin >= 0
 
 
 @settings(max_examples=40, deadline=None)

@@ -742,7 +742,7 @@ def test_round_trip_of_resolved_dict(tmp_path: Path) -> None:
     s = scenario_from_dict(tiny(), overrides={"states.A.capability": 0.75})
     resolved = resolved_scenario_dict(tiny(), overrides={"states.A.capability": 0.75})
     assert resolved == scenario_to_dict(s)
-    assert set(resolved) == set(TOP_KEYS) - {"extends"}
+    assert set(resolved) == set(TOP_KEYS) - {"extends", "remove_events"}
     assert set(resolved["parameters"]) == set(PARAMETER_KEYS)
     assert all("date" not in e for e in resolved["events"])
     again = _reload(resolved, tmp_path)
@@ -1176,6 +1176,95 @@ def test_json_schema_accepts_every_shipped_file(cli, kind: str, files: str, bad:
     for name in bad:
         data = _json_data(yaml.safe_load((folder / f"{name}.yaml").read_text()))
         assert not validator.is_valid(data), name
+
+
+def test_manifest_schemas_accept_what_ddsim_writes(cli, tmp_path: Path) -> None:
+    """`ddsim schema run-manifest|sweep-manifest` print JSON Schemas that accept the manifests a
+    real run and a real sweep write, and reject one without its seed."""
+    jsonschema = pytest.importorskip("jsonschema")
+    assert cli("run", "minimal", "--steps", "6", "--no-plots", "-q", "--out",
+               str(tmp_path / "run")).returncode == 0  # fmt: skip
+    assert cli("sweep", str(ROOT / "experiments" / "smoke.yaml"), "--out", str(tmp_path / "s"),
+               "--workers", "1", "--quiet").returncode == 0  # fmt: skip
+    for kind, path in (("run-manifest", "run/manifest.json"), ("sweep-manifest", "s/sweep.json")):
+        schema = json.loads(cli("schema", kind).stdout)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        data = json.loads((tmp_path / path).read_text())
+        jsonschema.validate(data, schema)
+        data.pop("root_seed" if kind == "sweep-manifest" else "seed")
+        assert not jsonschema.Draft202012Validator(schema).is_valid(data)
+
+
+# --------------------------------------------------------------------------------------------
+# remove_events
+# --------------------------------------------------------------------------------------------
+
+
+def _named_program(tmp_path: Path) -> Path:
+    parent = tiny()
+    parent["events"] = [*parent["events"], {**parent["events"][3], "name": "Drill", "step": 7}]
+    return _write(tmp_path / "p.yaml", parent)
+
+
+def test_remove_events_drops_matching_inherited_events(tmp_path: Path) -> None:
+    _named_program(tmp_path)
+    child = {
+        "extends": "p.yaml",
+        "remove_events": [{"type": "join_alliance", "state": "B"}, "Drill"],
+        "events": [{"step": 4, "type": "join_alliance", "state": "B", "alliance": "Pact"}],
+    }
+    s = load_scenario(_write(tmp_path / "c.yaml", child))
+    parent = load_scenario(tmp_path / "p.yaml")
+    assert [e.type for e in parent.events].count("join_alliance") == 1
+    kept = [(e.step, e.type) for e in s.events]
+    assert (3, "join_alliance") not in kept and (4, "join_alliance") in kept  # own event kept
+    assert len(s.events) == len(parent.events) - 1  # two removed, one added
+    assert all(e.args.get("name") != "Drill" for e in s.events)
+    # a mapping matches on all its fields: a list value compares as a whole
+    child = {"extends": "p.yaml", "remove_events": [{"type": "embargo", "suppliers": ["A"]}]}
+    s = load_scenario(_write(tmp_path / "d.yaml", child))
+    assert "embargo" not in [e.type for e in s.events]
+
+
+@pytest.mark.parametrize(
+    ("remove", "fragment"),
+    [
+        (
+            [{"type": "coup", "state": "A"}],
+            "remove_events[0]: expected a matcher of at least one event",
+        ),
+        (["Nope"], "'Nope', which matches none"),
+        ([{"type": "coup", "stat": "C"}], "remove_events[0].stat: expected a field of an event"),
+        ([], "remove_events: expected a list of event matchers"),
+        ("Drill", "remove_events: expected a list of event matchers"),
+        ([3], "remove_events[0]: expected a list of event matchers"),
+    ],
+)
+def test_bad_remove_events(tmp_path: Path, remove: Any, fragment: str) -> None:
+    _named_program(tmp_path)
+    path = _write(tmp_path / "c.yaml", {"extends": "p.yaml", "remove_events": remove})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert fragment in text and "\n" not in text, text
+
+
+def test_remove_events_without_extends_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path / "s.yaml", {**tiny(), "remove_events": ["Drill"]})
+    with pytest.raises(ScenarioError, match="remove_events: expected a key of a file with extends"):
+        load_scenario(path)
+
+
+def test_shipped_variants_remove_what_they_say() -> None:
+    base = load_scenario("europe_nato")
+    out = load_scenario(ROOT / "scenarios" / "variants" / "no_nordic_accession.yaml")
+    joins = [e.args["state"] for e in base.events if e.type == "join_alliance"]
+    assert sorted(joins) == ["FIN", "SWD"]
+    assert not [e for e in out.events if e.type == "join_alliance"]
+    assert len(out.events) == len(base.events) - 2
+    embargo = load_scenario(ROOT / "scenarios" / "variants" / "saudi_embargo.yaml")
+    on_saudi = [e for e in embargo.events if e.type == "embargo" and "SAU" in e.args["targets"]]
+    assert len(on_saudi) == 1 and sorted(on_saudi[0].args["suppliers"]) == ["FRN", "UKG", "USA"]
 
 
 if __name__ == "__main__":

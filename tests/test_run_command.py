@@ -403,3 +403,14 @@ def test_docs_outputs_describe_every_column():
         assert not missing, f"docs/outputs.md, {name}: undocumented columns {sorted(missing)}"
         extra = rows - set(table.columns)
         assert not extra, f"docs/outputs.md, {name}: columns that do not exist {sorted(extra)}"
+
+
+def test_set_overrides_listed_in_summary_and_report(runs):
+    """`--set` overrides are listed first in summary.txt and on the report page."""
+    for key in ("first", "second"):
+        text = (runs[key] / "summary.txt").read_text()
+        head = text.split("Blocs at step")[0]
+        assert "Overrides applied (--set, 1)" in head, text[:400]
+        assert "parameters.temperature" in head and "0.1" in head
+    page = (runs["first"] / "report.html").read_text()
+    assert "Overrides applied (--set, 1)" in page and "parameters.temperature" in page

@@ -63,6 +63,12 @@ def _damage(run: Path, how: str) -> str:
     if how == "manifest []":
         (run / "manifest.json").write_text("[]")
         return "JSON object"
+    if how == "manifest without a seed":  # the schema (sim/running/manifest.py) names the key
+        manifest = json.loads((run / "manifest.json").read_text())
+        del manifest["seed"]
+        manifest["tables"]["world"]["rows"] = "many"
+        (run / "manifest.json").write_text(json.dumps(manifest))
+        return "seed: required"
     if how == "truncated parquet":
         os.truncate(run / "world.parquet", 300)
         return "world.parquet"
@@ -78,6 +84,7 @@ def _damage(run: Path, how: str) -> str:
 
 CASES = [
     ("parquet", "manifest []"),
+    ("parquet", "manifest without a seed"),
     ("parquet", "truncated parquet"),
     ("csv", "csv column removed"),
     ("csv", "abc in an integer column"),

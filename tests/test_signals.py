@@ -109,15 +109,29 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -
     raise AssertionError("timed out")
 
 
-def _running_sweep(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, set[int]]:
+def _running_sweep(tmp_path: Path, *backend: str) -> tuple[subprocess.Popen[str], Path, set[int]]:
     """A 2-worker sweep with its pool running and one commit made; its descendants."""
     out = tmp_path / "store"
     exp = _experiment(tmp_path)
     proc = _start("sweep", str(exp), "--out", str(out), "--workers", "2", "--commit-every", "0",
-                  cwd=tmp_path)  # fmt: skip
+                  *backend, cwd=tmp_path)  # fmt: skip
     _wait_for(lambda: list((out / "runs").glob("part-*.parquet")), 120, proc)
-    _wait_for(lambda: len(_descendants(proc.pid)) >= 3, 30, proc)  # fork server, 2 workers
+    # local pool: fork server and 2 workers; Dask: resource tracker and 2 worker processes
+    _wait_for(lambda: len(_descendants(proc.pid)) >= 3, 30, proc)
     return proc, out, _descendants(proc.pid)
+
+
+def test_killed_dask_local_sweep_leaves_no_process_behind(tmp_path: Path) -> None:
+    """`--dask-local` workers are not under ddsim's watchdog: Dask's worker processes watch
+    their parent themselves. SIGKILL of the sweep must still leave nothing running."""
+    proc, _, family = _running_sweep(tmp_path, "--dask-local")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    try:
+        _wait_for(lambda: not _alive(family), 30)
+    finally:
+        for pid in _alive(family):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])

@@ -185,7 +185,11 @@ def test_directory_of_other_files_is_still_refused(tmp_path: Path, cli) -> None:
     assert (tmp_path / "s" / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.parametrize("content", ["[]", "{not json", ""])
+@pytest.mark.parametrize(
+    "content",
+    ["[]", "{not json", "", '{"format": "ddsim-sweep/1"}'],
+    ids=["list", "json", "empty", "keys"],
+)
 def test_sweep_manifest_that_is_not_an_object_is_one_line(
     committed: Path, tmp_path: Path, cli, content: str
 ) -> None:

@@ -20,7 +20,19 @@ from collections.abc import Sequence
 import sim
 from sim.errors import InputError
 
-COMMANDS = ("run", "plot", "report", "validate", "schema", "build", "sweep", "analyze", "view")
+COMMANDS = (
+    "run",
+    "plot",
+    "report",
+    "validate",
+    "schema",
+    "build",
+    "sweep",
+    "analyze",
+    "compare",
+    "view",
+    "hindcast",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

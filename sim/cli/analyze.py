@@ -39,7 +39,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     """``ddsim analyze``: figures, tables, a summary and report.html of a sweep; 0 done, 1 no
     finished run, 2 not a store or the analysis cannot be written (nothing partial is left)."""
     from sim.cli.options import os_reason
-    from sim.experiments.analysis import analyze
+    from sim.experiments.analysis import analyze, require_sweep
     from sim.experiments.store import DamagedStoreWarning
     from sim.experiments.sweep import load_sweep
     from sim.reports.analysis_figures import sweep_drawer
@@ -47,7 +47,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DamagedStoreWarning)
         try:
-            draw = None if args.no_figures else sweep_drawer(load_sweep(args.sweep_dir))
+            sweep = require_sweep(load_sweep(args.sweep_dir))
+            draw = None if args.no_figures else sweep_drawer(sweep)
             report = analyze(args.sweep_dir, args.out, draw=draw)
             page = _write_report(args, report)
         except OSError as exc:

@@ -125,3 +125,42 @@ def add_run_dir_argument(parser: argparse.ArgumentParser, what: str) -> None:
         default=LATEST,
         help=f"{what}, or 'latest' (default): the newest complete run under ./{RUNS_DIR}",
     )
+
+
+def add_store_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """Where and how the runs of a resumable store run (``ddsim sweep``, ``ddsim compare``):
+    --workers, --scheduler / --dask-local, --commit-every, --force-new, --retry-failed.
+    `what` names the store in the help ("sweep", "comparison")."""
+    from sim.experiments.defaults import COMMIT_SECONDS
+
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes (default: all cores; 1 = in this process)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs ddsim[dask])",
+    )
+    where.add_argument(
+        "--dask-local",
+        action="store_true",
+        help="run on a local Dask cluster of --workers processes",
+    )
+    parser.add_argument(
+        "--commit-every",
+        type=seconds,
+        default=COMMIT_SECONDS,
+        metavar="SECONDS",
+        help=f"write finished runs to the store at least this often (default: "
+        f"{COMMIT_SECONDS:g}; a crash costs at most this much work; 0: every batch)",
+    )
+    parser.add_argument(
+        "--force-new",
+        action="store_true",
+        help=f"discard a stored {what} of a different design in --out and start afresh",
+    )
+    parser.add_argument("--retry-failed", action="store_true", help="run failed runs again")

@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="latest|RUN_DIR|SWEEP_DIR",
         nargs="?",
         default=LATEST,
-        help="a run directory, a sweep directory, or 'latest' (default): the newest complete "
+        help="a run directory, a sweep or comparison directory, or 'latest' (default): the newest complete "
         "run under ./runs",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write the page")
@@ -46,7 +46,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the page (and the PDF); 2 for a bad target or no browser for --pdf."""
     try:
         target = resolve_run_dir(args.target)
-        if (target / "sweep.json").is_file():
+        if _is_ensemble(target):  # ddsim compare or run --replicates: its page again
+            from sim.experiments.compare import compare_tables, ensemble_summary
+            from sim.reports.compare import write_comparison_report, write_ensemble_report
+
+            tables = compare_tables(target)
+            if len(tables.ensemble.variants) == 1:  # ddsim run --replicates
+                summary = ensemble_summary(tables.ensemble)
+                page = write_ensemble_report(tables, summary, target, page=args.out)[-1]
+            else:
+                page = write_comparison_report(tables, target, page=args.out)[-1]
+        elif (target / "sweep.json").is_file():
             from sim.reports.report import write_sweep_report
 
             page = write_sweep_report(target, out=args.out)
@@ -71,3 +81,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"ddsim report: cannot write the report: {os_reason(exc)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _is_ensemble(target: Path) -> bool:
+    """True for the store of a comparison (sweep.json of kind 'ensemble')."""
+    import json
+
+    try:
+        manifest = json.loads((target / "sweep.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == "ensemble"

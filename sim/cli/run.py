@@ -53,6 +53,8 @@ examples:
   ddsim run scenarios/europe_nato.yaml --steps 60 --seed 7
   ddsim run indo_pacific --set parameters.exercise_signal=0.08 --set states.IND.budget=2
   ddsim run minimal --dyads 6 --every 3 --format csv --out runs/test
+  ddsim run indo_pacific --replicates 20 --set governance.transparency=0.8
+                                              an ensemble: bands over time, medians with intervals
   ddsim report latest --pdf                   the newest run's report page, as PDF too
 
 The run directory holds the tables (world, states, activities, crises, start_dyads,
@@ -121,6 +123,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check that every table is identical: exit 0 if so, 1 if not",
     )
     run.add_argument(
+        "--replicates",
+        type=positive_int,
+        metavar="R",
+        help="run an ensemble: R replicates of the scenario (replicate r has seed "
+        "replicate_seed(S, r), S = --seed or the scenario's), stored in --out as an "
+        "ensemble store (rerun to resume); writes bands over time (median, 50%% and 90%%) "
+        "and a summary of medians with intervals instead of one trajectory",
+    )
+    run.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="with --replicates: worker processes (default: all cores; 1 = in this process)",
+    )
+    run.add_argument(
         "--quiet",
         "-q",
         action="store_true",
@@ -168,13 +185,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
             raise InputError(f"--dyads: expected a number of steps >= 1, got {record_dyads}")
     overrides = overrides_from(args.overrides)
     scenario_arg = scenario_arg or DEFAULT_SCENARIO
-    world = prepare_scenario(
-        scenario_arg,
-        steps=args.steps,
-        seed=args.seed,
-        overrides=overrides,
-        record_every=args.every,
-    )
+    world = _prepared_world(args, scenario_arg, overrides)
     check_recording(world, record_dyads)
     check_memory(world, record_dyads, source=str(world.path or scenario_arg), figures=args.plots)
     target = args.out if args.out is not None else default_run_dir(world.name)
@@ -200,6 +211,17 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         plots=args.plots,
         quiet=args.quiet,
         options=options,
+    )
+
+
+def _prepared_world(args: argparse.Namespace, scenario_arg: str, overrides: dict) -> Scenario:
+    """The scenario as the run options resolve it (--steps, --seed, --set, --every)."""
+    return prepare_scenario(
+        scenario_arg,
+        steps=args.steps,
+        seed=args.seed,
+        overrides=overrides,
+        record_every=args.every,
     )
 
 
@@ -251,6 +273,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``ddsim run``: 0 when done, 1 when the run crashed, 2 for bad input (nothing
     written), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
     with sigterm_as_interrupt() as signals:
+        if getattr(args, "replicates", None) is not None:
+            code = run_replicates(args)
+            return SIGTERM_EXIT if code == 130 and signals["terminated"] else code
         try:
             replay = getattr(args, "replay", None) is not None
             plan = plan_replay(args) if replay else plan_run(args)
@@ -345,7 +370,11 @@ def execute_run(plan: RunPlan) -> int:
         return 0
     files = listing(manifest)
     summary = summary_mod.build_summary(
-        results, run_dir=final, files=files, wall_time=manifest["wall_time_s"]
+        results,
+        run_dir=final,
+        files=files,
+        wall_time=manifest["wall_time_s"],
+        overrides=manifest.get("overrides"),
     )
     summary_mod.print_summary(summary)
     if manifest.get("report"):
@@ -509,3 +538,181 @@ def _status(enabled: bool, text: str) -> contextlib.AbstractContextManager:
     from rich.console import Console
 
     return Console(stderr=True).status(text)
+
+
+# ----------------------------------------------------------------------------------------------
+# ddsim run SCENARIO --replicates R
+# ----------------------------------------------------------------------------------------------
+
+ENSEMBLE_CONFLICTS = (
+    ("replay", "--replay"),
+    ("dyads", "--dyads"),
+    ("format", "--format"),
+)
+ENSEMBLE_SUMMARY = "summary.txt"
+ENSEMBLE_SUMMARY_CSV = "summary.csv"
+ENSEMBLE_BANDS = ("bands.parquet", "bands.csv")
+
+
+@dataclass
+class EnsemblePlan:
+    """What ``ddsim run --replicates`` runs, checked before anything is written."""
+
+    variant: Any  # sim.experiments.ensemble.Variant
+    world: Scenario
+    replicates: int
+    root_seed: int
+    target: Path
+    overrides: dict[str, Any]
+
+
+def plan_replicates(args: argparse.Namespace) -> EnsemblePlan:
+    """Validate ``run --replicates`` and load the scenario; InputError on bad input."""
+    from sim.experiments.ensemble import Variant
+    from sim.running.rundir import slugify
+
+    given = [flag for attr, flag in ENSEMBLE_CONFLICTS if getattr(args, attr, None) is not None]
+    if args.svg:
+        given.append("--svg")
+    if given:
+        raise InputError(
+            "--replicates runs an ensemble (a store of runs, not one run directory); drop "
+            + ", ".join(given)
+        )
+    overrides = overrides_from(args.overrides)
+    scenario_arg = args.scenario or DEFAULT_SCENARIO
+    world = _prepared_world(args, scenario_arg, overrides)
+    if args.every is not None:
+        overrides["parameters.record_every"] = args.every
+    name = slugify(world.name, default="scenario")[:60]
+    variant = Variant.load(name, scenario_arg, overrides)
+    target = Path(args.out) if args.out is not None else default_run_dir(f"{world.name}-ensemble")
+    check_output_target(target)
+    return EnsemblePlan(
+        variant=variant,
+        world=world,
+        replicates=args.replicates,
+        root_seed=int(args.seed if args.seed is not None else world.seed),
+        target=target,
+        overrides=overrides,
+    )
+
+
+def run_replicates(args: argparse.Namespace) -> int:
+    """``ddsim run SCENARIO --replicates R``: 0 every run ok, 1 some failed, 2 bad input,
+    130 interrupted (rerun the same command, with --out, to resume)."""
+    from sim.experiments.ensemble import run_ensemble
+
+    try:
+        plan = plan_replicates(args)
+        summary = run_ensemble(
+            [plan.variant],
+            plan.replicates,
+            out=plan.target,
+            root_seed=plan.root_seed,
+            steps=args.steps,
+            workers=args.workers,
+            quiet=args.quiet,
+            name=plan.variant.name,
+            command=sys.argv,
+        )
+    except InputError as exc:
+        print(f"ddsim run: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ddsim run: interrupted; rerun with the same --out to resume", file=sys.stderr)
+        return 130
+    if summary.interrupted:
+        print("ddsim run: interrupted; rerun with the same --out to resume", file=sys.stderr)
+        return 130
+    try:
+        text = write_ensemble_outputs(plan, plots=args.plots)
+    except OSError as exc:
+        print(
+            f"ddsim run: cannot write the results to {plan.target}: {os_reason(exc)}",
+            file=sys.stderr,
+        )
+        return 1
+    if text is None:
+        print(f"ddsim run: no finished run in {plan.target}", file=sys.stderr)
+        return 1
+    if args.quiet:
+        print(plan.target)
+    else:
+        print(text, end="")
+    return summary.exit_code
+
+
+def ensemble_summary_text(plan: EnsemblePlan, table: Any, runs: Any) -> str:
+    """summary.txt of an ensemble: what ran (overrides listed), then per outcome the median
+    over the replicates with its 50% and 90% intervals."""
+    from sim.experiments.ensemble import SEED_RULE
+
+    world = plan.world
+    ok = int((runs["status"] == "ok").sum()) if "status" in runs else len(runs)
+    lines = [
+        f"ensemble: {world.name}, {plan.replicates} replicates x {world.steps} steps "
+        f"({len(world.states)} states)",
+        f"seeds: replicate r has seed {SEED_RULE} with root_seed {plan.root_seed}",
+        "overrides: "
+        + (", ".join(f"{k}={_plain(v)}" for k, v in plan.overrides.items()) or "none"),
+        f"runs: {ok} ok, {len(runs) - ok} not ok",
+        f"output: {plan.target}",
+        "",
+        f"{'outcome':<22} {'median':>10} {'50% interval':>24} {'90% interval':>24} {'n':>4}",
+    ]
+
+    def g(x: float) -> str:
+        return f"{x:.4g}"
+
+    for _, r in table.iterrows():
+        lines.append(
+            f"{r['outcome']:<22} {g(r['median']):>10} "
+            f"{g(r['p25']) + ' to ' + g(r['p75']):>24} {g(r['p05']) + ' to ' + g(r['p95']):>24} "
+            f"{int(r['n']):>4}"
+        )
+    lines += [
+        "",
+        "median and central 50% / 90% intervals over the replicates (the spread between",
+        "seeds, not a confidence interval of a mean); bands over time: bands.csv, figures/",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def write_ensemble_outputs(plan: EnsemblePlan, *, plots: bool) -> str | None:
+    """bands.parquet/csv, summary.csv, summary.txt, figures/bands.png and report.html of
+    the ensemble in plan.target; returns the summary text (None when no run finished)."""
+    import io
+
+    from sim.experiments.compare import compare_tables, ensemble_summary
+    from sim.experiments.ensemble import load_ensemble
+    from sim.experiments.store import write_atomic
+
+    ens = load_ensemble(plan.target)
+    if ens.outcomes.empty:
+        return None
+    tables = compare_tables(ens)
+    summary = ensemble_summary(ens)
+    table = summary.drop(columns="variant")
+    out = plan.target
+    for name in ENSEMBLE_BANDS:
+        buf = io.BytesIO()
+        bands = tables.bands.drop(columns="variant")
+        if name.endswith(".parquet"):
+            bands.to_parquet(buf, index=False)
+        else:
+            buf.write(bands.to_csv(index=False, float_format="%.6g").encode())
+        write_atomic(out / name, buf.getvalue())
+    write_atomic(
+        out / ENSEMBLE_SUMMARY_CSV, table.to_csv(index=False, float_format="%.6g").encode()
+    )
+    text = ensemble_summary_text(plan, table, ens.runs)
+    write_atomic(out / ENSEMBLE_SUMMARY, text.encode())
+    from sim.reports.compare import write_ensemble_report
+
+    write_ensemble_report(tables, summary, out, figures=plots)
+    return text

@@ -1,4 +1,6 @@
-"""``ddsim schema scenario|experiment``: the JSON Schema of scenario or experiment files.
+"""``ddsim schema KIND``: the JSON Schema of scenario or experiment files, or of the
+manifests ddsim writes (``run-manifest``: a run's manifest.json; ``sweep-manifest``: a
+sweep store's sweep.json).
 
 Editors with a YAML language server use it to complete and check files as they are typed
 (see docs/scenarios.md, "Editor support"). It is generated from the same pydantic schema
@@ -10,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-KINDS = ("scenario", "experiment")
+KINDS = ("scenario", "experiment", "run-manifest", "sweep-manifest")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Save it and point your editor's YAML language server at it, e.g. with a first line "
         "'# yaml-language-server: $schema=scenario.schema.json' in a scenario file.",
     )
-    parser.add_argument("kind", choices=KINDS, help="which files: scenario or experiment")
+    parser.add_argument(
+        "kind",
+        choices=KINDS,
+        help="which files: scenario, experiment, run-manifest or sweep-manifest",
+    )
     parser.add_argument(
         "--indent", type=int, default=2, metavar="N", help="JSON indent (default 2)"
     )
@@ -35,9 +41,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
         from sim.scenarios.schema import scenario_json_schema
 
         schema = scenario_json_schema()
-    else:
+    elif args.kind == "experiment":
         from sim.experiments.schema import experiment_json_schema
 
         schema = experiment_json_schema()
+    else:
+        from sim.experiments.manifest import StoreManifest
+        from sim.running.manifest import RunManifest, manifest_json_schema
+
+        schema = manifest_json_schema(RunManifest if args.kind == "run-manifest" else StoreManifest)
     print(json.dumps(schema, indent=args.indent or None, ensure_ascii=False))
     return 0

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli.options import examples, paragraph, positive_int, seconds
+from sim.cli.options import add_store_options, examples, paragraph, positive_int
 from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
-from sim.experiments.defaults import COMMIT_SECONDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,27 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", metavar="DIR", help="output directory (default: sweeps/<experiment name>)"
     )
     p.add_argument(
-        "--workers",
-        type=positive_int,
-        metavar="N",
-        help="worker processes (default: all cores; 1 = in this process)",
-    )
-    p.add_argument(
         "--replicates",
         type=positive_int,
         metavar="R",
         help="replicates per design point (overrides the file)",
-    )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on a Dask cluster, e.g. tcp://host:8786 (needs ddsim[dask])",
-    )
-    where.add_argument(
-        "--dask-local",
-        action="store_true",
-        help="run on a local Dask cluster of --workers processes",
     )
     p.add_argument(
         "--batch-size",
@@ -62,20 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="runs per task (default: automatic, ~1.5 s per task)",
     )
-    p.add_argument(
-        "--commit-every",
-        type=seconds,
-        default=COMMIT_SECONDS,
-        metavar="SECONDS",
-        help=f"write finished runs to the store at least this often (default: "
-        f"{COMMIT_SECONDS:g}; a crash costs at most this much work; 0: every batch)",
-    )
-    p.add_argument(
-        "--force-new",
-        action="store_true",
-        help="discard a stored sweep of a different design in --out and start afresh",
-    )
-    p.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    add_store_options(p, "sweep")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
 

@@ -96,7 +96,8 @@ class ChoiceSets:
     effort (utility > 0), stored row after row as flat Python lists for the agents' few
     sequential draws: row r's options are entries `start[r]:start[r + 1]`, in option order,
     each with its activity `kind` (EXERCISE, ARMS, ADVISORY or DIALOGUE), `partner`, softmax
-    `weight` and effort `cost`; `save_weight[r]` is the softmax weight of saving the effort.
+    `weight` and effort `cost`; `save_weight[r]` is the softmax weight of saving the effort;
+    `option` holds the options' indices (kind x N + partner).
 
     Weights are exp((utility - best utility of the row) / temperature): proportional to the
     softmax probabilities, at most 1, so they never overflow at any temperature."""
@@ -107,6 +108,7 @@ class ChoiceSets:
     cost: list[float]
     start: list[int]
     save_weight: list[float]
+    option: list[int]  # each option's index kind x N + partner
 
 
 class Options(NamedTuple):
@@ -153,6 +155,7 @@ def choice_sets(
         cost=costs[options].tolist(),
         start=start.tolist(),
         save_weight=np.exp(-top).tolist(),
+        option=options.tolist(),
     )
 
 
@@ -529,7 +532,10 @@ def apply_advisory(m: DiplomacyModel) -> None:
     prov, host = (np.array(x, dtype=int) for x in zip(*m.book.advisory, strict=True))
     oversight = m.levers[prov, OVERSIGHT]
     collapsing = m.stability[host] < p.suspension_stability
-    suspended = collapsing & (m.streams.missions.random(len(prov)) > oversight)
+    # one uniform per (provider, host) pair, drawn for all N x N pairs: a mission's draw
+    # does not depend on how many other missions there are this step (common random numbers)
+    keep = m.streams.missions.random((m.n, m.n))[prov, host]
+    suspended = collapsing & (keep > oversight)
     if suspended.any():
         sp, sh = prov[suspended], host[suspended]
         loss = p.suspension_trust_loss * (1.0 - m.levers[sp, EXIT_STRATEGY])

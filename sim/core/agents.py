@@ -80,6 +80,7 @@ class StateAgent(mesa.Agent):
         arms transfers are chosen by buyers in the arms market (`sim.core.market`).
         Each choice is a softmax over the state's options (`model.options_for`) and 'save
         the effort' (utility 0), drawn as an exponential race with the state's own noise.
+        A declined proposal spends no effort.
         """
         model = self.model
         options = model.options_for(self.index)
@@ -90,7 +91,9 @@ class StateAgent(mesa.Agent):
         # The bank, read and written once here from the array behind the `bank` property
         # (the property costs 2 Python calls per acting state).
         bank = float(model.bank[i])
-        for draw, save, kind_draw in zip(noise, save_noise, kind_draws, strict=True):
+        for row, (draw, save, kind_draw) in enumerate(
+            zip(noise, save_noise, kind_draws, strict=True)
+        ):
             pick, best = -1, save_weight * save
             for j in range(len(kinds)):
                 if costs[j] > bank:
@@ -103,7 +106,7 @@ class StateAgent(mesa.Agent):
             kind, partner = kinds[pick], partners[pick]
             weights[pick] = 0.0  # each option at most once per step
             if kind == EXERCISE:
-                accepted = self.plan_exercise(partner, kind_draw)
+                accepted = self.plan_exercise(partner, kind_draw, row)
             elif kind == ADVISORY:
                 accepted = model.send_advisers(i, partner)
             else:
@@ -112,26 +115,27 @@ class StateAgent(mesa.Agent):
                 bank -= costs[pick]
         model.bank[i] = bank
 
-    def plan_exercise(self, partner: int, kind_draw: float) -> bool:
+    def plan_exercise(self, partner: int, kind_draw: float, row: int = 0) -> bool:
         """Propose an exercise with `partner` if it would join (sounded out first: a
         partner that would decline is asked alone, and declines): with probability
-        `multilateral_share`, invite
-        up to `max_exercise_size - 2` more of the states this one most wants to exercise
-        with (softmax-perturbed expected utility, only those worth it; drawn from the
-        invitations stream); the kind is the `EXERCISE_MIX` quantile of `kind_draw`. Each
-        invitee accepts or declines (`model.consent`); returns whether anyone accepted."""
+        `multilateral_share`, invite up to `max_exercise_size - 2` more of the states this
+        one most wants to exercise with (softmax-perturbed expected utility, only those
+        worth it); the kind is the `EXERCISE_MIX` quantile of `kind_draw`. The invitation
+        draws are this state's for its `row`-th choice this step (invitations stream,
+        `model.invitation_noise`). Each invitee accepts or declines (`model.consent`);
+        returns whether anyone accepted."""
         model = self.model
         p = model.p
-        rng = model.streams.invitations
         i = self.index
         kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
         if not model.would_join_exercise(partner, i):  # sounded out: no exercise to plan
             return model.propose_exercise(i, [partner], kind)  # the decline is counted
         partners = [partner]
-        if p.max_exercise_size > 2 and rng.random() < p.multilateral_share:
-            extra = int(rng.integers(1, p.max_exercise_size - 1))
-            scores = model.expected_utilities(i, EXERCISE) + p.temperature * rng.gumbel(
-                size=model.n
+        multilateral, size_draw = model.invitation_draws[i][row]
+        if p.max_exercise_size > 2 and multilateral < p.multilateral_share:
+            extra = 1 + int(size_draw * (p.max_exercise_size - 2))  # uniform on 1..size-2
+            scores = model.expected_utilities(i, EXERCISE) + p.temperature * model.invitation_noise(
+                i, row
             )
             scores[i] = scores[partner] = -np.inf
             best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)

@@ -24,9 +24,10 @@ from scipy.optimize import linear_sum_assignment
 
 __all__ = [
     "LandscapeMinimum",
-    "bloc_margin_and_hedging",
+    "bloc_margin",
     "cross_bloc_mean",
     "detect_communities",
+    "hedging_index",
     "landscape_descent",
     "landscape_energy",
     "landscape_minima",
@@ -34,6 +35,9 @@ __all__ = [
     "match_labels",
     "modularity",
     "polarization",
+    "signed_communities",
+    "signed_modularity",
+    "signed_modularity_matrix",
     "within_bloc_mean",
 ]
 
@@ -526,45 +530,262 @@ def match_labels(
 # --------------------------------------------------------------------------------------------
 
 
-def bloc_margin_and_hedging(
-    affinity: npt.ArrayLike, labels: npt.ArrayLike
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-state bloc margin and hedging index from positive affinity shares.
+def signed_modularity_matrix(
+    affinity: npt.ArrayLike, resolution: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """Signed modularity matrix B and its normaliser (Gomez, Jensen & Arenas 2009).
 
-    p_ib is state i's share of positive affinity mass (j != i) toward bloc b. margin_i =
-    p_i,own - max_{b != own} p_ib in [-1, 1] (1 when loyal to its own bloc only). hedging_i =
-    2 min(p1, p2) / (p1 + p2) over the two largest shares: 1 means evenly split between two
-    blocs, 0 means at most one bloc attracts it. States with no positive mass get 0 for both.
+    With A the symmetrised affinity (zero diagonal), A+ and A- its positive and negative
+    parts, k+ and k- their row sums and 2w+ = sum k+, 2w- = sum k-:
+    B_ij = A_ij - resolution (k+_i k+_j / 2w+ - k-_i k-_j / 2w-), normaliser 2w+ + 2w-.
+    Q = sum_ij B_ij delta(c_i, c_j) / (2w+ + 2w-): friends in one bloc and enemies in
+    different blocs both raise Q, each against what random ties of the same strength would
+    give. A normaliser of 0 means no ties at all.
     """
     a = _square_finite(affinity, "affinity")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("affinity must contain only finite values")
+    a = 0.5 * (a + a.T)
+    np.fill_diagonal(a, 0.0)
+    pos = np.maximum(a, 0.0)
+    neg = np.maximum(-a, 0.0)
+    kp, kn = pos.sum(axis=1), neg.sum(axis=1)
+    wp, wn = float(kp.sum()), float(kn.sum())
+    b = a.copy()
+    if wp > 0:
+        b -= resolution * np.outer(kp, kp) / wp
+    if wn > 0:
+        b += resolution * np.outer(kn, kn) / wn
+    return b, wp + wn
+
+
+def signed_modularity(
+    affinity: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    *,
+    resolution: float = 1.0,
+    matrix: tuple[np.ndarray, float] | None = None,
+) -> float:
+    """Signed modularity Q of a partition (see `signed_modularity_matrix`; 0 without ties;
+    `matrix` as in `signed_communities`)."""
+    b, norm = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
     codes, n_blocs = _canonical_labels(labels)
-    n = a.shape[0]
+    if codes.shape[0] != b.shape[0]:
+        raise ValueError(f"labels has length {codes.shape[0]}, expected {b.shape[0]}")
+    if norm <= 0:
+        return 0.0
+    onehot = _one_hot(codes, n_blocs)
+    return float(np.sum(onehot * (b @ onehot)) / norm)
+
+
+def _local_moves(
+    m: np.ndarray, labels: np.ndarray, rng: np.random.Generator, tol: float, max_sweeps: int = 200
+) -> np.ndarray:
+    """Move nodes one at a time (random order each sweep) to the community, or to a
+    community of their own, that raises sum_ij M_ij delta(c_i, c_j) most, until none gains.
+
+    `m` is a symmetric (aggregated) modularity matrix; `labels` the starting communities
+    (ids below m.shape[0]). Every node ends where it prefers to be: its own community beats
+    every other and being alone."""
+    k = m.shape[0]
+    lab = labels.astype(np.int64, copy=True)
+    counts = np.bincount(lab, minlength=k)
+    s = m @ _one_hot(lab, k)  # s[u, c]: sum of M[u, j] over members j of c
+    diag = np.diag(m).copy()
+    # An empty community's column of s stays 0 (up to rounding): the value of being alone.
+    for _ in range(max_sweeps):
+        moved = False
+        for u in rng.permutation(k).tolist():
+            cu = int(lab[u])
+            row = s[u]
+            with_self = row[cu]
+            stay = with_self - diag[u]  # ties to the rest of its own community
+            row[cu] = stay
+            best = int(np.argmax(row))
+            gain = row[best]
+            row[cu] = with_self
+            if counts[best] == 0 and counts[cu] == 1:
+                continue  # already alone
+            if gain > stay + tol:
+                s[:, cu] -= m[:, u]
+                s[:, best] += m[:, u]
+                counts[cu] -= 1
+                counts[best] += 1
+                lab[u] = best
+                moved = True
+        if not moved:
+            break
+    return lab
+
+
+def _compress(labels: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0..B-1 in order of each community's lowest member."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+    return order[inverse.reshape(-1)].astype(np.int64)
+
+
+def _signed_louvain(
+    b: np.ndarray, rng: np.random.Generator, tol: float, start: np.ndarray
+) -> np.ndarray:
+    """Louvain (Blondel et al. 2008) on a dense signed modularity matrix: local moves,
+    aggregation of communities into nodes, repeated while a level merges anything; then a
+    last round of single-state moves on the full matrix (so each state prefers its bloc)."""
+    labels = _compress(start)
+    m = b
+    node_labels = labels  # level nodes of each state
+    level_start = labels
+    while True:
+        moved = _compress(_local_moves(m, level_start, rng, tol))
+        node_labels = moved[node_labels]
+        k = int(moved.max()) + 1
+        if k == m.shape[0]:
+            break
+        c = _one_hot(moved, k)
+        m = c.T @ m @ c
+        level_start = np.arange(k)
+    return _compress(_local_moves(b, node_labels, rng, tol))
+
+
+def signed_communities(
+    affinity: npt.ArrayLike,
+    rng: np.random.Generator,
+    *,
+    resolution: float = 1.0,
+    restarts: int = 8,
+    start: npt.ArrayLike | None = None,
+    matrix: tuple[np.ndarray, float] | None = None,
+) -> np.ndarray:
+    """Blocs that maximise signed modularity (`signed_modularity_matrix`): friends
+    together, enemies apart; labels 0..B-1 in order of each bloc's lowest member.
+
+    Runs Louvain on the signed modularity matrix from singletons `restarts` times (visiting
+    orders from `rng`) and, when `start` (e.g. the previous blocs) is given, once from
+    `start`; the partition of highest Q wins (the earliest on ties: `start` first, so blocs
+    persist when nothing better appears). Every state ends in the bloc it prefers (its
+    margin, `bloc_margin`, is >= 0). No ties at all: every state alone. `matrix`: the
+    result of `signed_modularity_matrix(affinity, resolution)` if already computed.
+    """
+    b, norm = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
+    n = b.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if norm <= 0:
+        return np.arange(n, dtype=np.int64)
+    tol = _REL_TOL * float(np.abs(b).sum())
+    starts = [] if start is None else [_compress(np.asarray(start))]
+    starts += [np.arange(n)] * max(restarts, 0 if starts else 1)
+    best, best_q = None, -np.inf
+    for s0 in starts:
+        labels = _signed_louvain(b, rng, tol, s0)
+        onehot = _one_hot(labels, int(labels.max()) + 1)
+        q = float(np.sum(onehot * (b @ onehot)))
+        if q > best_q + tol:
+            best, best_q = labels, q
+    return best
+
+
+def bloc_margin(
+    affinity: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    *,
+    resolution: float = 1.0,
+    matrix: tuple[np.ndarray, float] | None = None,
+) -> np.ndarray:
+    """How much each state prefers its own bloc, in [-1, 1], by the measure blocs are
+    detected with: (S_own - max(best other bloc, being alone = 0)) / sum_j |B_ij|, S_b the
+    sum of the signed modularity matrix B over the members of b other than the state.
+
+    Positive when the state is where it wants to be; at the blocs `signed_communities`
+    returns every margin is >= 0. States without ties get 0. `matrix` as in
+    `signed_communities`.
+    """
+    b, _ = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
+    codes, n_blocs = _canonical_labels(labels)
+    n = b.shape[0]
     if codes.shape[0] != n:
         raise ValueError(f"labels has length {codes.shape[0]}, expected {n}")
     if n == 0:
-        return np.zeros(0), np.zeros(0)
-    pos = np.where(a > 0, a, 0.0)
-    np.fill_diagonal(pos, 0.0)
-    mass = pos @ _one_hot(codes, n_blocs)
-    total = mass.sum(axis=1)
-    has_mass = total > 0
-    shares = np.divide(mass, total[:, None], out=np.zeros_like(mass), where=has_mass[:, None])
-
+        return np.zeros(0)
     rows = np.arange(n)
-    own = shares[rows, codes]
-    if n_blocs >= 2:
-        others = shares.copy()
-        others[rows, codes] = -np.inf
-        margin = own - others.max(axis=1)
-        top_two = np.partition(shares, n_blocs - 2, axis=1)[:, n_blocs - 2 :]
-        p2, p1 = top_two[:, 0], top_two[:, 1]
-        hedging = np.divide(2.0 * p2, p1 + p2, out=np.zeros(n), where=p2 > 0)
-    else:
-        margin = own.copy()
-        hedging = np.zeros(n)
-    margin = np.where(has_mass, np.clip(margin, -1.0, 1.0), 0.0)
-    hedging = np.where(has_mass, np.clip(hedging, 0.0, 1.0), 0.0)
-    return margin, hedging
+    s = b @ _one_hot(codes, n_blocs)
+    s[rows, codes] -= np.diag(b)
+    own = s[rows, codes].copy()
+    s[rows, codes] = -np.inf
+    other = np.maximum(s.max(axis=1), 0.0) if n_blocs > 1 else np.zeros(n)
+    scale = np.abs(b).sum(axis=1) - np.abs(np.diag(b))
+    return np.divide(np.clip(own - other, -scale, scale), scale, out=np.zeros(n), where=scale > 0)
+
+
+def hedging_index(
+    affinity: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    ties: npt.ArrayLike,
+    sizes: npt.ArrayLike | None = None,
+) -> np.ndarray:
+    """Hedging in [0, 1]: how evenly a state's engagement is split between two opposed blocs.
+
+    `ties[i, j] >= 0` is how much state i is engaged with j (the model passes arms
+    dependency plus interoperability x trust: what i relies on j for, directed). A tie counts
+    toward j's bloc in proportion to j's commitment to it (j's mean affinity to its own bloc
+    minus its largest to another bloc, clipped to [0, 1]), so a tie to a fellow hedger is
+    not a tie to the other side. With t_ib the committed ties
+    of i to bloc b (itself left out), C_i = sum_b t_ib its committed ties to all blocs and
+    T_i all of its ties:
+
+    hedging_i = max over opposed pairs (b, c) of 2 min(t_ib, t_ic) / C_i x min(1, T_i / mean T)
+
+    1 = engagement split evenly between two opposed blocs by a state that engages at least as
+    much as the average state; a bloc core (ties on one side) and a bystander (few ties) are
+    low. Two blocs (of two or more members) are opposed when their mean affinity across,
+    weighted by the members' `sizes` (capabilities; default equal), is negative. Zero for everyone when no two blocs are opposed (one camp, or all neutral).
+    """
+    a = _square_finite(affinity, "affinity")
+    t = _square_finite(ties, "ties")
+    codes, n_blocs = _canonical_labels(labels)
+    n = a.shape[0]
+    if codes.shape[0] != n or t.shape != (n, n):
+        raise ValueError(f"labels {codes.shape} and ties {t.shape} must match affinity ({n})")
+    if n == 0:
+        return np.zeros(0)
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ValueError("ties must be finite and non-negative")
+    a = 0.5 * (a + a.T)
+    np.fill_diagonal(a, 0.0)
+    onehot = _one_hot(codes, n_blocs)
+    big = np.flatnonzero(onehot.sum(axis=0) >= 2)
+    if big.size < 2:
+        return np.zeros(n)
+    members = onehot[:, big]
+    w = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
+    if w.shape != (n,):
+        raise ValueError(f"sizes has shape {w.shape}, expected ({n},)")
+    weighted = members * w[:, None]
+    cross = weighted.T @ a @ weighted  # its sign: whether the blocs are opposed
+    opposed = (cross < 0) & ~np.eye(big.size, dtype=bool)
+    if not opposed.any():
+        return np.zeros(n)
+    t = t.copy()
+    np.fill_diagonal(t, 0.0)
+    total = t.sum(axis=1)
+    # Commitment of each state to its bloc: its mean affinity to its own bloc minus the
+    # largest to another bloc, in [0, 1] (a hedger tied to both sides alike: 0).
+    counts = onehot.sum(axis=0)
+    others = counts[None, :] - onehot  # bloc sizes without the state itself
+    mean_to = np.divide(a @ onehot, others, out=np.zeros((n, n_blocs)), where=others > 0)
+    rows = np.arange(n)
+    own = mean_to[rows, codes].copy()
+    mean_to[rows, codes] = -np.inf
+    best_other = mean_to.max(axis=1) if n_blocs > 1 else np.zeros(n)
+    commitment = np.clip(own - best_other, 0.0, 1.0)
+    committed = t @ (members * commitment[:, None])  # i's committed ties to each bloc
+    pair = np.minimum(committed[:, :, None], committed[:, None, :])
+    pair = np.where(opposed[None, :, :], pair, 0.0).max(axis=(1, 2))
+    committed_total = t @ commitment
+    mean_total = float(total.mean())
+    share = np.divide(2.0 * pair, committed_total, out=np.zeros(n), where=committed_total > 0)
+    weight = np.minimum(1.0, total / mean_total) if mean_total > 0 else np.zeros(n)
+    return np.clip(share * weight, 0.0, 1.0)
 
 
 def polarization(sizes: npt.ArrayLike, affinity: npt.ArrayLike, coalition: npt.ArrayLike) -> float:

@@ -90,29 +90,29 @@ def run_crises(m: DiplomacyModel) -> None:
     incident: deterrence. Backing is computed only for the dyads whose draw falls below
     the undeterred probability (the only ones deterrence can concern).
 
-    One uniform u per dyad and step (crises stream) decides both: a crisis when u < p,
-    and then, since u / p is uniform on [0, 1), a defused one when u < p x P(defused).
-    The stream thus makes the same draws at every step, and a dyad's crisis and outcome
-    follow its own number in every variant (common random numbers).
+    Two uniforms per dyad and step from the crises stream, drawn for every dyad whether or
+    not it has a crisis: u decides the crisis (u < p), v its outcome (defused when
+    v < P(defused)). The stream thus makes the same draws at every step, and a dyad's
+    crisis and outcome each follow their own number in every variant (common random
+    numbers): a variant that lowers p keeps the outcome of the crises both runs have,
+    where one shared u (defused when u < p x P(defused)) would move the outcome band.
     """
     p = m.p
     if p.crisis_rate <= 0.0:
         return
     iu = m.upper
     prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
-    draw = m.streams.crises.random(prob.shape[0])
+    draw, settle = m.streams.crises.random((2, prob.shape[0]))
     hit = draw < prob  # candidates: deterrence only lowers the probability
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
     backing = dyad_backing(m, a, b)
-    prob = prob[hit] * (1.0 - p.deterrence * backing)
-    draw = draw[hit]
-    kept = draw < prob  # not deterred
+    kept = draw[hit] < prob[hit] * (1.0 - p.deterrence * backing)  # not deterred
     if not kept.any():
         return
-    a, b, draw, prob, backing = a[kept], b[kept], draw[kept], prob[kept], backing[kept]
-    defused = draw < prob * deescalation_probability(m, a, b, backing)
+    a, b, backing, settle = a[kept], b[kept], backing[kept], settle[hit][kept]
+    defused = settle < deescalation_probability(m, a, b, backing)
     m.crisis_backing.extend(backing.tolist())  # parallel to the crisis log
     for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
         risk = float(m.risk[i, j])

@@ -191,9 +191,16 @@ class Results:
 class Recorder:
     """Collects metrics during a run in column buffers."""
 
-    def __init__(self, model: DiplomacyModel, record_dyads: int = 0) -> None:
+    def __init__(
+        self,
+        model: DiplomacyModel,
+        record_dyads: int = 0,
+        dyad_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.model = model
         self.record_dyads = record_dyads
+        # the dyads recorded: all (a < b, in the order of model.upper) or the given (a, b)
+        self.pairs = model.upper if dyad_pairs is None else dyad_pairs
         self.world_rows: list[list] = []
         self.state_steps: list[int] = []
         self.state_cols: dict[str, list[np.ndarray]] = {c: [] for c in STATE_COLUMNS}
@@ -223,18 +230,18 @@ class Recorder:
             self.state_cols[name].append(values)
 
         if self.record_dyads and step % self.record_dyads == 0:
-            upper = m.upper_mask  # dyads (a, b), a < b, in the order of m.upper
+            a, b = self.pairs  # dyads (a, b), a < b
             self.dyad_steps.append(step)
             for name, values in (
-                ("trust_ab", m.trust[upper]),
-                ("trust_ba", m.trust.T[upper]),
-                ("interoperability", m.interoperability[upper]),
-                ("risk", m.risk[upper]),
-                ("hostility", m.hostility[upper]),
-                ("dependency_ab", m.dependency[upper]),
-                ("dependency_ba", m.dependency.T[upper]),
-                ("agreement", m.agreements[upper]),
-                ("hotline", m.hotline[upper]),
+                ("trust_ab", m.trust[a, b]),
+                ("trust_ba", m.trust[b, a]),
+                ("interoperability", m.interoperability[a, b]),
+                ("risk", m.risk[a, b]),
+                ("hostility", m.hostility[a, b]),
+                ("dependency_ab", m.dependency[a, b]),
+                ("dependency_ba", m.dependency[b, a]),
+                ("agreement", m.agreements[a, b]),
+                ("hotline", m.hotline[a, b]),
             ):
                 self.dyad_cols[name].append(values)
 
@@ -265,7 +272,7 @@ class Recorder:
 
         dyads = None
         if self.record_dyads:
-            a, b = m.upper
+            a, b = self.pairs
             k = len(self.dyad_steps)
             dyads = pd.DataFrame(
                 {

@@ -59,11 +59,15 @@ from sim.core.metrics import BlocDyads, InvariantError, Recorder, Results, check
 from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
     dependency_from_stock,
+    drift_positions,
+    engagement_pull,
     great_circle_km,
     initial_relations,
+    learn_trust,
     position_affinity,
     structural_risk,
-    trust_baseline,
+    trust_baseline_from,
+    trust_ties,
 )
 from sim.core.relations import relax as relax_and_decay
 from sim.core.scenario import Scenario
@@ -98,6 +102,7 @@ TIMING_GROUPS = {
 """Phase -> the column of `time_phases` it is timed in (the columns the benchmarks report)."""
 
 NOISE_BLOCK_LIMIT = 2**21  # most decision-noise values drawn in one block per step (16 MB)
+OPTION_NOISE_LIMIT = 2**17  # most values of a block with one noise entry per option (1 MB)
 
 
 def race_noise(draws: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -142,9 +147,17 @@ class DiplomacyModel(mesa.Model):
         rng: the run seed, which decides every random draw (`sim.core.streams`); defaults
             to the scenario's seed.
         record_dyads: record dyad snapshots every this many steps (0 = never).
+        dyad_pairs: record only these dyads (pairs of state ids; default all dyads).
     """
 
-    def __init__(self, world: Scenario, *, rng: int | None = None, record_dyads: int = 0) -> None:
+    def __init__(
+        self,
+        world: Scenario,
+        *,
+        rng: int | None = None,
+        record_dyads: int = 0,
+        dyad_pairs: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         seed = int(world.seed if rng is None else rng)
         super().__init__(rng=seed)  # Mesa's generators: model.random orders the agents
         self.seed = seed
@@ -191,6 +204,10 @@ class DiplomacyModel(mesa.Model):
         self.embargo_until = np.full((n, n), -1, dtype=np.int64)
         self.agreement_clock = np.zeros((n, n), dtype=np.int32)
         self.lapse_clock = np.zeros((n, n), dtype=np.int32)
+        self.hollow_clock = np.zeros((n, n), dtype=np.int32)
+        self.learned = np.zeros((n, n))  # remembered experience in the trust baseline
+        self._positions_moved = False  # ideal points moved since affinity_pos was computed
+        self._ties_cache: tuple[Parameters, np.ndarray] | None = None  # see _trust_ties
         self._update_shared_threat()
         self._init_richardson()
 
@@ -238,7 +255,14 @@ class DiplomacyModel(mesa.Model):
         self._next_bloc = 0
         self.update_alignment(initial=True)
 
-        self.recorder = Recorder(self, record_dyads=record_dyads)
+        pairs = None
+        if dyad_pairs is not None:  # each pair once, a < b in scenario order
+            keys = sorted({tuple(sorted((self.index[a], self.index[b]))) for a, b in dyad_pairs})
+            pairs = (
+                np.array([p[0] for p in keys], dtype=np.intp),
+                np.array([p[1] for p in keys], dtype=np.intp),
+            )
+        self.recorder = Recorder(self, record_dyads=record_dyads, dyad_pairs=pairs)
         self.recorder.record(0)
         self._timings: dict[str, float] | None = None
         self._bind_phases()
@@ -335,6 +359,7 @@ class DiplomacyModel(mesa.Model):
         members = self.alliances.setdefault(name, set())
         if i in members:
             return
+        self._ties_cache = None
         for k in members:
             self.alliance_count[i, k] += 1
             self.alliance_count[k, i] += 1
@@ -345,6 +370,7 @@ class DiplomacyModel(mesa.Model):
         members = self.alliances.get(name, set())
         if i not in members:
             return
+        self._ties_cache = None
         members.discard(i)
         for k in members:
             self.alliance_count[i, k] -= 1
@@ -425,6 +451,7 @@ class DiplomacyModel(mesa.Model):
         self._bank_effort()
         self._prepare_choices()
         self._draw_decision_noise()
+        self._draw_invitations()
         self.agents.shuffle_do("step")
 
     def trade_arms(self) -> None:
@@ -445,7 +472,7 @@ class DiplomacyModel(mesa.Model):
         """Relations relax toward their baselines and stocks decay; dependency, arms market
         and capabilities (discrete Richardson process) follow."""
         p = self.p
-        agreements = self.agreements  # bool: counts as 0/1 in the trust baseline
+        baseline = trust_baseline_from(p, self._trust_ties(), self.hostility, self.learned)
         arrays = {
             "trust": self.trust,
             "interoperability": self.interoperability,
@@ -456,12 +483,9 @@ class DiplomacyModel(mesa.Model):
             "channel": self.channel,
             "presence": self.presence,
         }
-        relax_and_decay(
-            arrays,
-            p,
-            trust_baseline(p, self.affinity_pos, self.hostility, agreements),
-            structural_risk(p, self.hostility),
-        )
+        relax_and_decay(arrays, p, baseline, structural_risk(p, self.hostility))
+        learn_trust(self.learned, self.trust, baseline, p.trust_memory)
+        self._drift_positions()
         self.other_stock = self.other_stock * (1.0 - p.stock_decay) + self.other_inflow
         self.dependency = dependency_from_stock(self.stock, self.other_stock)
         self.market = self.market * (1.0 - 1.0 / p.market_memory) + self.exports
@@ -473,6 +497,28 @@ class DiplomacyModel(mesa.Model):
         np.clip(self.capability, 0.0, p.capability_ceiling, out=self.capability)
 
     relax_relations = relax  # the name benchmarks/single.py times
+
+    def _trust_ties(self) -> np.ndarray:
+        """The trust baseline's part from positions and formal ties (`trust_ties`), kept
+        until positions, agreements, alliances or the parameters change."""
+        if self._ties_cache is None or self._ties_cache[0] is not self.p:
+            allied = self.alliance_count > 0
+            ties = trust_ties(self.p, self.affinity_pos, self.bilateral | allied, allied)
+            self._ties_cache = (self.p, ties)
+        return self._ties_cache[1]
+
+    def _drift_positions(self) -> None:
+        """Ideal points drift toward this step's partners (exercises, arms suppliers,
+        advisers; `sim.core.relations.drift_positions`). Political affinity follows them
+        at the next realignment (`realign`), every `alignment_interval` steps."""
+        book = self.book
+        if not (book.exercises or book.transfers or book.advisory):
+            return
+        total, toward = engagement_pull(
+            self.position, book.exercises, book.transfers, book.advisory
+        )
+        if drift_positions(self.position, total, toward, self.p.position_learning):
+            self._positions_moved = True
 
     def resolve_crises(self) -> None:
         """Draw this step's crises from escalation risk and resolve each (`sim.core.crises`)."""
@@ -498,6 +544,7 @@ class DiplomacyModel(mesa.Model):
         formed = clock >= p.agreement_steps
         if formed.any():
             self.bilateral |= formed
+            self._ties_cache = None
             self.agreements_formed += int(formed.sum()) // 2
             clock[formed] = 0
         distrusting = trust < p.lapse_trust
@@ -509,14 +556,29 @@ class DiplomacyModel(mesa.Model):
         clock += 1
         clock *= neglected  # consecutive neglected steps; 0 where not neglected
         lapsed = clock >= p.lapse_steps
+        # Hollow agreements: the relationship behind them has turned hostile.
+        hollow = self.hostility > p.lapse_hostility
+        hollow &= self.bilateral
+        hollow &= ~formal
+        hollow_clock = self.hollow_clock
+        hollow_clock += 1
+        hollow_clock *= hollow
+        lapsed |= hollow_clock >= p.lapse_hostile_steps
         if lapsed.any():
             self.bilateral &= ~lapsed
+            self._ties_cache = None
             self.agreements_lapsed += int(lapsed.sum()) // 2
             clock[lapsed] = 0
+            hollow_clock[lapsed] = 0
 
     def realign(self) -> None:
         """Every `alignment_interval` steps: shared threats, the landscape and the blocs."""
         if self.steps % self.p.alignment_interval == 0:
+            if self._positions_moved:
+                self.affinity_pos = position_affinity(self.position)
+                np.fill_diagonal(self.affinity_pos, 0.0)
+                self._positions_moved = False
+                self._ties_cache = None
             self._update_shared_threat()
             self.update_alignment()
 
@@ -541,7 +603,9 @@ class DiplomacyModel(mesa.Model):
         lo, hi = choices.start[r], choices.start[r + 1]
         if lo == hi:
             return None
-        if self._noise is not None:
+        if self._noise_by_option:  # each option's own noise, gathered for this step
+            noise = self._option_noise[lo:hi].T.tolist()
+        elif self._noise is not None:
             noise = self._noise[i, :, : hi - lo].tolist()
         else:  # a world too big for one block: this state's noise, drawn when it acts
             noise = race_noise(self.streams.decisions, (self.p.max_activities, hi - lo)).tolist()
@@ -669,6 +733,7 @@ class DiplomacyModel(mesa.Model):
         acting = np.flatnonzero(self.bank >= self.min_cost)
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
+        self._acting = acting
         self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
         self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
         shortlists = shortlist(self._utilities, p.consideration_set)
@@ -677,21 +742,51 @@ class DiplomacyModel(mesa.Model):
     def _draw_decision_noise(self) -> None:
         """Draw this step's decision noise in blocks by state: row i belongs to state i
         whatever the activation order and whatever other states choose, so a state's noise
-        stays common between variants in which only others' options differ (options are
-        in a fixed order; see `choice_sets`). Worlds whose block of option noise would be
-        huge (many states x a wide consideration set) draw each state's option noise when
-        it acts instead.
+        stays common between variants in which only others' options differ. Up to
+        `OPTION_NOISE_LIMIT` values, every option (kind, partner) has its own entry, so an
+        option keeps its noise when the consideration set around it changes (common
+        random numbers between variants that reorder utilities). Bigger worlds draw one
+        entry per slot of the consideration set (options in a fixed order; see
+        `choice_sets`), and worlds whose block would be huge (many states x a wide
+        consideration set) draw each state's option noise when it acts instead.
         """
         p = self.p
         draws = self.streams.decisions
         n, rows = self.n, p.max_activities
         self._kind_draws = draws.random((n, rows)).tolist()
         self._save_noise = race_noise(draws, (n, rows)).tolist()
+        every = len(ACTIVITY_KINDS) * n  # one entry per option a state could have
         width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
-        if n * rows * width <= NOISE_BLOCK_LIMIT:
+        self._noise_by_option = n * rows * every <= OPTION_NOISE_LIMIT
+        if self._noise_by_option:
+            self._noise = race_noise(draws, (n, rows, every))
+            choices = self._choices  # every option's noise: (options, rows), row by row
+            owner = np.repeat(self._acting, np.diff(choices.start))
+            self._option_noise = self._noise[owner, :, choices.option]
+        elif n * rows * width <= NOISE_BLOCK_LIMIT:
             self._noise = race_noise(draws, (n, rows, width))
         else:
             self._noise = None
+
+    def _draw_invitations(self) -> None:
+        """This step's invitation draws in blocks by state and choice: two uniforms per
+        (state, choice) now (multilateral or not; how many to invite), and a block of N
+        Gumbel values per (state, choice) reserved in the stream for whom to invite, drawn
+        only when used (`invitation_noise`). State i's k-th exercise thus draws the same
+        numbers whatever the other states chose before it (common random numbers between
+        variants in which others' choices differ)."""
+        draws = self.streams.invitations
+        self.invitation_draws = draws.random((self.n, self.p.max_activities, 2)).tolist()
+        self._invite_state = draws.bit_generator.state  # the Gumbel blocks start here
+
+    def invitation_noise(self, i: int, row: int) -> np.ndarray:
+        """The N Gumbel values of state i's `row`-th choice this step (invitations stream;
+        block (i, row) of this step's reserved draws, one 64-bit draw per value)."""
+        draws = self.streams.invitations
+        bits = draws.bit_generator
+        bits.state = self._invite_state
+        bits.advance((i * self.p.max_activities + row) * self.n)
+        return draws.gumbel(size=self.n)
 
     def _expire_embargoes(self, t: int) -> None:
         """Lift the embargoes whose end (`embargo_until`, -1: never) is due by step t; only
@@ -766,6 +861,7 @@ class DiplomacyModel(mesa.Model):
             + p.affinity_interop * self.interoperability
             + p.affinity_dependency * (self.dependency + self.dependency.T)
             + p.affinity_agreement * self.agreements
+            + p.affinity_alliance * (self.alliance_count > 0)
             + p.affinity_shared_threat * 0.5 * (self.shared_threat + self.shared_threat.T)
             - p.affinity_risk * self.risk
             - p.affinity_hostility * self.hostility
@@ -774,6 +870,17 @@ class DiplomacyModel(mesa.Model):
         aff = np.tanh(raw)
         np.fill_diagonal(aff, 0.0)
         return aff
+
+    def engagement_ties(self) -> np.ndarray:
+        """What each state relies on each partner for (directed, >= 0): its arms-import
+        dependency on the partner plus their interoperability weighted by its trust in the
+        partner -- the stocks that past arms purchases, exercises and training leave."""
+        size = self.capability + self.p.landscape_size_floor * max(self.capability.max(), 1e-9)
+        reliance = size[None, :] / (size[:, None] + size[None, :])
+        ties = self.interoperability * self.trust
+        ties *= reliance
+        ties += self.dependency
+        return ties
 
     def update_alignment(self, initial: bool = False) -> None:
         """Recompute the two-coalition landscape, bloc communities and per-state margins."""
@@ -797,8 +904,15 @@ class DiplomacyModel(mesa.Model):
         if initial and side[int(np.argmax(self.capability))] == 1:
             side = 1 - side
         self.side = side.astype(np.int8)
-        labels = alignment.detect_communities(
-            aff, seed, resolution=self.p.community_resolution, top_k=self.p.community_ties
+        resolution = self.p.community_resolution
+        matrix = alignment.signed_modularity_matrix(aff, resolution)
+        labels = alignment.signed_communities(
+            aff,
+            np.random.default_rng(seed),
+            resolution=resolution,
+            restarts=self.p.bloc_restarts if initial else 0,
+            start=None if initial else self.bloc,
+            matrix=matrix,
         )
         labels = alignment.match_labels(
             None if initial else self.bloc, labels, next_id=self._next_bloc
@@ -810,11 +924,12 @@ class DiplomacyModel(mesa.Model):
         self.same_bloc = same  # distinct dyads within a bloc
         self.bloc_dyads = BlocDyads.of(same, self.cross_bloc)
         self._next_bloc = max(self._next_bloc, int(labels.max()) + 1)
-        self.margin, self.hedging = alignment.bloc_margin_and_hedging(aff, labels)
+        self.margin = alignment.bloc_margin(aff, labels, matrix=matrix)
+        self.hedging = alignment.hedging_index(aff, labels, self.engagement_ties(), sizes)
         counts = np.bincount(labels)
         self.alignment_stats = {
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
-            "modularity": float(alignment.modularity(aff, labels)),
+            "modularity": float(alignment.signed_modularity(aff, labels, matrix=matrix)),
             "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
         }

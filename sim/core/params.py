@@ -56,7 +56,12 @@ class Parameters:
     bank_cap: float = _p(
         3.0, 1.0, None, "unspent effort carries over up to this many months of budget"
     )
-    cost_exercise: float = _p(1.0, 1e-6, None, "effort cost of organising an exercise")
+    cost_exercise: float = _p(
+        2.02,
+        1e-6,
+        None,
+        "effort cost of organising an exercise (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 1.0)",
+    )
     cost_advisory: float = _p(0.7, 1e-6, None, "effort cost of an advisory or training mission")
     cost_dialogue: float = _p(0.3, 1e-6, None, "effort cost of a strategic dialogue / CBM round")
     weight_security: float = _p(
@@ -137,10 +142,10 @@ class Parameters:
     )
 
     export_capacity: float = _p(
-        1.5,
+        2.96,
         0,
         None,
-        "arms volume per month an exporter with arms_industry 1 can deliver (its export bank, capped at bank_cap months)",
+        "arms volume per month an exporter with arms_industry 1 can deliver (its export bank, capped at bank_cap months; calibrated on 2000->2010 hindcasts, data/calibration.yaml, was 1.0, when exporters chose their buyers: to re-calibrate for the buyer-driven market)",
     )
 
     # --- arms transfer effects --------------------------------------------------------------
@@ -311,7 +316,10 @@ class Parameters:
 
     # --- relaxation --------------------------------------------------------------------------
     trust_relaxation: float = _p(
-        0.02, 0, 1, "share of the gap to its affinity baseline that trust closes per month"
+        0.0231,
+        0,
+        1,
+        "share of the gap to its affinity baseline that trust closes per month (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 0.02)",
     )
     trust_base: float = _p(
         0.2, 0, 1, "baseline trust between politically distant, non-hostile states"
@@ -359,7 +367,10 @@ class Parameters:
 
     # --- crises ------------------------------------------------------------------------------
     crisis_rate: float = _p(
-        0.08, 0, 1, "crisis probability per month of a dyad at escalation risk 1"
+        0.041,
+        0,
+        1,
+        "crisis probability per month of a dyad at escalation risk 1 (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 0.08)",
     )
     crisis_exponent: float = _p(
         2.0, 0.5, 10, "crisis probability = crisis_rate * risk ** crisis_exponent"
@@ -452,13 +463,13 @@ class Parameters:
     affinity_risk: float = _p(1.0, 0, None, "affinity penalty of escalation risk")
     affinity_hostility: float = _p(1.2, 0, None, "affinity penalty of hostility")
     affinity_center: float = _p(
-        0.35, 0, None, "subtracted so that indifferent dyads have slightly negative affinity"
+        0.6, 0, None, "subtracted so that indifferent dyads have slightly negative affinity"
     )
     community_resolution: float = _p(
-        1.0, 0.01, 10, "resolution of Louvain community detection (higher = more blocs)"
-    )
-    community_ties: int = _p(
-        12, 1, None, "strongest positive ties each state keeps in the graph blocs are detected on"
+        1.0,
+        0.01,
+        10,
+        "resolution of signed-modularity bloc detection: weight of the null model (higher = more, smaller blocs)",
     )
     landscape_size_floor: float = _p(
         0.001,
@@ -489,6 +500,48 @@ class Parameters:
     )
     lapse_steps: int = _p(
         60, 1, None, "months (steps) of neglect after which a non-alliance agreement lapses"
+    )
+    bloc_restarts: int = _p(
+        8,
+        1,
+        100,
+        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
+    )
+    trust_memory: float = _p(
+        0.01,
+        0,
+        1,
+        "share of the gap between trust and its baseline that the baseline itself closes per month: experience (cooperation above the baseline, incidents below it) is remembered, so a sustained policy moves the baseline and the move outlasts it",
+    )
+    position_learning: float = _p(
+        0.002,
+        0,
+        0.1,
+        "share of the gap in ideal points a state closes per month and per unit of engagement with a partner (an exercise split over its partners, a unit volume of arms bought from a supplier, an advisory mission hosted): states drift toward those they exercise with, buy from and host advisers from",
+    )
+    trust_alliance: float = _p(
+        0.1,
+        0,
+        1,
+        "extra baseline trust between co-members of a named alliance, on top of trust_agreement (alliance membership is a commitment, not only an agreement)",
+    )
+    affinity_alliance: float = _p(
+        0.4,
+        0,
+        None,
+        "affinity weight of co-membership of a named alliance, on top of the agreement",
+    )
+    lapse_hostility: float = _p(
+        0.4,
+        0,
+        1,
+        "hostility above which a non-alliance agreement counts as hollow and accrues time toward lapsing, whatever trust and interoperability are",
+    )
+    lapse_hostile_steps: int = _p(
+        24,
+        1,
+        None,
+        "months (steps) of hostility above lapse_hostility after which an agreement lapses",
     )
 
     # --- recording ----------------------------------------------------------------------------

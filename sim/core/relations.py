@@ -82,18 +82,135 @@ def pair_sums(
     return i[off], j[off], totals[..., off]
 
 
-def trust_baseline(
-    p: Parameters, affinity_pos: np.ndarray, hostility: np.ndarray, agreements: np.ndarray
+def trust_ties(
+    p: Parameters,
+    affinity_pos: np.ndarray,
+    agreements: np.ndarray,
+    alliance: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Trust each dyad relaxes toward: political affinity, minus rivalry, plus formal ties
-    (`agreements`: 0/1, float or bool). Built in one array with one scratch array."""
+    """The part of the trust baseline that changes only with positions and formal ties:
+    trust_base + trust_affinity x political affinity + trust_agreement x agreement
+    (+ trust_alliance x co-membership of a named alliance). Unclipped."""
     base = np.multiply(affinity_pos, p.trust_affinity)
     base += p.trust_base
-    scratch = np.multiply(hostility, p.trust_hostility)
-    base -= scratch
-    np.multiply(agreements, p.trust_agreement, out=scratch)
+    scratch = np.multiply(agreements, p.trust_agreement)
     base += scratch
+    if alliance is not None:
+        np.multiply(alliance, p.trust_alliance, out=scratch)
+        base += scratch
+    return base
+
+
+def trust_baseline_from(
+    p: Parameters, ties: np.ndarray, hostility: np.ndarray, learned: np.ndarray | None = None
+) -> np.ndarray:
+    """Trust baseline from `trust_ties`: minus rivalry, plus remembered experience
+    (`learned`, see `learn_trust`), clipped to [0, 1] with a zero diagonal."""
+    base = np.multiply(hostility, -p.trust_hostility)
+    base += ties
+    if learned is not None:
+        base += learned
     return zero_diagonal(np.clip(base, 0.0, 1.0, out=base))
+
+
+def trust_baseline(
+    p: Parameters,
+    affinity_pos: np.ndarray,
+    hostility: np.ndarray,
+    agreements: np.ndarray,
+    alliance: np.ndarray | None = None,
+    learned: np.ndarray | None = None,
+) -> np.ndarray:
+    """Trust each dyad relaxes toward: political affinity, minus rivalry, plus formal ties
+    (`agreements`: 0/1, float or bool), plus co-membership of a named alliance (`alliance`,
+    0/1) and the experience the dyad remembers (`learned`, see `learn_trust`)."""
+    return trust_baseline_from(
+        p, trust_ties(p, affinity_pos, agreements, alliance), hostility, learned
+    )
+
+
+def learn_trust(learned: np.ndarray, trust: np.ndarray, baseline: np.ndarray, rate: float) -> None:
+    """The baseline remembers experience, in place: `learned += rate * (trust - baseline)`.
+    Cooperation that holds trust above its baseline raises the baseline slowly, an
+    incident that drops trust below it lowers it; once the policy ends trust relaxes toward
+    the moved baseline, so the move outlasts the policy. `learned` needs no bounds of its
+    own: where the clipped baseline cannot follow (trust above a baseline already at 1, or
+    below one at 0) the gap closes from the other side."""
+    if rate <= 0:
+        return
+    gap = np.subtract(trust, baseline)
+    gap *= rate
+    learned += gap
+
+
+def engagement_pull(
+    position: np.ndarray,
+    exercises: list,
+    transfers: list,
+    advisory: list,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How strongly, and toward where, each state's partners pulled its ideal point this step.
+
+    With pull[i, j] the weight of j's pull on i -- each exercise gives every participant its
+    scale split over its partners (both ways), an arms transfer pulls the buyer toward the
+    supplier by its volume, an advisory mission pulls the host toward the provider by 1 --
+    returns (sum_j pull_ij, sum_j pull_ij x_j) per state, summed over the activities (the
+    cost grows with the number of activities, not with n x n)."""
+    n, dims = position.shape
+    who: list[np.ndarray] = []  # the pulled state of each pull
+    weight: list[np.ndarray] = []  # its weight
+    where: list[np.ndarray] = []  # weight x the partners' (mean) position
+    groups, scales = [], []
+    for participants, scale, _kind, _series in exercises:
+        if len(participants) >= 2:
+            groups.append(participants)
+            scales.append(scale)
+    if groups:
+        sizes = np.fromiter(map(len, groups), np.int64, len(groups))
+        members = np.concatenate(groups)
+        scale = np.repeat(scales, sizes)
+        x = position[members]
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        others = np.repeat(np.add.reduceat(x, starts, axis=0), sizes, axis=0) - x
+        who.append(members)
+        weight.append(scale)
+        where.append((scale / (np.repeat(sizes, sizes) - 1))[:, None] * others)
+    if transfers:
+        supplier, buyer, volume = (np.asarray(c) for c in zip(*transfers, strict=True))
+        who.append(buyer.astype(np.int64))
+        weight.append(volume.astype(float))
+        where.append(volume[:, None] * position[supplier.astype(np.int64)])
+    if advisory:
+        provider, host = (np.asarray(c, dtype=np.int64) for c in zip(*advisory, strict=True))
+        who.append(host)
+        weight.append(np.ones(host.size))
+        where.append(position[provider])
+    if not who:
+        return np.zeros(n), np.zeros((n, dims))
+    pulled = np.concatenate(who)
+    total = np.bincount(pulled, np.concatenate(weight), n)
+    toward_all = np.concatenate(where)
+    toward = np.stack([np.bincount(pulled, toward_all[:, d], n) for d in range(dims)], axis=1)
+    return total, toward
+
+
+def drift_positions(
+    position: np.ndarray, total: np.ndarray, toward: np.ndarray, rate: float
+) -> bool:
+    """Ideal points drift toward the partners a state engages with, in place:
+    x_i += min(1, rate * sum_j pull_ij) * (sum_j pull_ij x_j / sum_j pull_ij - x_i) (a state
+    never overshoots its partners' weighted mean), kept in [-1, 1]; `total` and `toward`
+    as `engagement_pull` returns them. Returns whether anything moved."""
+    if rate <= 0:
+        return False
+    moving = total > 0
+    if not moving.any():
+        return False
+    weight = np.minimum(rate * total[moving], 1.0)
+    target = toward[moving] / total[moving, None]
+    position[moving] += weight[:, None] * (target - position[moving])
+    np.clip(position, -1.0, 1.0, out=position)
+    return True
 
 
 def structural_risk(p: Parameters, hostility: np.ndarray) -> np.ndarray:
@@ -145,7 +262,7 @@ def initial_relations(
         hotline[ids[a], ids[b]] = hotline[ids[b], ids[a]] = True
 
     agreements = (bilateral | alliance_ties).astype(float)
-    trust = trust_baseline(p, affinity_pos, hostility, agreements)
+    trust = trust_baseline(p, affinity_pos, hostility, agreements, alliance_ties)
     for (a, b), v in rel.trust.items():
         trust[ids[a], ids[b]] = v
 

@@ -38,9 +38,17 @@ import pandas as pd
 
 from sim.experiments.design import salib_problem
 from sim.experiments.outcomes import OutcomeSpec
+from sim.experiments.store import SweepError
 from sim.experiments.sweep import SweepResults, load_sweep
 
-__all__ = ["AnalysisReport", "SweepResults", "analyze", "load_sweep", "sensitivity_table"]
+__all__ = [
+    "AnalysisReport",
+    "SweepResults",
+    "analyze",
+    "load_sweep",
+    "require_sweep",
+    "sensitivity_table",
+]
 
 MAX_CATEGORIES = 12  # more distinct values than this: a parameter is binned into deciles
 N_BINS = 10
@@ -414,6 +422,20 @@ def _publish(staging: Path, out: Path) -> None:
     staging.rmdir()
 
 
+def require_sweep(res: SweepResults) -> SweepResults:
+    """`res` when it is a parameter sweep; SweepError (one line, exit 2 in the CLI) for an
+    ensemble store (``ddsim compare``, ``ddsim run --replicates``), which has variants, not
+    parameters, and is analysed by ``ddsim compare`` itself."""
+    kind = res.manifest.get("kind")
+    if kind is not None and kind != "sweep":
+        raise SweepError(
+            f"{res.path}: expected a parameter sweep (ddsim sweep), got an {kind} of variants "
+            f"(ddsim compare): its tables and report.html are written there by ddsim compare; "
+            "rerun the same ddsim compare command to write them again"
+        )
+    return res
+
+
 def analyze(
     sweep_dir: str | Path, out: str | Path | None = None, *, draw: FigureDrawer | None = None
 ) -> AnalysisReport:
@@ -422,7 +444,7 @@ def analyze(
     Everything is written to a hidden staging directory next to `out` and moved in when
     complete: an OSError (read-only store, full disk) propagates and leaves no partial
     file behind."""
-    res = load_sweep(sweep_dir)
+    res = require_sweep(load_sweep(sweep_dir))
     final = Path(out) if out is not None else Path(sweep_dir) / "analysis"
     staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
     final.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from sim.scenarios.schema import TIME_UNITS
 
 __all__ = [
     "CRISIS_OUTCOMES",
+    "DYAD_METRICS",
     "CRISIS_STATS",
     "OUTCOME_STATS",
     "PER_YEAR_STATS",
@@ -33,7 +34,9 @@ __all__ = [
     "default_outcomes",
 ]
 
-TABLES = ("world", "states", "crises")
+TABLES = ("world", "states", "crises", "dyads")
+# dyads table: a dyad's series, recorded only for the dyads an outcome names
+DYAD_METRICS = ("risk", "trust_ab", "trust_ba", "interoperability", "hostility")
 CRISIS_OUTCOMES = ("deescalated", "incident", "war")
 WORLD_METRICS = ("crises", "incidents", *ACTIVITY_COUNTS, "arms_volume", *WORLD_REPORTERS)
 STATE_METRICS = tuple(STATE_COLUMNS)
@@ -221,6 +224,25 @@ def compute_outcomes(
             df = by_state[spec.state]
             out[spec.name] = _series_stat(
                 spec, df["step"].to_numpy(), df[spec.metric].to_numpy(), total_steps, steps_per_year
+            )
+        elif spec.table == "dyads":
+            a, b = spec.between
+            dyads = results.dyads
+            if dyads is None:
+                raise ValueError(f"outcome {spec.name}: the run recorded no dyads")
+            sa, sb = dyads["state_a"].to_numpy(), dyads["state_b"].to_numpy()
+            df = dyads[((sa == a) & (sb == b)) | ((sa == b) & (sb == a))]
+            values = df[spec.metric].to_numpy()
+            if (
+                sa.size
+                and df.size
+                and df["state_a"].iloc[0] == b
+                and spec.metric.endswith(("_ab", "_ba"))
+            ):  # recorded as (b, a): the directed metric of (a, b) is the other column
+                other = spec.metric[:-3] + ("_ba" if spec.metric.endswith("_ab") else "_ab")
+                values = df[other].to_numpy()
+            out[spec.name] = _series_stat(
+                spec, df["step"].to_numpy(), values, total_steps, steps_per_year
             )
         else:
             crises = results.crises

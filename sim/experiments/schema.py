@@ -26,6 +26,7 @@ from sim.experiments.design import DESIGNS, DISTRIBUTIONS, MAX_POINTS
 from sim.experiments.outcomes import (
     CRISIS_OUTCOMES,
     CRISIS_STATS,
+    DYAD_METRICS,
     OUTCOME_STATS,
     PER_YEAR_STATS,
     STATE_METRICS,
@@ -389,11 +390,12 @@ class OutcomeFile(Schema):
     ] = Field(description="column name (identifier), unique")
     table: Choice(TABLES, "one of " + ", ".join(TABLES)) = Field(
         "world",
-        description="world (world metrics per step), states (a state's metric per step) or "
-        "crises (the crisis log)",
+        description="world (world metrics per step), states (a state's metric per step), "
+        "crises (the crisis log) or dyads (a dyad's series, recorded for the dyads named)",
     )
     metric: Text(MAX_NAME) | None = Field(
-        None, description="world or states table: the metric (an unknown name lists them all)"
+        None,
+        description="world, states or dyads table: the metric (an unknown name lists them all)",
     )
     stat: Text(MAX_NAME) | None = Field(
         None,
@@ -406,7 +408,9 @@ class OutcomeFile(Schema):
     between: (
         Annotated[list[str], BeforeValidator(_between), Expect("two different state ids [A, B]")]
         | None
-    ) = Field(None, description="crises table: only crises of this dyad [A, B]")
+    ) = Field(
+        None, description="crises table: only crises of this dyad [A, B]; dyads table: the dyad"
+    )
     outcome: Choice(CRISIS_OUTCOMES, "one of " + ", ".join(CRISIS_OUTCOMES)) | None = Field(
         None, description="crises table: only crises that ended so"
     )
@@ -441,6 +445,18 @@ class OutcomeFile(Schema):
                 if key in given:
                     expected = "no metric or state for table: crises (use between and outcome)"
                     problem(expected, describe_value(getattr(self, key)), sub=(key,))
+        elif self.table == "dyads":
+            if self.between is None:
+                problem("two different state ids [A, B] (required)", "nothing", sub=("between",))
+            for key in ("state", "outcome"):
+                if key in given:
+                    expected = "no state or outcome for table: dyads (use between and metric)"
+                    problem(expected, describe_value(getattr(self, key)), sub=(key,))
+            if self.metric is None:
+                expected = "one of " + ", ".join(DYAD_METRICS) + " (required)"
+                problem(expected, "nothing", sub=("metric",))
+            _one_of(self.metric, DYAD_METRICS, ("metric",))
+            self.stat = _one_of(self.stat or "mean", tuple(OUTCOME_STATS), ("stat",))
         else:
             for key in ("between", "outcome"):
                 if key in given:

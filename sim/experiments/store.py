@@ -49,6 +49,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
+from sim.experiments.manifest import StoreManifest
+from sim.running.manifest import check_manifest
 
 __all__ = [
     "STORE_ENTRIES",
@@ -312,7 +314,10 @@ class SweepStore:
                 f"{self.manifest_path}: expected a JSON object (the sweep manifest), got "
                 f"{type(manifest).__name__}; use --force-new to start afresh or another --out"
             )
-        return manifest
+        hint = "; use --force-new to start afresh or another --out"
+        return check_manifest(
+            StoreManifest, manifest, self.manifest_path, hint=hint, error=SweepError
+        )
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Replace sweep.json atomically."""

@@ -186,6 +186,13 @@ class BatchResult:
         return [r["wall_time"] for r in self.runs]
 
 
+def dyad_pairs(specs: Sequence[OutcomeSpec]) -> list[tuple[str, str]] | None:
+    """The dyads a run must record for these outcomes (table dyads), or None (no dyad is
+    recorded: the runs of most sweeps)."""
+    pairs = [tuple(o.between) for o in specs if o.table == "dyads" and o.between is not None]
+    return list(dict.fromkeys(pairs)) or None
+
+
 def run_outcomes(results: Any, specs: Sequence[OutcomeSpec]) -> dict[str, float]:
     """One run's outcomes, per year and per window in the run's own steps and time unit."""
     world = results.scenario
@@ -269,7 +276,16 @@ def run_batch(ctx: RunContext, tasks: Sequence[Task]) -> BatchResult:
         status, error = "ok", None
         try:
             scenario, overrides, source = ctx.scenario_of(point, values)
-            results = simulate(scenario, overrides, seed, steps=ctx.steps, source=source)
+            # an extract function may read the start and final dyads (a hindcast does)
+            results = simulate(
+                scenario,
+                overrides,
+                seed,
+                steps=ctx.steps,
+                source=source,
+                dyad_snapshots=ctx.extract is not None,
+                dyad_pairs=dyad_pairs(ctx.outcomes),
+            )
             row = {"run_id": rid, **run_outcomes(results, ctx.outcomes)}
             arrays = (
                 _series_arrays(results.world, rid, ctx.timeseries) if series is not None else {}

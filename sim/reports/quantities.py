@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 INF = math.inf
+SINGULAR = {"crises": "crisis", "defused crises": "defused crisis"}
 
 # metric -> (noun, unit, low, high). unit "0–1" for shares and indices; counts per recorded
 # step for flows (crises, activities); cumulative counts for *_total.
@@ -167,6 +168,16 @@ def _stat_label(noun: str, stat: str, spec: Mapping[str, Any]) -> tuple[str, str
     return f"{noun} ({stat})", None
 
 
+# a dyad's recorded series (outcomes of table dyads): noun with {a} and {b}, unit, range
+DYAD_QUANTITIES: dict[str, tuple[str, str, float, float]] = {
+    "risk": ("{a}–{b} escalation risk", "0–1", 0.0, 1.0),
+    "trust_ab": ("{a}'s trust in {b}", "0–1", 0.0, 1.0),
+    "trust_ba": ("{b}'s trust in {a}", "0–1", 0.0, 1.0),
+    "interoperability": ("{a}–{b} interoperability", "0–1", 0.0, 1.0),
+    "hostility": ("{a}–{b} hostility", "0–1", 0.0, 1.0),
+}
+
+
 def describe_outcome(
     spec: Mapping[str, Any], steps: int | None = None, per_year_steps: float | None = None
 ) -> Quantity:
@@ -182,7 +193,7 @@ def describe_outcome(
         who = f"{a}–{b}" if spec.get("between") else "all pairs"
         if stat == "first":
             q = Quantity(
-                f"first {noun[:-1] if noun.endswith('s') else noun} {who}",
+                f"first {SINGULAR.get(noun, noun.removesuffix('s'))} {who}",
                 "step",
                 0,
                 float(steps) if steps else INF,
@@ -197,6 +208,10 @@ def describe_outcome(
         noun, unit, low, high = METRICS.get(metric, (metric.replace("_", " "), "", -INF, INF))
         if table == "states" and spec.get("state"):
             noun = f"{spec['state']} {noun}"
+        if table == "dyads" and spec.get("between"):
+            a, b = (list(spec["between"]) + ["?", "?"])[:2]
+            noun, unit, low, high = DYAD_QUANTITIES.get(metric, (metric, "", -INF, INF))
+            noun = noun.format(a=a, b=b)
         label, unit_override = _stat_label(noun, stat, spec)
         unit = unit_override or unit
         if stat in ("count", "first"):

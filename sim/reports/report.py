@@ -113,7 +113,10 @@ def run_report(
     manifest = dict(manifest or {})
     meta = getattr(results, "meta", {}) or {}
     summary = summary_mod.build_summary(
-        results, run_dir=run_dir, wall_time=manifest.get("wall_time_s")
+        results,
+        run_dir=run_dir,
+        wall_time=manifest.get("wall_time_s"),
+        overrides=manifest.get("overrides"),
     )
     scenario = meta.get("scenario") or manifest.get("scenario", {}).get("name") or "run"
     sections = [

@@ -33,7 +33,9 @@ def write_summary(results: Results, directory: Path, manifest: dict[str, Any]) -
     from sim.reports import summary
 
     manifest["summary"] = SUMMARY_FILE
-    text = summary.render_plain(summary.build_summary(results, files=listing(manifest)))
+    text = summary.render_plain(
+        summary.build_summary(results, files=listing(manifest), overrides=manifest.get("overrides"))
+    )
     (directory / SUMMARY_FILE).write_text(text, encoding="utf-8")
 
 

@@ -130,7 +130,7 @@ def _hedging_section(
         "Most hedging states",
         ["state", "bloc", "hedging", "margin"],
         rows,
-        "hedging 0-1: how evenly a state's affinity is split between blocs; margin: how strongly it prefers its own",
+        "hedging 0-1: how evenly a state's engagement is split between two opposed blocs; margin: how strongly it prefers its own bloc",
     )
 
 
@@ -296,6 +296,22 @@ def _trend_section(world: pd.DataFrame, states: pd.DataFrame) -> Section | None:
     )
 
 
+def overrides_section(overrides: Mapping[str, Any]) -> Section:
+    """The ``--set`` overrides the run applied on top of its scenario file."""
+    import json
+
+    rows = [
+        [str(k), v if isinstance(v, str) else json.dumps(v, default=str)]
+        for k, v in overrides.items()
+    ]
+    return Section(
+        f"Overrides applied (--set, {len(rows)})",
+        ["key", "value"],
+        rows,
+        "applied on top of the scenario file; scenario.yaml in the run directory has the result",
+    )
+
+
 def build_summary(
     results: Results,
     *,
@@ -303,8 +319,10 @@ def build_summary(
     files: Sequence[str] = (),
     wall_time: float | None = None,
     top: int = 5,
+    overrides: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """Summarise a run's tables (see module docstring)."""
+    """Summarise a run's tables (see module docstring); `overrides` (``--set``, as recorded
+    in the manifest) are listed first."""
     meta = results.meta or {}
     names = _names(meta)
     n_states = len(meta.get("states") or results.states["state"].unique())
@@ -319,6 +337,8 @@ def build_summary(
     if wall_time is not None:
         head += f", {wall_time:.1f} s"
     sections: list[Section] = []
+    if overrides:
+        sections.append(overrides_section(overrides))
     if not results.states.empty:
         bloc_sec, labels = _bloc_section(results.states, names, when)
         sections += [bloc_sec, _hedging_section(results.states, names, labels, top)]

@@ -26,9 +26,11 @@ __all__ = [
     "machine_memory_bytes",
 ]
 
-BASE_BYTES = 230e6  # interpreter, numpy, pandas, mesa, pyarrow loaded
+# interpreter, numpy, pandas, mesa, pyarrow loaded; 230 MB until the calibrated defaults
+# (more arms transfers) raised the peak of a 400-state run from 311 to 321 MB
+BASE_BYTES = 245e6
 FIGURES_BYTES = 80e6  # matplotlib and the figures of a small world
-MODEL_BYTES_PER_CELL = 220.0  # the model's N x N matrices and their temporaries, per N^2
+MODEL_BYTES_PER_CELL = 320.0  # the model's N x N matrices and their temporaries, per N^2 (220 before issue 14 added the trust memory, the cached trust ties, the hollow-agreement clock and the dense signed-modularity matrices of bloc detection)
 RUN_DIR_BYTES_PER_CELL = 300.0  # start/final dyad snapshots, written out, figures, per N^2
 DYAD_ROW_BYTES = 230.0  # one recorded dyad row: held, then converted when written
 STATE_ROW_BYTES = 260.0  # one recorded state row (held, converted)

@@ -34,6 +34,7 @@ import numpy as np
 
 from sim.core.scenario import Scenario
 from sim.errors import InputError
+from sim.running.manifest import RunManifest, check_manifest
 from sim.scenarios.loader import load_scenario, saved_scenario_text, scenario_hash
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -420,7 +421,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
         raise InputError(
             f"{path}: expected a JSON object (the run's manifest), got {type(manifest).__name__}"
         )
-    return manifest
+    return check_manifest(RunManifest, manifest, path)
 
 
 # Columns every saved table has, whatever the manifest says (older manifests list none).

@@ -237,6 +237,7 @@ def simulate(
     steps: int | None = None,
     record_every: int | None = None,
     record_dyads: int = 0,
+    dyad_pairs: Sequence[tuple[str, str]] | None = None,
     dyad_snapshots: bool = False,
     progress: Callable[[int], None] | None = None,
     source: str | None = None,
@@ -252,6 +253,9 @@ def simulate(
         seed, steps, record_every: replace the scenario's values.
         record_dyads: also record all dyads every this many steps (0 = never; a multiple
             of the recording interval).
+        dyad_pairs: record only these dyads (pairs of state ids; unknown ids are an
+            InputError), at every recorded step unless `record_dyads` says otherwise: how
+            sweeps and comparisons get a dyad's series without recording every dyad.
         dyad_snapshots: also keep all dyads at the start and at the end
             (`RunResults.start_dyads` / `final_dyads`, for a run directory and its
             figures); off for sweeps, which need only the recorded tables.
@@ -267,7 +271,11 @@ def simulate(
         source=source,
     )
     return run_model(
-        world, record_dyads=record_dyads, dyad_snapshots=dyad_snapshots, progress=progress
+        world,
+        record_dyads=record_dyads,
+        dyad_pairs=dyad_pairs,
+        dyad_snapshots=dyad_snapshots,
+        progress=progress,
     )
 
 
@@ -275,14 +283,25 @@ def run_model(
     world: Scenario,
     *,
     record_dyads: int = 0,
+    dyad_pairs: Sequence[tuple[str, str]] | None = None,
     dyad_snapshots: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> RunResults:
     """Run a prepared scenario for its `steps` (see `simulate`)."""
     from sim.core.model import DiplomacyModel
 
+    if dyad_pairs is not None:
+        known = set(world.ids)
+        for pair in dyad_pairs:
+            for sid in pair:
+                if sid not in known:
+                    raise InputError(
+                        f"dyad {'-'.join(pair)}: expected state ids of {world.name}, got {sid!r}"
+                    )
+        if not record_dyads:
+            record_dyads = world.parameters.record_every
     check_recording(world, int(record_dyads))
-    model = DiplomacyModel(world, record_dyads=int(record_dyads))
+    model = DiplomacyModel(world, record_dyads=int(record_dyads), dyad_pairs=dyad_pairs)
     start = dyad_snapshot(model) if dyad_snapshots else None
     res = model.run(progress=progress)
     final = dyad_snapshot(model) if dyad_snapshots else None

@@ -38,6 +38,7 @@ __all__ = [
     "file_problem",
     "load_tree",
     "path_exists",
+    "remove_events",
     "resolve_extends",
     "resolve_scenario_path",
 ]
@@ -156,8 +157,19 @@ def load_tree(path: Path, display: str, chain: Chain) -> LocDict:
 
 
 def resolve_extends(tree: LocDict, base_dir: Path, chain: Chain) -> LocDict:
-    """Merge the parent named by ``extends:`` (relative to base_dir, or bundled) under tree."""
-    if "extends" not in tree:
+    """Merge the parent named by ``extends:`` (relative to base_dir, or bundled) under tree;
+    ``remove_events:`` of the child first drops the parent's events it matches."""
+    removals = _pop_removals(tree, chain)
+    if "extends" not in tree or tree.get("extends") is None:
+        if removals is not None:
+            fail(
+                removals[1],
+                "remove_events",
+                "a key of a file with extends: (it removes events of the parent)",
+                "a file without extends:",
+            )
+        tree.pop("extends", None)
+        tree.locs.pop("extends", None)
         return tree
     ref = tree.pop("extends")
     loc = tree.locs.pop("extends", (chain[-1][1], None))
@@ -197,7 +209,94 @@ def resolve_extends(tree: LocDict, base_dir: Path, chain: Chain) -> LocDict:
             f"a cycle {names} -> {parent_display}",
         )
     parent = load_tree(parent_path, parent_display, chain)
+    if removals is not None:
+        parent = remove_events(parent, *removals, parent_display)
     return merge(parent, tree)
+
+
+# --------------------------------------------------------------------------------------------
+# remove_events: dropping inherited events
+# --------------------------------------------------------------------------------------------
+
+REMOVE_EVENTS_EXPECT = (
+    "a list of event matchers: an exercise or program name, or a mapping of event fields "
+    "(e.g. {type: join_alliance, state: FIN})"
+)
+
+
+def _event_fields() -> list[str]:
+    from sim.core.events import EVENT_SCHEMA
+
+    return sorted({"step", "date", "type", *(k for f in EVENT_SCHEMA.values() for k in f)})
+
+
+def _pop_removals(tree: LocDict, chain: Chain) -> tuple[LocList, Loc] | None:
+    """The child's ``remove_events:`` list (checked: names or mappings of known event
+    fields), removed from the tree; None when absent."""
+    if "remove_events" not in tree:
+        return None
+    value = tree.pop("remove_events")
+    loc = tree.locs.pop("remove_events", (chain[-1][1], None))
+    if not isinstance(value, list) or not value:
+        fail(loc, "remove_events", REMOVE_EVENTS_EXPECT, describe_value(value))
+    fields = _event_fields()
+    for k, m in enumerate(value):
+        at = value.locs.get(k, loc) if isinstance(value, LocList) else loc
+        if isinstance(m, str) and m.strip():
+            continue
+        if not isinstance(m, Mapping) or not m:
+            fail(at, f"remove_events[{k}]", REMOVE_EVENTS_EXPECT, describe_value(m))
+        for key in m:
+            if key not in fields:
+                fail(
+                    at,
+                    f"remove_events[{k}].{key}",
+                    "a field of an event",
+                    describe_value(key),
+                    choice_hint(key, fields, "event fields"),
+                )
+    return value, loc
+
+
+def _matches(event: Any, matcher: Any) -> bool:
+    if not isinstance(event, Mapping):
+        return False
+    if isinstance(matcher, str):
+        return event.get("name") == matcher
+    return all(k in event and event[k] == v for k, v in matcher.items())
+
+
+def remove_events(parent: LocDict, matchers: LocList, loc: Loc, parent_display: str) -> LocDict:
+    """The parent without the events that any matcher matches: a name matches an event's
+    ``name:``; a mapping matches the events whose fields equal all of its fields. A matcher
+    that matches no event of the parent is an error (a typo must not pass silently)."""
+    events = parent.get("events")
+    events = events if isinstance(events, list) else []
+    kept = LocList()
+    used = [False] * len(matchers)
+    for i, event in enumerate(events):
+        hit = [k for k, m in enumerate(matchers) if _matches(event, m)]
+        for k in hit:
+            used[k] = True
+        if not hit:
+            kept.append(event)
+            if isinstance(events, LocList) and i in events.locs:
+                kept.locs[len(kept) - 1] = events.locs[i]
+    for k, m in enumerate(matchers):
+        if not used[k]:
+            at = matchers.locs.get(k, loc) if isinstance(matchers, LocList) else loc
+            fail(
+                at,
+                f"remove_events[{k}]",
+                f"a matcher of at least one event of {parent_display}",
+                f"{describe_value(m)}, which matches none",
+                "a name matches an event's name:; a mapping matches events whose fields all "
+                "equal its values (date and step are compared as written)",
+            )
+    out = LocDict(parent)
+    out.locs = dict(parent.locs)
+    out["events"] = kept
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -125,7 +125,13 @@ def apply_overrides(
 
 def _override_target(tree: LocDict, tokens: list[str], loc: Loc, path: str) -> tuple[Any, Any]:
     """(container, key) that the override path addresses, creating empty mappings on the way."""
-    top = _pick(tokens[0], [k for k in TOP_KEYS if k != "extends"], loc, path, "scenario key")
+    top = _pick(
+        tokens[0],
+        [k for k in TOP_KEYS if k not in ("extends", "remove_events")],
+        loc,
+        path,
+        "scenario key",
+    )
     rest = tokens[1:]
     if not rest:
         return tree, top

@@ -58,6 +58,11 @@ def pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
+def _rivalry_source(rivalry) -> str:
+    """'TSS' for a rivalry of the TSS data, 'judged' for one of data/rivalries_judgement.csv."""
+    return "judged" if getattr(rivalry, "judged", False) else "TSS"
+
+
 @dataclass
 class Tables:
     """The inputs of the rules, one frame per kind (columns as in data/README.md).
@@ -188,10 +193,13 @@ def derive_relations(
                 tv = TRUST_RIVAL_WITH_PACT if why else TRUST_RIVAL
                 rel.trust[p] = (
                     tv,
-                    f"TSS rivalry {r.rivalry} ({r.types})"
+                    f"{_rivalry_source(r)} rivalry {r.rivalry} ({r.types})"
                     + (" + " + ", ".join(why) if why else ""),
                 )
-                rel.hostility[p] = (float(r.hostility), f"TSS {r.rivalry}: {r.types}")
+                rel.hostility[p] = (
+                    float(r.hostility),
+                    f"{_rivalry_source(r)} {r.rivalry}: {r.types}",
+                )
             elif act_def:
                 rel.trust[p] = (TRUST_DEFENSE, ", ".join(why))
             elif why:

@@ -790,6 +790,15 @@ class ScenarioFile(Schema):
         description="start from another scenario: a .yaml file (relative to this file) or a "
         "bundled scenario name",
     )
+    remove_events: Annotated[
+        list[Text(MAX_NAME, nonempty=True) | dict[str, Any]] | None,
+        Expect("a list of event names or mappings of event fields"),
+    ] = Field(
+        None,
+        description="with extends: drop the parent's events that match: a name (an event's "
+        "name:) or a mapping of event fields, e.g. {type: join_alliance, state: FIN}; each "
+        "must match at least one event (applied before this file's own events are appended)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioFile:
