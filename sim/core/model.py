@@ -640,13 +640,15 @@ class DiplomacyModel(mesa.Model):
         - Dialogue: the partner's `dialogue_utility` is positive and it can pay its share.
         - Arms: the buyer (who chose the supplier in the market) is not at the red line.
 
-        Accepting partners pay `consent_cost_share` of the activity's effort cost.
+        Accepting partners pay `consent_cost_share` of the activity's effort cost, scaled
+        down by their budget relative to the initiator's (`partner_share`).
         """
         p = self.p
         i = proposal.initiator
         kind = proposal.activity
-        cost = p.consent_cost_share * self.costs[kind * self.n]
+        full = p.consent_cost_share * self.costs[kind * self.n]
         bank = self.bank
+        share = self.partner_share  # share(j) = what partner j pays
         accepted: list[int] = []
         if kind == EXERCISE:
             hostile = self.hostility
@@ -657,13 +659,15 @@ class DiplomacyModel(mesa.Model):
                     accepted.append(j)
         elif kind == ADVISORY:
             accepted = [
-                j for j in proposal.partners if bank[j] >= cost and host_utility(self, j, i) > 0.0
+                j
+                for j in proposal.partners
+                if bank[j] >= share(full, j, i) and host_utility(self, j, i) > 0.0
             ]
         elif kind == DIALOGUE:
             accepted = [
                 j
                 for j in proposal.partners
-                if bank[j] >= cost and dialogue_utility(self, j, i) > 0.0
+                if bank[j] >= share(full, j, i) and dialogue_utility(self, j, i) > 0.0
             ]
         else:  # arms: the buyer chose this supplier; only the red line is checked
             accepted = [
@@ -671,17 +675,29 @@ class DiplomacyModel(mesa.Model):
                 for j in proposal.partners
                 if self.hostility[j, i] < p.consent_max_hostility and not self.embargo[i, j]
             ]
-            cost = 0.0
+            full = 0.0
         for j in accepted:
-            bank[j] -= cost
+            bank[j] -= share(full, j, i)
         self.declines[kind] += len(proposal.partners) - len(accepted)
         return accepted
+
+    def partner_share(self, full: float, partner: int, initiator: int) -> float:
+        """The effort a consenting partner pays of a `full` share
+        (`consent_cost_share x cost`): scaled down by its budget relative to the
+        initiator's, min(1, budget_partner / budget_initiator) (a large state pays for a
+        small partner's participation, as sponsors of exercises and training do)."""
+        budget = self.budget
+        if full <= 0.0 or budget[partner] >= budget[initiator]:
+            return full
+        return full * float(budget[partner]) / max(float(budget[initiator]), 1e-12)
 
     def would_join_exercise(self, partner: int, initiator: int) -> bool:
         """Whether `partner` would accept a bilateral exercise with `initiator` now: its own
         `acceptance_utility` is positive and it can pay its share of the effort (what a
         state sounds out before planning an exercise around a partner)."""
-        cost = self.p.consent_cost_share * self.p.cost_exercise
+        cost = self.partner_share(
+            self.p.consent_cost_share * self.p.cost_exercise, partner, initiator
+        )
         return self.bank[partner] >= cost and acceptance_utility(self, partner, initiator) > 0.0
 
     def propose_exercise(self, initiator: int, partners: Sequence[int], kind: int) -> bool:

@@ -124,7 +124,7 @@ class Parameters:
         0.5,
         0,
         None,
-        "share of an activity's effort cost a consenting partner pays from its own bank (it declines when it cannot)",
+        "share of an activity's effort cost a consenting partner pays from its own bank, x min(1, its budget / the initiator's) (it declines when it cannot pay)",
     )
 
     # --- exercise effects --------------------------------------------------------------------
