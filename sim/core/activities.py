@@ -505,18 +505,18 @@ def end_programs(m: DiplomacyModel) -> None:
     decayed below program_end_presence have ended: the host loses trust in the provider
     (program_end_trust_loss) and governance (program_end_governance_loss), each x
     (1 - the provider's exit_strategy): a planned handover keeps the gains, an abrupt end
-    costs them. Then newly standing programs are marked."""
+    costs them. Programs start in `apply_advisory` (presence only grows with missions)."""
     p = m.p
-    ended = m.program & (m.presence < p.program_end_presence)
-    if ended.any():
-        prov, host = np.nonzero(ended)
+    standing = np.flatnonzero(m.program)  # few: only these can end
+    ended = standing[m.presence.flat[standing] < p.program_end_presence]
+    if ended.size:
+        prov, host = np.divmod(ended, m.n)
         abrupt = 1.0 - m.levers[prov, EXIT_STRATEGY]
         np.multiply.at(m.trust, (host, prov), 1.0 - p.program_end_trust_loss * abrupt)
         np.multiply.at(m.governance, host, 1.0 - p.program_end_governance_loss * abrupt)
-        m.program[ended] = False
-        m.program_ended |= ended
+        m.program.flat[ended] = False
+        m.program_ended.flat[ended] = True
         m.programs_ended += len(prov)
-    m.program |= m.presence >= p.program_presence
 
 
 def apply_advisory(m: DiplomacyModel) -> None:
@@ -545,6 +545,7 @@ def apply_advisory(m: DiplomacyModel) -> None:
     if len(prov) == 0:
         return
     np.add.at(m.presence, (prov, host), 1.0)
+    m.program[prov, host] |= m.presence[prov, host] >= p.program_presence  # standing now
     load = m.presence[:, host].sum(axis=0) / np.maximum(
         p.overreach_capacity * m.governance[host], 1e-6
     )
