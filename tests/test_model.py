@@ -210,7 +210,10 @@ def test_tables_have_expected_shape():
     assert len(r.states) == 7 * len(sc.states)
     assert len(r.dyads) == 4 * 10  # steps 0, 10, 20, 30 x 10 pairs
     assert set(r.activities.activity) <= {"exercise", "arms_transfer", "advisory", "dialogue"}
-    assert r.world.notna().all().all() and r.states.notna().all().all()
+    across = [c for c in r.world if c.endswith("_across")]  # undefined with a single bloc
+    assert r.world.drop(columns=across).notna().all().all() and r.states.notna().all().all()
+    one_bloc = r.states.groupby("step").bloc.nunique() == 1
+    assert (r.world.set_index("step")[across].isna().any(axis=1) <= one_bloc).all()
 
 
 def test_one_state_and_no_relations_run_cleanly():
@@ -337,8 +340,9 @@ def test_agents_act_through_the_verbs_with_named_options():
         original = getattr(m, verb)
 
         def spy(*args, _verb=verb, _original=original):
-            calls.append((_verb, *args))
-            return _original(*args)
+            accepted = _original(*args)
+            calls.append((_verb, accepted, *args))
+            return accepted
 
         setattr(m, verb, spy)
     r = m.run()
@@ -346,7 +350,7 @@ def test_agents_act_through_the_verbs_with_named_options():
     kinds |= {"send_advisers": "advisory", "hold_dialogue": "dialogue"}
     filed = r.activities.activity.value_counts().to_dict()
     assert {kinds[c[0]] for c in calls} == set(filed)  # every activity came through a verb
-    assert sum(filed.values()) == len(calls)
+    assert sum(filed.values()) == sum(1 for c in calls if c[1])  # only accepted ones filed
     m.run(1)
     acting = [i for i in range(m.n) if m.options_for(i) is not None]
     options = m.options_for(acting[0])
@@ -442,7 +446,7 @@ def test_a_mechanism_that_draws_more_shifts_no_other_mechanisms_draws():
         drawn_a["invitations"].sequence(),
         drawn_b["invitations"].sequence(),
     )
-    assert len(invitations_b) > 1.5 * len(invitations_a)  # far more invitation draws ...
+    assert len(invitations_b) > 1.3 * len(invitations_a)  # far more invitation draws ...
     assert not a.results().crises.equals(b.results().crises)  # ... and a different history
     for name in ("crises", "decisions"):  # ... but the same crisis and decision numbers
         np.testing.assert_array_equal(drawn_a[name].sequence(), drawn_b[name].sequence())

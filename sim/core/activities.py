@@ -24,7 +24,7 @@ from sim.core.params import (
     Parameters,
 )
 from sim.core.params import EXERCISE_MIX as EXERCISE_SHARES
-from sim.core.relations import IMPORT_STOCK, pair_sums, saturating_gain
+from sim.core.relations import pair_sums, saturating_gain
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.core.model import DiplomacyModel
@@ -37,8 +37,10 @@ KIND_EFFECTS = np.array([EXERCISE_EFFECTS[k] for k in EXERCISE_KINDS])
 
 
 def option_costs(p: Parameters, n: int) -> np.ndarray:
-    """Effort cost of each option in a utility row: 4 blocks of n partners, then 'abstain'."""
-    per_kind = [p.cost_exercise, p.cost_arms_transfer, p.cost_advisory, p.cost_dialogue]
+    """Effort cost of each option in a utility row: 4 blocks of n partners, then 'abstain'.
+    Arms transfers are not chosen from a state's effort (buyers choose them in the arms
+    market, `sim.core.market`): their block costs infinity."""
+    per_kind = [p.cost_exercise, np.inf, p.cost_advisory, p.cost_dialogue]
     return np.concatenate([np.repeat(per_kind, n), [0.0]])
 
 
@@ -185,9 +187,9 @@ def option_utilities(
     Security gain: partner's relative capability x trust x (base + shared threat).
     Exercises cost an escalation term for provoking the partner's rivals that are not
     already one's own (damped by transparency) and an autonomy term for concentrating
-    on one partner. Exporters value demand and affinity; importers' consent falls with
-    distrust and, for autonomy-minded importers, with concentrated dependency.
-    Advisory missions buy influence over weak, aligned hosts but risk misfit. Dialogue
+    on one partner. Arms transfers are not options here: buyers choose their suppliers
+    in the arms market (`sim.core.market`), so their block is -inf. Advisory missions
+    buy influence over weak, aligned hosts but risk misfit. Dialogue
     is worth the escalation risk it removes.
 
     Each row depends only on its own state's relations (and on partner-level vectors), so
@@ -223,7 +225,7 @@ def option_utilities(
         m, rows, block, scratch, rel_cap, hostility, shared_threat, interop, affinity, provocation
     )
     u[:, :n] = block
-    _arms_utilities(m, rows, u[:, n : 2 * n], rel_cap, rival_load, affinity, provocation)
+    u[:, n : 2 * n] = -np.inf  # arms: chosen by buyers in the market (sim.core.market)
     _advisory_utilities(m, rows, block, scratch, rel_cap, affinity)  # last: clips affinity
     u[:, 2 * n : 3 * n] = block
     _dialogue_utilities(m, rows, block, scratch)
@@ -280,48 +282,6 @@ def _exercise_utilities(
     _minus_cost(out, m, EXERCISE)
 
 
-def _arms_utilities(
-    m: DiplomacyModel,
-    rows: np.ndarray,
-    out: np.ndarray,
-    rel_cap: np.ndarray,
-    rival_load: np.ndarray,
-    affinity: np.ndarray,
-    provocation: np.ndarray,
-) -> None:
-    """Arms block into `out`: weighted demand + affinity + shared threat, times the
-    importer's consent, minus provocation; -inf for states without an arms industry
-    (computed only for the rows of states with one), embargoed and political opposites."""
-    p = m.p
-    sells = ~(m.arms_industry[rows] <= 0.0)
-    out[~sells] = -np.inf
-    if not sells.any():
-        return
-    sellers = rows[sells]
-    affinity, provocation = affinity[sells], provocation[sells]
-    stock = m.stock.sum(axis=1) + m.other_stock
-    demand = (p.arms_demand_base + rival_load) * IMPORT_STOCK / (IMPORT_STOCK + stock)  # saturates
-    consent = m.trust[:, sellers].T  # the importer's trust in the seller ...
-    consent *= 1.0 - p.arms_consent_floor
-    consent += p.arms_consent_floor
-    reluctance = m.dependency[:, sellers].T
-    reluctance *= m.autonomy
-    np.subtract(1.0, reluctance, out=reluctance)
-    consent *= reluctance
-    consent *= 1.0 - m.arms_industry
-    arms = np.multiply(affinity, p.weight_affinity)
-    shared_threat = np.multiply(m.shared_threat[sellers], p.weight_security)
-    shared_threat *= rel_cap
-    arms += shared_threat
-    arms += p.weight_economic * demand
-    arms *= consent
-    provocation *= p.weight_escalation * p.arms_provocation
-    arms -= provocation
-    arms[m.embargo[sellers] | (affinity < 0.0)] = -np.inf  # no sales to rivals or opposites
-    _minus_cost(arms, m, ARMS)
-    out[sells] = arms
-
-
 def _advisory_utilities(
     m: DiplomacyModel,
     rows: np.ndarray,
@@ -341,6 +301,7 @@ def _advisory_utilities(
     out /= scratch  # a mission already in place makes the next worth less
     fit = _take_rows(m.affinity_pos, rows, scratch)
     fit *= _fit_share(p, m.levers[rows, CO_CREATION, None])
+    fit += p.oversight_correction * m.levers[rows, OVERSIGHT, None]
     np.subtract(p.fit_threshold, fit, out=fit)
     np.maximum(fit, 0.0, out=fit)
     fit *= p.backlash * p.backlash_aversion
@@ -367,6 +328,59 @@ def _dialogue_utilities(
     scratch += 1.0
     out /= scratch  # an open channel makes the next round worth less
     _minus_cost(out, m, DIALOGUE)
+
+
+def acceptance_utility(m: DiplomacyModel, partner: int, initiator: int) -> float:
+    """What `partner` expects from an exercise proposed by `initiator`, by its own view:
+    the exercise utility of its own option row toward the initiator (`option_utilities`:
+    security from the initiator's capability and its trust in it, political affinity,
+    the cost of provoking the initiator's rivals, its wish to spread its ties) with its
+    share `consent_cost_share` of the effort instead of the whole. -inf where it will not:
+    at hostility >= consent_max_hostility, under the initiator's arms embargo, in turmoil
+    (its own or the initiator's), or without the effort to act this step (no option row:
+    a state that cannot afford the cheapest activity cannot pay its share either)."""
+    p = m.p
+    r = m._option_row[partner]
+    if (
+        r < 0
+        or m.hostility[partner, initiator] >= p.consent_max_hostility
+        or m.embargo[initiator, partner]
+        or m.stability[partner] < p.suspension_stability
+    ):
+        return -np.inf
+    u = float(m._utilities[r, EXERCISE * m.n + initiator])
+    return u + p.weight_cost * p.cost_exercise * (1.0 - p.consent_cost_share)
+
+
+def host_utility(m: DiplomacyModel, host: int, provider: int) -> float:
+    """What `host` expects from an advisory mission of `provider`: the governance it may
+    gain (its trust in the provider x its institutional gap x the mission's expected fit)
+    plus political affinity, less its share of the effort; -inf at or above
+    consent_max_hostility or under the provider's embargo."""
+    p = m.p
+    h = float(m.hostility[host, provider])
+    if h >= p.consent_max_hostility or m.embargo[provider, host]:
+        return -np.inf
+    fit = float(m.affinity_pos[host, provider]) * float(
+        _fit_share(p, m.levers[provider, CO_CREATION])
+    ) + p.oversight_correction * float(m.levers[provider, OVERSIGHT])
+    gain = p.weight_security * float(m.trust[host, provider]) * (1.0 - m.governance[host]) * fit
+    affinity = p.weight_affinity * (float(m.affinity_pos[host, provider]) - h)
+    return gain + affinity - p.weight_cost * p.cost_advisory * p.consent_cost_share
+
+
+def dialogue_utility(m: DiplomacyModel, partner: int, proposer: int) -> float:
+    """What `partner` expects from a round of dialogue with `proposer`: the escalation risk
+    it removes (more with its own CBM investment, less where a channel is open), less its
+    share of the effort. Rivals talk: no hostility line here."""
+    p = m.p
+    value = (
+        p.weight_risk_reduction
+        * float(m.risk[partner, proposer])
+        * (1.0 + float(m.levers[partner, CBM]))
+        / (1.0 + float(m.channel[partner, proposer]))
+    )
+    return value - p.weight_cost * p.cost_dialogue * p.consent_cost_share
 
 
 class Proposal(NamedTuple):
@@ -486,10 +500,32 @@ def apply_transfers(m: DiplomacyModel) -> None:
     m.risk[i, j] = saturating_gain(m.risk[i, j], p.arms_signal, reaction)
 
 
+def end_programs(m: DiplomacyModel) -> None:
+    """Standing advisory programs (presence >= program_presence) whose presence has
+    decayed below program_end_presence have ended: the host loses trust in the provider
+    (program_end_trust_loss) and governance (program_end_governance_loss), each x
+    (1 - the provider's exit_strategy): a planned handover keeps the gains, an abrupt end
+    costs them. Programs start in `apply_advisory` (presence only grows with missions)."""
+    p = m.p
+    standing = np.flatnonzero(m.program)  # few: only these can end
+    ended = standing[m.presence.flat[standing] < p.program_end_presence]
+    if ended.size:
+        prov, host = np.divmod(ended, m.n)
+        abrupt = 1.0 - m.levers[prov, EXIT_STRATEGY]
+        np.multiply.at(m.trust, (host, prov), 1.0 - p.program_end_trust_loss * abrupt)
+        np.multiply.at(m.governance, host, 1.0 - p.program_end_governance_loss * abrupt)
+        m.program.flat[ended] = False
+        m.program_ended.flat[ended] = True
+        m.programs_ended += len(prov)
+
+
 def apply_advisory(m: DiplomacyModel) -> None:
     """Advisory missions improve host governance and stability in proportion to fit; misfit
-    and overreach cost the host's trust (less with oversight); missions to collapsing hosts
-    are suspended unless oversight keeps them going, costing trust (less with an exit strategy)."""
+    and overreach cost the host's trust (less with oversight, whose reviews also correct
+    misfit: `oversight_correction`); missions to collapsing hosts are suspended unless
+    oversight keeps them going, costing trust (less with an exit strategy); programs that
+    end cost trust and governance unless handed over (`end_programs`)."""
+    end_programs(m)
     if not m.book.advisory:
         return
     p = m.p
@@ -509,12 +545,15 @@ def apply_advisory(m: DiplomacyModel) -> None:
     if len(prov) == 0:
         return
     np.add.at(m.presence, (prov, host), 1.0)
+    m.program[prov, host] |= m.presence[prov, host] >= p.program_presence  # standing now
     load = m.presence[:, host].sum(axis=0) / np.maximum(
         p.overreach_capacity * m.governance[host], 1e-6
     )
     overreach = np.maximum(load - 1.0, 0.0)
+    m.overreaches += int(np.count_nonzero(overreach))
     fit = m.affinity_pos[prov, host] * _fit_share(p, m.levers[prov, CO_CREATION])
-    fit -= p.overreach_misfit * overreach
+    fit += p.oversight_correction * oversight
+    fit -= p.overreach_misfit * overreach * (1.0 - oversight)  # steering checks mission creep
     good = np.clip(fit, 0.0, 1.0)
     gov_gain = np.zeros(m.n)
     np.add.at(gov_gain, host, good)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.core.activities import ADVISORY, ARMS, EXERCISE, EXERCISE_MIX_CDF
+from sim.core.activities import ADVISORY, EXERCISE, EXERCISE_MIX_CDF
 from sim.core.scenario import StateSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,7 +48,10 @@ class StateAgent(mesa.Agent):
     governance = _array_attribute("governance", "institutional quality / absorptive capacity, 0-1")
     autonomy = _array_attribute("autonomy", "preference for strategic autonomy, 0-1")
     bank = _array_attribute("bank", "banked diplomacy effort, spent on activities")
-    export_bank = _array_attribute("export_bank", "banked export capacity, spent on arms transfers")
+    export_bank = _array_attribute(
+        "export_bank", "banked export capacity (arms volume it can sell)"
+    )
+    orders = _array_attribute("orders", "arms volume it wants to import (its open order book)")
 
     def __init__(self, model: DiplomacyModel, spec: StateSpec, index: int) -> None:
         super().__init__(model)
@@ -74,26 +77,26 @@ class StateAgent(mesa.Agent):
         propose each through the model's verbs.
 
         Diplomacy effort (budget) pays for exercises, advisory missions and dialogues;
-        arms transfers draw on a separate export capacity fed by the arms industry.
+        arms transfers are chosen by buyers in the arms market (`sim.core.market`).
         Each choice is a softmax over the state's options (`model.options_for`) and 'save
         the effort' (utility 0), drawn as an exponential race with the state's own noise.
+        A declined proposal spends no effort.
         """
         model = self.model
         options = model.options_for(self.index)
         if options is None:  # cannot afford an activity, or nothing beats saving the effort
             return
         kinds, partners, weights, costs, save_weight, noise, save_noise, kind_draws = options
-        p = model.p
         i = self.index
-        # The banks, read and written once here from the arrays behind the `bank` and
-        # `export_bank` properties (the properties cost 4 Python calls per acting state).
-        bank, export_bank = float(model.bank[i]), float(model.export_bank[i])
+        # The bank, read and written once here from the array behind the `bank` property
+        # (the property costs 2 Python calls per acting state).
+        bank = float(model.bank[i])
         for row, (draw, save, kind_draw) in enumerate(
             zip(noise, save_noise, kind_draws, strict=True)
         ):
             pick, best = -1, save_weight * save
-            for j, kind in enumerate(kinds):
-                if costs[j] > (export_bank if kind == ARMS else bank):
+            for j in range(len(kinds)):
+                if costs[j] > bank:
                     continue  # not affordable any more
                 value = weights[j] * draw[j]
                 if value > best:
@@ -101,30 +104,32 @@ class StateAgent(mesa.Agent):
             if pick < 0:  # saving the effort wins
                 break
             kind, partner = kinds[pick], partners[pick]
-            if kind == EXERCISE:
-                self.plan_exercise(partner, kind_draw, row)
-            elif kind == ARMS:
-                model.offer_arms(i, partner, p.arms_volume * model.arms_industry[i])
-            elif kind == ADVISORY:
-                model.send_advisers(i, partner)
-            else:
-                model.hold_dialogue(i, partner)
-            if kind == ARMS:
-                export_bank -= costs[pick]
-            else:
-                bank -= costs[pick]
             weights[pick] = 0.0  # each option at most once per step
-        model.bank[i], model.export_bank[i] = bank, export_bank
+            if kind == EXERCISE:
+                accepted = self.plan_exercise(partner, kind_draw, row)
+            elif kind == ADVISORY:
+                accepted = model.send_advisers(i, partner)
+            else:
+                accepted = model.hold_dialogue(i, partner)
+            if accepted:  # a declined proposal spends no effort
+                bank -= costs[pick]
+        model.bank[i] = bank
 
-    def plan_exercise(self, partner: int, kind_draw: float, row: int = 0) -> None:
-        """Propose an exercise with `partner`: with probability `multilateral_share`, invite
-        up to `max_exercise_size - 2` more of the states this one most wants to exercise
-        with (softmax-perturbed expected utility, only those worth it); the kind is the
-        `EXERCISE_MIX` quantile of `kind_draw`. The invitation draws are this state's for
-        its `row`-th choice this step (invitations stream, `model.invitation_noise`)."""
+    def plan_exercise(self, partner: int, kind_draw: float, row: int = 0) -> bool:
+        """Propose an exercise with `partner` if it would join (sounded out first: a
+        partner that would decline is asked alone, and declines): with probability
+        `multilateral_share`, invite up to `max_exercise_size - 2` more of the states this
+        one most wants to exercise with (softmax-perturbed expected utility, only those
+        worth it); the kind is the `EXERCISE_MIX` quantile of `kind_draw`. The invitation
+        draws are this state's for its `row`-th choice this step (invitations stream,
+        `model.invitation_noise`). Each invitee accepts or declines (`model.consent`);
+        returns whether anyone accepted."""
         model = self.model
         p = model.p
         i = self.index
+        kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
+        if not model.would_join_exercise(partner, i):  # sounded out: no exercise to plan
+            return model.propose_exercise(i, [partner], kind)  # the decline is counted
         partners = [partner]
         multilateral, size_draw = model.invitation_draws[i][row]
         if p.max_exercise_size > 2 and multilateral < p.multilateral_share:
@@ -135,5 +140,4 @@ class StateAgent(mesa.Agent):
             scores[i] = scores[partner] = -np.inf
             best = np.argpartition(-scores, extra)[:extra] if extra < model.n else range(model.n)
             partners += [int(c) for c in best if scores[c] > 0.0]
-        kind = bisect.bisect_right(EXERCISE_MIX_CDF, kind_draw)
-        model.propose_exercise(i, partners, kind)
+        return model.propose_exercise(i, partners, kind)

@@ -1,5 +1,6 @@
-"""Crises: drawn from escalation risk, defused by trust, dialogue and hotlines, or turned
-into militarized incidents that collapse trust, raise hostility and entangle partners."""
+"""Crises: drawn from escalation risk, deterred by the credible backing of the sides,
+defused by trust, dialogue, hotlines and backing, or turned into militarized incidents
+that collapse trust, raise hostility and entangle partners."""
 
 from __future__ import annotations
 
@@ -15,15 +16,57 @@ if TYPE_CHECKING:  # pragma: no cover
 DEESCALATED, INCIDENT, WAR = "deescalated", "incident", "war"
 
 
-def crisis_probability(m: DiplomacyModel, risk: np.ndarray | None = None) -> np.ndarray:
+def credible_backing(m: DiplomacyModel, c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Deterrence d[k] in [0, 1): how far the backing of target x[k] deters challenger
+    c[k]. Backer b's support of x is its commitment (trust in x, plus
+    `deterrence_agreement` for a formal agreement, at most 1) x interoperability with x
+    (`deterrence_interop_floor` without any, rising linearly to 1) x its reach to x
+    (proximity, or a great power's global reach: proximity + (1 - proximity) x b's
+    relative capability). The capability behind x, excluding c's own and x's,
+    is B = sum_b support_bx cap_b, and d = B / (B + cap_c): backing deters a challenger
+    in proportion to the power it adds against it. Computed only for the targets asked
+    (a column of support per target), not for every dyad."""
+    p = m.p
+    cap = m.capability
+    targets, col = np.unique(x, return_inverse=True)
+    trust = m.trust[:, targets]
+    agreed = m.bilateral[:, targets] | (m.alliance_count[:, targets] > 0)
+    commit = np.minimum(trust + p.deterrence_agreement * agreed, 1.0)
+    floor = p.deterrence_interop_floor
+    commit *= floor + (1.0 - floor) * m.interoperability[:, targets]
+    prox = m.proximity[:, targets]
+    rel_cap = cap / max(float(cap.max()), 1e-12)
+    commit *= prox + (1.0 - prox) * rel_cap[:, None]
+    commit *= cap[:, None]  # behind[b, t]: the capability b puts behind target t
+    commit[targets, np.arange(len(targets))] = 0.0  # a target does not back itself
+    backing = commit.sum(axis=0)[col] - commit[c, col]  # without the challenger's own
+    return backing / np.maximum(backing + cap[c], 1e-12)
+
+
+def dyad_backing(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean credible backing of dyads (a[k], b[k]): either side may be the challenger."""
+    return 0.5 * (credible_backing(m, a, b) + credible_backing(m, b, a))
+
+
+def crisis_probability(
+    m: DiplomacyModel, risk: np.ndarray | None = None, backing: np.ndarray | None = None
+) -> np.ndarray:
     """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent (of the
-    risk matrix, or of the given risk values)."""
-    return m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
+    risk matrix, or of the given risk values), times (1 - deterrence x backing) when the
+    dyads' mean credible backing is given (either side may be the challenger)."""
+    prob = m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
+    if backing is not None:
+        prob *= 1.0 - m.p.deterrence * backing
+    return prob
 
 
-def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def deescalation_probability(
+    m: DiplomacyModel, a: np.ndarray, b: np.ndarray, backing: np.ndarray | None = None
+) -> np.ndarray:
     """Chance each crisis (a[k], b[k]) is defused: logistic in mutual trust, the dialogue
-    channel, a standing hotline and the pair's investment in confidence-building."""
+    channel, a standing hotline, the pair's investment in confidence-building and (when
+    given) the dyad's mean credible backing: a challenger facing a backed target backs
+    down more often."""
     p = m.p
     mutual_trust = 0.5 * (m.trust[a, b] + m.trust[b, a])
     cbm = 0.5 * (m.levers[a, CBM] + m.levers[b, CBM])
@@ -35,11 +78,17 @@ def deescalation_probability(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) ->
         + p.deescalation_cbm * cbm
         - p.deescalation_hostility * m.hostility[a, b]
     )
+    if backing is not None:
+        logit = logit + p.deescalation_deterrence * backing
     return 1.0 / (1.0 + np.exp(-logit))
 
 
 def run_crises(m: DiplomacyModel) -> None:
     """Draw this step's crises over all dyads (upper triangle) and resolve each one.
+    Credible backing (`dyad_backing`, the mean over the two sides as challenger) lowers
+    both the chance of a crisis, by 1 - deterrence x backing, and of its becoming an
+    incident: deterrence. Backing is computed only for the dyads whose draw falls below
+    the undeterred probability (the only ones deterrence can concern).
 
     Two uniforms per dyad and step from the crises stream, drawn for every dyad whether or
     not it has a crisis: u decides the crisis (u < p), v its outcome (defused when
@@ -54,11 +103,17 @@ def run_crises(m: DiplomacyModel) -> None:
     iu = m.upper
     prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
     draw, settle = m.streams.crises.random((2, prob.shape[0]))
-    hit = draw < prob
+    hit = draw < prob  # candidates: deterrence only lowers the probability
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
-    defused = settle[hit] < deescalation_probability(m, a, b)
+    backing = dyad_backing(m, a, b)
+    kept = draw[hit] < prob[hit] * (1.0 - p.deterrence * backing)  # not deterred
+    if not kept.any():
+        return
+    a, b, backing, settle = a[kept], b[kept], backing[kept], settle[hit][kept]
+    defused = settle < deescalation_probability(m, a, b, backing)
+    m.crisis_backing.extend(backing.tolist())  # parallel to the crisis log
     for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
         risk = float(m.risk[i, j])
         if ok:
@@ -99,4 +154,5 @@ def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
     m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)
     militarized_incident(m, i, j, severity)
+    m.crisis_backing.append(float("nan"))  # a war is not a drawn crisis
     m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]))

@@ -90,6 +90,7 @@ WORLD_REPORTERS = {
     "incidents_total": lambda m: m.incidents,
     "suspensions_total": lambda m: m.suspensions,
     "backlashes_total": lambda m: m.backlashes,
+    "declines_total": lambda m: sum(m.declines),
     "n_blocs": lambda m: m.alignment_stats["n_blocs"],
     "polarization": lambda m: m.alignment_stats["polarization"],
     "modularity": lambda m: m.alignment_stats["modularity"],

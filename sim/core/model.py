@@ -7,7 +7,9 @@ risk, risk breeds crises, and blocs emerge from the resulting affinities.
 One step (one month) is the sequence `PHASES`, each a method of `DiplomacyModel`:
  1. `run_events_and_programs`: scheduled events, embargo ends, standing programs;
  2. `decide`: every state banks effort and chooses activities (`StateAgent.step`, random
-    order), acting through the model's verbs (`propose_exercise`, `offer_arms`, ...);
+    order), acting through the model's verbs (`propose_exercise`, `send_advisers`, ...),
+    each answered by its partners (`consent`);
+    `trade_arms`: importers with demand choose among willing suppliers (`sim.core.market`);
  3. `apply_effects`: the activities' effects, in bulk (`sim.core.activities`);
  4. `relax`: relations relax toward their baselines, stocks decay, dependency and
     capabilities (a discrete Richardson process driven by rivals) follow;
@@ -37,11 +39,14 @@ from sim.core.activities import (
     Options,
     Proposal,
     UtilityWorkspace,
+    acceptance_utility,
     apply_advisory,
     apply_dialogues,
     apply_exercises,
     apply_transfers,
     choice_sets,
+    dialogue_utility,
+    host_utility,
     option_costs,
     option_utilities,
     shortlist,
@@ -49,6 +54,7 @@ from sim.core.activities import (
 from sim.core.agents import StateAgent
 from sim.core.crises import run_crises, war_shock
 from sim.core.events import apply_event
+from sim.core.market import embargo_upkeep, run_market
 from sim.core.metrics import BlocDyads, InvariantError, Recorder, Results, check_invariants
 from sim.core.params import ACTIVITY_KINDS, DEFAULT_LEVERS, EXERCISE_KINDS, LEVERS, Parameters
 from sim.core.relations import (
@@ -72,6 +78,7 @@ __all__ = ["DEFAULT_LEVERS", "PHASES", "TIMING_GROUPS", "DiplomacyModel"]
 PHASES = (
     "run_events_and_programs",
     "decide",
+    "trade_arms",
     "apply_effects",
     "relax",
     "resolve_crises",
@@ -84,6 +91,7 @@ PHASES = (
 TIMING_GROUPS = {
     "run_events_and_programs": "decisions",
     "decide": "decisions",
+    "trade_arms": "decisions",
     "apply_effects": "effects",
     "relax": "relaxation",
     "resolve_crises": "crises",
@@ -190,6 +198,8 @@ class DiplomacyModel(mesa.Model):
         self.dependency = dependency_from_stock(self.stock, self.other_stock)
         self.channel = np.zeros((n, n))
         self.presence = np.zeros((n, n))
+        self.program = np.zeros((n, n), dtype=bool)  # standing advisory programs (provider, host)
+        self.program_ended = np.zeros((n, n), dtype=bool)  # pairs whose program has ever ended
         self.embargo = np.zeros((n, n), dtype=bool)
         self.embargo_until = np.full((n, n), -1, dtype=np.int64)
         self.agreement_clock = np.zeros((n, n), dtype=np.int32)
@@ -201,10 +211,8 @@ class DiplomacyModel(mesa.Model):
         self._update_shared_threat()
         self._init_richardson()
 
-        self.costs = option_costs(self.p, n)
+        self.set_option_costs()
         self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
-        self.min_cost = float(self.costs[:-1].min())
-        self.max_cost = float(self.costs[:-1].max())
         self.book = ActivityBook()
         self.programs: list[dict] = []
         self.events_at: dict[int, list] = defaultdict(list)
@@ -215,11 +223,15 @@ class DiplomacyModel(mesa.Model):
         self.incidents = 0
         self.suspensions = 0
         self.backlashes = 0
+        self.overreaches = 0  # missions that found the host over its absorptive capacity
+        self.programs_ended = 0
+        self.declines = [0] * len(ACTIVITY_KINDS)  # partners that declined, by activity kind
         self.agreements_formed = 0
         self.agreements_lapsed = 0
         self._crises_before = 0
         self._incidents_before = 0
         self.crisis_log: list[tuple] = []
+        self.crisis_backing: list[float] = []  # each drawn crisis's mean credible backing
         self.activity_log: list[tuple] = []
 
         for k, spec in enumerate(world.states):
@@ -303,6 +315,7 @@ class DiplomacyModel(mesa.Model):
         ).reshape(self.n, len(LEVERS))
         self.bank = np.zeros(self.n)
         self.export_bank = np.zeros(self.n)
+        self.orders = np.zeros(self.n)  # arms volume each state wants to import
         self.exports = np.zeros(self.n)
         self.market = np.zeros(self.n)
 
@@ -326,6 +339,15 @@ class DiplomacyModel(mesa.Model):
                 for k, s in enumerate(self.world.states)
             ]
         )
+
+    def set_option_costs(self) -> None:
+        """The effort cost of every option (`option_costs`) and the cheapest and dearest
+        activity a state can choose (arms transfers, bought in the market, cost no effort
+        of the supplier's and are left out); called again when a cost parameter changes."""
+        self.costs = option_costs(self.p, self.n)
+        finite = self.costs[:-1][np.isfinite(self.costs[:-1])]
+        self.min_cost = float(finite.min())
+        self.max_cost = float(finite.max())
 
     # ------------------------------------------------------------------ helpers used by events
     def index_of(self, state_id: str) -> int:
@@ -431,6 +453,13 @@ class DiplomacyModel(mesa.Model):
         self._draw_decision_noise()
         self._draw_invitations()
         self.agents.shuffle_do("step")
+
+    def trade_arms(self) -> None:
+        """The arms market: embargoes cost upkeep, importers' demand accrues, and buyers
+        choose among the suppliers willing to sell (`sim.core.market.run_market`)."""
+        embargo_upkeep(self)
+        if self.p.activities:
+            run_market(self)
 
     def apply_effects(self) -> None:
         """Apply the effects of every activity filed in `self.book` this step."""
@@ -598,13 +627,78 @@ class DiplomacyModel(mesa.Model):
         return row[kind * self.n : (kind + 1) * self.n]
 
     def consent(self, proposal: Proposal) -> Sequence[int]:
-        """The partners of `proposal` that accept it.
+        """The partners of `proposal` that accept it, each by its own expected utility
+        (two-sided diplomacy; docs/model.md, "Consent"); the verbs file only what is
+        accepted, and every decline is counted (`declines`, by activity kind).
 
-        Today every partner accepts: the initiator decides alone. This is the one place
-        where partners will accept or decline by their own expected utility (two-sided
-        diplomacy); the verbs below file only what is accepted.
+        - Exercise: partner j accepts if its own utility `acceptance_utility(j, i)` is
+          positive (not at the red line of hostility, not under the initiator's embargo,
+          not in turmoil), it is below `consent_max_hostility` with every participant that
+          has already accepted (a multilateral exercise never adds a rival of a
+          participant), and it can pay its share of the effort from its bank.
+        - Advisory mission: the host's `host_utility` is positive and it can pay its share.
+        - Dialogue: the partner's `dialogue_utility` is positive and it can pay its share.
+        - Arms: the buyer (who chose the supplier in the market) is not at the red line.
+
+        Accepting partners pay `consent_cost_share` of the activity's effort cost, scaled
+        down by their budget relative to the initiator's (`partner_share`).
         """
-        return proposal.partners
+        p = self.p
+        i = proposal.initiator
+        kind = proposal.activity
+        full = p.consent_cost_share * self.costs[kind * self.n]
+        bank = self.bank
+        share = self.partner_share  # share(j) = what partner j pays
+        accepted: list[int] = []
+        if kind == EXERCISE:
+            hostile = self.hostility
+            for j in proposal.partners:
+                if self.would_join_exercise(j, i) and all(
+                    hostile[j, q] < p.consent_max_hostility for q in accepted
+                ):
+                    accepted.append(j)
+        elif kind == ADVISORY:
+            accepted = [
+                j
+                for j in proposal.partners
+                if bank[j] >= share(full, j, i) and host_utility(self, j, i) > 0.0
+            ]
+        elif kind == DIALOGUE:
+            accepted = [
+                j
+                for j in proposal.partners
+                if bank[j] >= share(full, j, i) and dialogue_utility(self, j, i) > 0.0
+            ]
+        else:  # arms: the buyer chose this supplier; only the red line is checked
+            accepted = [
+                j
+                for j in proposal.partners
+                if self.hostility[j, i] < p.consent_max_hostility and not self.embargo[i, j]
+            ]
+            full = 0.0
+        for j in accepted:
+            bank[j] -= share(full, j, i)
+        self.declines[kind] += len(proposal.partners) - len(accepted)
+        return accepted
+
+    def partner_share(self, full: float, partner: int, initiator: int) -> float:
+        """The effort a consenting partner pays of a `full` share
+        (`consent_cost_share x cost`): scaled down by its budget relative to the
+        initiator's, min(1, budget_partner / budget_initiator) (a large state pays for a
+        small partner's participation, as sponsors of exercises and training do)."""
+        budget = self.budget
+        if full <= 0.0 or budget[partner] >= budget[initiator]:
+            return full
+        return full * float(budget[partner]) / max(float(budget[initiator]), 1e-12)
+
+    def would_join_exercise(self, partner: int, initiator: int) -> bool:
+        """Whether `partner` would accept a bilateral exercise with `initiator` now: its own
+        `acceptance_utility` is positive and it can pay its share of the effort (what a
+        state sounds out before planning an exercise around a partner)."""
+        cost = self.partner_share(
+            self.p.consent_cost_share * self.p.cost_exercise, partner, initiator
+        )
+        return self.bank[partner] >= cost and acceptance_utility(self, partner, initiator) > 0.0
 
     def propose_exercise(self, initiator: int, partners: Sequence[int], kind: int) -> bool:
         """`initiator` proposes an exercise of kind `kind` (index of `EXERCISE_KINDS`) to
@@ -641,25 +735,18 @@ class DiplomacyModel(mesa.Model):
 
     # ------------------------------------------------------------------ parts of the phases
     def _bank_effort(self) -> None:
-        """Each state adds its budget (less in turmoil) to its diplomacy bank and its export
-        capacity to its export bank, both capped at `bank_cap` steps' worth."""
+        """Each state adds its budget (less in turmoil) to its diplomacy bank, capped at
+        `bank_cap` steps' worth (export capacity is banked by the arms market)."""
         p = self.p
         pace = np.minimum(1.0, self.stability / max(p.suspension_stability, 1e-9))
         self.bank += self.budget * pace
         np.minimum(self.bank, np.maximum(p.bank_cap * self.budget, self.max_cost), out=self.bank)
-        self.export_bank += self.arms_industry * p.export_capacity
-        export_cap = np.maximum(
-            p.bank_cap * self.arms_industry * p.export_capacity, p.cost_arms_transfer
-        )
-        np.minimum(self.export_bank, export_cap, out=self.export_bank)
 
     def _prepare_choices(self) -> None:
         """The expected utilities and consideration sets of every state that can afford an
         activity (one row each; `options_for` reads them)."""
         p = self.p
-        acting = np.flatnonzero(
-            (self.bank >= self.min_cost) | (self.export_bank >= p.cost_arms_transfer)
-        )
+        acting = np.flatnonzero(self.bank >= self.min_cost)
         option_row = np.full(self.n, -1)
         option_row[acting] = np.arange(len(acting))
         self._acting = acting

@@ -62,9 +62,6 @@ class Parameters:
         None,
         "effort cost of organising an exercise (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 1.0)",
     )
-    cost_arms_transfer: float = _p(
-        1.0, 1e-6, None, "effort cost of an arms transfer (exporter side)"
-    )
     cost_advisory: float = _p(0.7, 1e-6, None, "effort cost of an advisory or training mission")
     cost_dialogue: float = _p(0.3, 1e-6, None, "effort cost of a strategic dialogue / CBM round")
     weight_security: float = _p(
@@ -105,12 +102,6 @@ class Parameters:
     arms_demand_base: float = _p(
         0.3, 0, None, "arms demand of an importer without rivals, added to its rival load (0-1)"
     )
-    arms_consent_floor: float = _p(
-        0.5,
-        0,
-        1,
-        "an importer's willingness to buy from a supplier it does not trust; rises linearly to 1 at full trust",
-    )
     arms_provocation: float = _p(
         0.5,
         0,
@@ -122,6 +113,18 @@ class Parameters:
         0,
         None,
         "utility cost a provider expects per unit of backlash x misfit of an advisory mission",
+    )
+    consent_max_hostility: float = _p(
+        0.3,
+        0,
+        1,
+        "hostility at or above which a state declines any exercise, advisory mission or arms deal with the other (a red line; dialogue stays open)",
+    )
+    consent_cost_share: float = _p(
+        0.5,
+        0,
+        None,
+        "share of an activity's effort cost a consenting partner pays from its own bank, x min(1, its budget / the initiator's) (it declines when it cannot pay)",
     )
 
     # --- exercise effects --------------------------------------------------------------------
@@ -142,13 +145,10 @@ class Parameters:
         2.96,
         0,
         None,
-        "arms transfers per month an exporter with arms_industry 1 can deliver (its own bank; calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 1.0)",
+        "arms volume per month an exporter with arms_industry 1 can deliver (its export bank, capped at bank_cap months; calibrated on 2000->2010 hindcasts, data/calibration.yaml, was 1.0, when exporters chose their buyers: to re-calibrate for the buyer-driven market)",
     )
 
     # --- arms transfer effects --------------------------------------------------------------
-    arms_volume: float = _p(
-        1.0, 0, None, "volume of a chosen transfer per unit of the exporter's arms_industry"
-    )
     arms_capability_gain: float = _p(0.004, 0, None, "importer capability gain per unit volume")
     arms_interop: float = _p(
         0.05, 0, 1, "interoperability gain per unit volume (common platforms, spares)"
@@ -168,6 +168,61 @@ class Parameters:
     )
     embargo_trust_loss: float = _p(
         0.15, 0, 1, "trust the target loses in the embargoing supplier when an embargo starts"
+    )
+    arms_demand_rate: float = _p(
+        0.35,
+        0,
+        None,
+        "arms volume an importer wants per month per unit of budget x (arms_demand_base + rival load), before saturation",
+    )
+    arms_order_size: float = _p(
+        0.25,
+        1e-6,
+        None,
+        "smallest arms order a buyer places (volume units); demand accrues until then",
+    )
+    market_revenue: float = _p(
+        0.3,
+        0,
+        None,
+        "economic value of a sale to the seller (x weight_economic), against politics and provocation",
+    )
+    market_temperature: float = _p(
+        0.4,
+        1e-6,
+        None,
+        "softmax temperature of a buyer's choice of supplier (lower = more rational)",
+    )
+    market_trust: float = _p(1.0, 0, None, "buyer's utility weight of its trust in the supplier")
+    market_affinity: float = _p(
+        1.0, 0, None, "buyer's utility weight of political affinity with the supplier (aff_pos - H)"
+    )
+    market_lockin: float = _p(
+        2.0,
+        0,
+        None,
+        "buyer's utility weight of its existing dependency on the supplier (spare parts, training: lock-in)",
+    )
+    market_interop: float = _p(
+        1.0, 0, None, "buyer's utility weight of interoperability with the supplier"
+    )
+    market_quality: float = _p(
+        0.75,
+        0,
+        None,
+        "buyer's utility weight of the log of the supplier's arms industry relative to the largest (what it can offer)",
+    )
+    market_diversify: float = _p(
+        1.5,
+        0,
+        None,
+        "aversion of an autonomy-minded buyer to concentrated dependency: utility of dependency D is market_lockin x D - market_diversify x autonomy x D^2",
+    )
+    embargo_upkeep: float = _p(
+        0.004,
+        0,
+        1,
+        "share of capability an importer loses per month per unit share of its arms stock from suppliers that embargo it",
     )
 
     # --- advisory missions -------------------------------------------------------------------
@@ -191,7 +246,7 @@ class Parameters:
         0.5,
         0,
         None,
-        "fit lost per unit of overreach (presence beyond the host's capacity, as a share of it)",
+        "fit lost per unit of overreach (presence beyond the host's capacity, as a share of it), x (1 - oversight)",
     )
     backlash: float = _p(
         0.06,
@@ -209,7 +264,7 @@ class Parameters:
         "interoperability a mission builds per unit of fit, in unit-scale exercises (x exercise_interop)",
     )
     overreach_capacity: float = _p(
-        10.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
+        5.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
     )
     advisory_decay: float = _p(0.1, 0, 1, "share of advisory presence lost per month")
     suspension_stability: float = _p(
@@ -217,6 +272,36 @@ class Parameters:
     )
     suspension_trust_loss: float = _p(
         0.08, 0, 1, "trust lost when a program is suspended (reduced by exit_strategy)"
+    )
+    oversight_correction: float = _p(
+        0.15,
+        0,
+        1,
+        "mission fit that full oversight adds (performance reviews catch misfit: mid-course corrections), x oversight",
+    )
+    program_presence: float = _p(
+        1.5,
+        0,
+        None,
+        "advisory presence at which a provider's missions to a host count as a standing program",
+    )
+    program_end_presence: float = _p(
+        0.5,
+        0,
+        None,
+        "presence below which a standing program has ended (the provider stopped sending missions)",
+    )
+    program_end_trust_loss: float = _p(
+        0.15,
+        0,
+        1,
+        "share of the host's trust in the provider lost when a program ends, x (1 - exit_strategy): an abrupt end costs trust, a planned handover none",
+    )
+    program_end_governance_loss: float = _p(
+        0.05,
+        0,
+        1,
+        "share of the host's governance lost when a program ends, x (1 - exit_strategy): without a handover the gains erode",
     )
 
     # --- dialogue and confidence-building ---------------------------------------------------
@@ -324,6 +409,30 @@ class Parameters:
     )
     war_hostility: float = _p(
         0.8, 0, 1, "structural hostility a war leaves for good, x severity (never lowered)"
+    )
+    deterrence: float = _p(
+        0.6,
+        0,
+        1,
+        "share of crisis initiation a fully deterred challenger forgoes: crisis probability x (1 - deterrence x mean credible backing of the two sides)",
+    )
+    deescalation_deterrence: float = _p(
+        2.0,
+        0,
+        None,
+        "log-odds of de-escalation added per unit of the dyad's mean credible backing (a backed target's crisis less often becomes an incident)",
+    )
+    deterrence_agreement: float = _p(
+        0.5,
+        0,
+        1,
+        "commitment a formal agreement (alliance or bilateral) adds to a backer's trust in its partner (commitment capped at 1)",
+    )
+    deterrence_interop_floor: float = _p(
+        0.3,
+        0,
+        1,
+        "share of a backer's support that counts without any interoperability with the target (rises linearly to 1 at full interoperability)",
     )
 
     # --- events ------------------------------------------------------------------------------

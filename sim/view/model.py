@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.activities import option_costs
 from sim.core.metrics import WORLD_REPORTERS
 from sim.core.model import DiplomacyModel
 from sim.core.params import DEFAULT_LEVERS, LEVERS, describe_range, parameter_fields
@@ -250,9 +249,7 @@ class ViewModel(DiplomacyModel):
             raise ValueError(f"no live slider for parameter {name!r}")
         self.p = self.p.replace(**{name: float(value)})  # validates the range
         if name.startswith("cost_"):  # the option costs are computed once per model
-            self.costs = option_costs(self.p, self.n)
-            self.min_cost = float(self.costs[:-1].min())
-            self.max_cost = float(self.costs[:-1].max())
+            self.set_option_costs()
         self.controls.parameters[name] = float(value)
 
     def restore_scenario_controls(self) -> None:

@@ -1,0 +1,173 @@
+"""Two-sided defense diplomacy (issue 15), at default parameters over several seeds:
+partners consent, buyers choose suppliers, embargoes bite, backing deters."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from sim.core.crises import credible_backing, deescalation_probability
+from sim.core.model import DiplomacyModel
+from sim.core.scenario import Event
+from sim.scenarios.loader import load_scenario
+from tests.worlds import exercise_program, world
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = range(10)
+
+
+def _scenario(name: str, **changes):
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    return dataclasses.replace(sc, **changes) if changes else sc
+
+
+def _ci(values) -> tuple[float, float]:
+    """95% t confidence interval of the mean."""
+    x = np.asarray(values, dtype=float)
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return x.mean() - half, x.mean() + half
+
+
+def _hostile_exercises(m: DiplomacyModel, scripted: bool) -> int:
+    """Exercises (chosen or scripted) with two participants at hostility >= the red line
+    at the start of the run."""
+    count = 0
+    for _t, kind, _k, init, partners, _s, series, *_ in m.activity_log:
+        if kind == "exercise" and bool(series) == scripted:
+            who = [init, *partners]
+            count += bool((m.hostility0[np.ix_(who, who)] >= m.p.consent_max_hostility).any())
+    return count
+
+
+def test_no_chosen_exercise_between_rivals_but_scripted_programs_run():
+    """Middle East (Iran, Israel, Gulf states, Turkey ...): before consent, about 89 chosen
+    exercises a run paired rivals; now none, over 10 seeds. A scripted series between
+    rivals still runs as written."""
+    program = exercise_program(0, ["BLU", "RED"], every=6)
+    for seed in SEEDS:
+        m = DiplomacyModel(_scenario("middle_east", steps=60), rng=seed)
+        m.run()
+        assert _hostile_exercises(m, scripted=False) == 0
+        assert sum(m.declines) > 0
+        small = DiplomacyModel(world(steps=24, events=(program,)), rng=seed)
+        small.run()
+        assert _hostile_exercises(small, scripted=True) == 4  # steps 0, 6, 12, 18
+
+
+def test_multilateral_invitations_never_add_rivals_of_participants():
+    for seed in SEEDS:
+        m = DiplomacyModel(world(steps=36, multilateral_share=1.0), rng=seed)
+        m.run()
+        assert _hostile_exercises(m, scripted=False) == 0
+        sizes = [len(r[4]) for r in m.activity_log if r[1] == "exercise"]
+        assert max(sizes) >= 2  # multilateral exercises still happen
+
+
+def _transfers(m: DiplomacyModel) -> dict[tuple[int, int], float]:
+    vol: dict[tuple[int, int], float] = {}
+    for _t, kind, _k, sup, partners, v, *_ in m.activity_log:
+        if kind == "arms_transfer":
+            vol[sup, partners[0]] = vol.get((sup, partners[0]), 0.0) + v
+    return vol
+
+
+def _shares(vol: dict, recipient: int) -> dict[int, float]:
+    total = sum(v for (_, r), v in vol.items() if r == recipient)
+    return {s: v / total for (s, r), v in vol.items() if r == recipient}
+
+
+def test_buyers_choose_their_suppliers_in_the_arms_market():
+    """arms_market, 10 seeds, 10 years: Pakistan buys mainly from China (SIPRI 2015-24:
+    78%), Saudi Arabia mainly from the USA (71%; the scenario's 2021-24 US embargo
+    included), and the USA has many customers (before: 6, none of them Saudi Arabia)."""
+    pak_china, sau_lead, usa_customers = [], [], []
+    for seed in SEEDS:
+        m = DiplomacyModel(_scenario("arms_market"), rng=seed)
+        m.run()
+        ix = m.index
+        vol = _transfers(m)
+        pak_china.append(_shares(vol, ix["PAK"]).get(ix["CHN"], 0.0))
+        sau = _shares(vol, ix["SAU"])
+        usa = sau.pop(ix["USA"], 0.0)
+        sau_lead.append(usa - max(sau.values(), default=0.0))
+        usa_customers.append(len({r for (s, r) in vol if s == ix["USA"]}))
+    assert _ci(pak_china)[0] > 0.5
+    assert _ci(sau_lead)[0] > 0.0  # the USA is Saudi Arabia's largest supplier
+    assert min(usa_customers) >= 15
+
+
+def test_an_embargo_cuts_the_targets_supply_and_capability():
+    """A US + UK + French embargo on Saudi Arabia from the start, paired by seed with the
+    same run without it: Saudi Arabia's share from them falls, and its capability ends
+    below the counterfactual (upkeep lost); before this issue both changes were 0."""
+    embargo = Event(0, "embargo", {"suppliers": ["USA", "UKG", "FRN"], "targets": ["SAU"]})
+    base_sc = _scenario("arms_market", steps=60)
+    hit_sc = dataclasses.replace(
+        base_sc, events=tuple(sorted((*base_sc.events, embargo), key=lambda e: e.step))
+    )
+    d_share, d_cap = [], []
+    for seed in SEEDS:
+        base, hit = DiplomacyModel(base_sc, rng=seed), DiplomacyModel(hit_sc, rng=seed)
+        base.run()
+        hit.run()
+        ix = base.index
+        sups = [ix["USA"], ix["UKG"], ix["FRN"]]
+        share = [
+            sum(_shares(_transfers(x), ix["SAU"]).get(s, 0.0) for s in sups) for x in (base, hit)
+        ]
+        d_share.append(share[1] - share[0])
+        d_cap.append(hit.capability[ix["SAU"]] - base.capability[ix["SAU"]])
+    assert _ci(d_share)[1] < 0.0
+    assert _ci(d_cap)[1] < 0.0
+
+
+def test_backing_deters_a_challenger():
+    """Credible backing of a target against a challenger rises with an alliance,
+    interoperability and trust with a strong backer, and a backed crisis is more often
+    defused."""
+    hostility = {("BLU", "RED"): 0.7, ("AZR", "RED"): 0.9, ("CYN", "RED"): 0.5}
+    backed = DiplomacyModel(
+        world(
+            hostility=hostility,
+            alliances={"PACT": ["BLU", "AZR"]},
+            interoperability={("BLU", "AZR"): 0.6},
+            trust={("BLU", "AZR"): 0.8},
+        )
+    )
+    alone = DiplomacyModel(world(hostility=hostility, trust={("BLU", "AZR"): 0.1}))
+    red, azr = np.array([backed.index["RED"]]), np.array([backed.index["AZR"]])
+    d_backed = credible_backing(backed, red, azr)[0]
+    d_alone = credible_backing(alone, red, azr)[0]
+    assert 0.0 <= d_alone < d_backed < 1.0
+    p_backed = deescalation_probability(backed, red, azr, np.array([d_backed]))[0]
+    p_alone = deescalation_probability(backed, red, azr, np.array([d_alone]))[0]
+    assert p_backed > p_alone
+
+
+def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
+    """Paired by seed (10 seeds, 10 years), the middle_east scenario at default
+    parameters against the same runs with deterrence switched off (deterrence = 0,
+    deescalation_deterrence = 0): fewer crises and fewer militarized incidents (measured:
+    crises -4.3 [-5.4, -3.2], incidents -0.7 [-1.2, -0.2] over 10 seeds, at the
+    calibrated crisis_rate 0.041).
+
+    The comparison across targets in one run (crises against better-backed targets
+    becoming incidents less often) does not hold at defaults: backing comes with
+    exercises and arms that raise risk and hostility (spiral), so better-backed dyads
+    are also the more dangerous ones (measured in docs/diplomacy.md)."""
+    sc = _scenario("middle_east")
+    off = dataclasses.replace(
+        sc, parameters=sc.parameters.replace(deterrence=0.0, deescalation_deterrence=0.0)
+    )
+    d_crises, d_incidents = [], []
+    for seed in SEEDS:
+        on_run, off_run = DiplomacyModel(sc, rng=seed), DiplomacyModel(off, rng=seed)
+        on_run.run()
+        off_run.run()
+        d_crises.append(on_run.crises_total - off_run.crises_total)
+        d_incidents.append(on_run.incidents - off_run.incidents)
+    assert _ci(d_crises)[1] < 0.0
+    assert _ci(d_incidents)[1] < 0.0
