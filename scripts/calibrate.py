@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import subprocess
 import time
 from pathlib import Path
 
@@ -58,6 +59,37 @@ def held_out_summary(check: pd.DataFrame) -> dict:
             }
         out[window] = entry
     return out
+
+
+def _commit() -> str | None:
+    """The commit of the model being calibrated (None outside a git checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def _earlier(path: Path) -> list[dict]:
+    """The calibrations recorded before this one (oldest first), from the YAML being
+    replaced: the shipped defaults may come from an earlier, sound calibration when a
+    re-fit is not adopted, and the record must say which."""
+    if not path.is_file():
+        return []
+    old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entry = {
+        "date": old.get("date"),
+        "model_commit": old.get("model_commit"),
+        "values": {k: v["value"] for k, v in old.get("parameters", {}).items()},
+        "verdict": old.get("verdict"),
+        "held_out_skill": {
+            w: {k: c[k]["skill"] for k in ("default", "calibrated")}
+            for w, c in old.get("check", {}).items()
+        },
+    }
+    return [*old.get("earlier", []), entry]
 
 
 def main() -> None:
@@ -100,6 +132,7 @@ def main() -> None:
     doc = {
         "what": "model parameters fitted on the calibration window only (scripts/calibrate.py)",
         "date": datetime.date.today().isoformat(),
+        "model_commit": _commit(),
         "calibration_window": list(cal.WINDOW),
         "held_out_windows": [list(w) for w in cal.HELD_OUT],
         "regions": list(cal.REGIONS),
@@ -128,6 +161,7 @@ def main() -> None:
         "chosen_point": found["chosen"],
         "check": summary,
         "verdict": "sound" if not_worse else "not adopted: worse than the defaults held out",
+        "earlier": _earlier(args.yaml),
     }
     args.yaml.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     # the tables behind the choice, beside the YAML (the run stores stay in --out)

@@ -60,7 +60,7 @@ class Parameters:
         2.02,
         1e-6,
         None,
-        "effort cost of organising an exercise (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 1.0)",
+        "effort cost of organising an exercise (calibrated on 2000->2010 hindcasts; kept when a re-fit on the final model was not better held out: data/calibration.yaml; was 1.0)",
     )
     cost_advisory: float = _p(0.7, 1e-6, None, "effort cost of an advisory or training mission")
     cost_dialogue: float = _p(0.3, 1e-6, None, "effort cost of a strategic dialogue / CBM round")
@@ -145,7 +145,7 @@ class Parameters:
         2.96,
         0,
         None,
-        "arms volume per month an exporter with arms_industry 1 can deliver (its export bank, capped at bank_cap months; calibrated on 2000->2010 hindcasts, data/calibration.yaml, was 1.0, when exporters chose their buyers: to re-calibrate for the buyer-driven market)",
+        "arms volume per month an exporter with arms_industry 1 can deliver (its export bank, capped at bank_cap months; calibrated on 2000->2010 hindcasts when exporters chose their buyers, was 1.0; a re-fit for the buyer-driven market was not better held out, so kept: data/calibration.yaml)",
     )
 
     # --- arms transfer effects --------------------------------------------------------------
@@ -319,7 +319,7 @@ class Parameters:
         0.0231,
         0,
         1,
-        "share of the gap to its affinity baseline that trust closes per month (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 0.02)",
+        "share of the gap to its affinity baseline that trust closes per month (calibrated on 2000->2010 hindcasts; kept when a re-fit on the final model was not better held out: data/calibration.yaml; was 0.02)",
     )
     trust_base: float = _p(
         0.2, 0, 1, "baseline trust between politically distant, non-hostile states"
@@ -370,7 +370,7 @@ class Parameters:
         0.041,
         0,
         1,
-        "crisis probability per month of a dyad at escalation risk 1 (calibrated on 2000->2010 hindcasts, data/calibration.yaml; was 0.08)",
+        "crisis probability per month of a dyad at escalation risk 1 (calibrated on 2000->2010 hindcasts; kept when a re-fit on the final model was not better held out: data/calibration.yaml; was 0.08)",
     )
     crisis_exponent: float = _p(
         2.0, 0.5, 10, "crisis probability = crisis_rate * risk ** crisis_exponent"
