@@ -49,12 +49,12 @@ LEVER_LABELS = {
 
 # Key parameters with a live slider: name -> (label, slider min, slider max, slider step).
 # The ranges lie inside the parameter's allowed range (checked by `check_view_parameters`) and
-# cover the values the shipped scenarios and sweeps use. A deterrence weight joins this table
-# once the model has one.
+# cover the values the shipped scenarios and sweeps use.
 VIEW_PARAMETERS: dict[str, tuple[str, float, float, float]] = {
     "cost_exercise": ("Exercise cost", 0.1, 3.0, 0.05),
     "crisis_rate": ("Crisis rate", 0.0, 0.3, 0.005),
     "weight_escalation": ("Escalation weight", 0.0, 3.0, 0.05),
+    "deterrence": ("Deterrence", 0.0, 1.0, 0.05),
 }
 
 # Columns of a recorded world row (see `sim.metrics.Recorder.record`).
