@@ -73,7 +73,7 @@ def test_latest_is_the_newest_complete_run(project):
 
     assert resolve_run_dir("latest", project).name == "newer"
     assert resolve_run_dir("runs/older") == Path("runs/older")
-    with pytest.raises(InputError, match="no complete run"):
+    with pytest.raises(InputError, match="no complete single run"):
         resolve_run_dir("latest", project / "runs")
 
 
@@ -87,7 +87,21 @@ def test_report_latest_and_plot_latest(project, cli):
     assert all("runs/newer/figures/" in line for line in plotted.stdout.split())
     nothing = cli("report", "latest", cwd=project / "runs")
     assert nothing.returncode == 2 and nothing.stderr.count("\n") == 1
-    assert "no complete run" in nothing.stderr
+    assert "no complete single run" in nothing.stderr
+
+
+def test_latest_after_an_ensemble_run(tmp_path: Path, cli) -> None:
+    """After `ddsim run --replicates`, `report latest` writes the ensemble's page and
+    `plot latest` (single runs only) says where the ensemble is, in one line."""
+    done = cli("run", MINIMAL, "--steps", "6", "--replicates", "2", "--workers", "1",
+               "--quiet", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = cli("report", "latest", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.strip().endswith("report.html")
+    plot = cli("plot", "latest", cwd=tmp_path)
+    assert plot.returncode == 2 and plot.stderr.count("\n") == 1
+    assert "is an ensemble" in plot.stderr and "ddsim report" in plot.stderr
 
 
 def test_report_of_a_sweep(sweep, cli):

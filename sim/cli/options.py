@@ -87,33 +87,53 @@ LATEST = "latest"
 RUNS_DIR = "runs"
 
 
-def resolve_run_dir(text: str | Path, base: Path | None = None) -> Path:
+def _finished(candidate: Path) -> tuple[str, float, str] | None:
+    """(finish time, mtime, kind) of a complete run directory ("run") or ensemble of
+    `ddsim run --replicates` ("ensemble") in `candidate`; None for anything else."""
+    for name, kind, time_key in (
+        ("manifest.json", "run", "finished"),
+        ("sweep.json", "ensemble", "updated"),
+    ):
+        path = candidate / name
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or data.get("status") != "complete":
+            continue
+        if kind == "ensemble" and data.get("kind") != "ensemble":
+            continue
+        return str(data.get(time_key) or ""), path.stat().st_mtime, kind
+    return None
+
+
+def resolve_run_dir(text: str | Path, base: Path | None = None, *, ensembles: bool = False) -> Path:
     """A run directory argument: a path, or 'latest' for the newest complete run under
-    ./runs (by the manifest's finish time). Raises InputError when there is none."""
+    ./runs (by its finish time); with `ensembles`, the ensembles of ``ddsim run
+    --replicates`` there count too. Raises InputError when there is none."""
     from sim.errors import InputError
 
     if str(text) != LATEST:
         return Path(text)
     runs = (base or Path.cwd()) / RUNS_DIR
-    best: tuple[str, float, Path] | None = None
+    found: list[tuple[str, float, str, Path]] = []
     for candidate in runs.iterdir() if runs.is_dir() else ():
         if candidate.name.startswith(".") or not candidate.is_dir():
             continue
-        manifest = candidate / "manifest.json"
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if data.get("status") != "complete":
-            continue
-        key = (str(data.get("finished") or ""), manifest.stat().st_mtime, candidate)
-        if best is None or key[:2] > best[:2]:
-            best = key
-    if best is None:
-        raise InputError(
-            f"latest: no complete run under {runs} (make one with: ddsim run SCENARIO)"
+        done = _finished(candidate)
+        if done is not None:
+            found.append((*done, candidate))
+    usable = [f for f in found if ensembles or f[2] == "run"]
+    if not usable:
+        newest = max(found, default=None)
+        hint = (
+            f"; the newest there, {newest[3]}, is an ensemble of ddsim run --replicates: "
+            f"ddsim report {newest[3]}"
+            if newest is not None
+            else " (make one with: ddsim run SCENARIO)"
         )
-    return best[2]
+        raise InputError(f"latest: no complete single run under {runs}{hint}")
+    return max(usable, key=lambda f: f[:2])[3]
 
 
 def add_run_dir_argument(parser: argparse.ArgumentParser, what: str) -> None:

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the page (and the PDF); 2 for a bad target or no browser for --pdf."""
     try:
-        target = resolve_run_dir(args.target)
+        target = resolve_run_dir(args.target, ensembles=True)
         if _is_ensemble(target):  # ddsim compare or run --replicates: its page again
             from sim.experiments.compare import compare_tables, ensemble_summary
             from sim.reports.compare import write_comparison_report, write_ensemble_report
