@@ -576,8 +576,9 @@ def apply_advisory(m: DiplomacyModel) -> None:
 
 
 def apply_dialogues(m: DiplomacyModel) -> None:
-    """Dialogue rounds cut escalation risk (more with CBM investment), build a little trust,
-    and accumulate a channel; a sustained channel becomes a standing hotline."""
+    """Dialogue rounds cut escalation risk (more with CBM investment), build a little trust
+    (less between hostile states: the gain scales with 1 - hostility), and accumulate a
+    channel; a sustained channel becomes a standing hotline."""
     if not m.book.dialogues:
         return
     p = m.p
@@ -586,7 +587,10 @@ def apply_dialogues(m: DiplomacyModel) -> None:
     cbm = m.levers[:, CBM]
     cut = np.clip(p.dialogue_risk_cut * (1.0 + 0.5 * (cbm[i] + cbm[j])), 0.0, 1.0)  # pair's mean
     m.risk[i, j] *= (1.0 - cut) ** rounds
-    m.trust[i, j] = saturating_gain(m.trust[i, j], p.dialogue_trust, rounds)
+    # talks between enemies cut risk but rebuild little trust: the gain scales with the
+    # room hostility leaves, so a war's mark on trust is not talked away within months
+    gain = rounds * (1.0 - m.hostility[i, j])
+    m.trust[i, j] = saturating_gain(m.trust[i, j], p.dialogue_trust, gain)
     m.channel[i, j] += rounds
     # Channels only grow here, so only these can newly reach the hotline threshold.
     m.hotline[i, j] |= m.channel[i, j] >= p.hotline_threshold
