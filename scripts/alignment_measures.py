@@ -34,25 +34,14 @@ from scipy import stats
 
 from sim.core.model import DiplomacyModel
 from sim.core.relations import trust_baseline
+from sim.experiments.scoring import adjusted_rand
 from sim.running.simulate import prepare_scenario
 
 SCENARIOS = ("minimal", "indo_pacific", "europe_nato", "middle_east", "middle_powers")
 NATO_CORE = ("USA", "UKG", "FRN", "GMY", "NOR", "DEN", "POL")
 
 
-def ari(a: np.ndarray, b: np.ndarray) -> float:
-    """Adjusted Rand index of two labelings (Hubert & Arabie 1985)."""
-    _, ai = np.unique(a, return_inverse=True)
-    _, bi = np.unique(b, return_inverse=True)
-    table = np.zeros((ai.max() + 1, bi.max() + 1))
-    np.add.at(table, (ai, bi), 1)
-    comb = lambda x: x * (x - 1) / 2  # noqa: E731
-    index = comb(table).sum()
-    sa, sb = comb(table.sum(1)).sum(), comb(table.sum(0)).sum()
-    total = comb(len(a))
-    expected = sa * sb / total if total else 0.0
-    top = 0.5 * (sa + sb)
-    return 1.0 if top == expected else float((index - expected) / (top - expected))
+ari = adjusted_rand  # Hubert & Arabie 1985; tested in tests/test_scoring.py
 
 
 def ci(values) -> str:

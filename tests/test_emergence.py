@@ -81,16 +81,7 @@ def test_blocs_agree_across_seeds() -> None:
     """Final blocs of europe_nato agree across seeds (adjusted Rand index >= 0.8)."""
     from itertools import combinations
 
-    def ari(a: np.ndarray, b: np.ndarray) -> float:
-        _, ai = np.unique(a, return_inverse=True)
-        _, bi = np.unique(b, return_inverse=True)
-        table = np.zeros((ai.max() + 1, bi.max() + 1))
-        np.add.at(table, (ai, bi), 1)
-        comb = lambda x: x * (x - 1) / 2  # noqa: E731
-        index, sa, sb = comb(table).sum(), comb(table.sum(1)).sum(), comb(table.sum(0)).sum()
-        expected = sa * sb / comb(len(a))
-        top = 0.5 * (sa + sb)
-        return 1.0 if top == expected else (index - expected) / (top - expected)
+    from sim.experiments.scoring import adjusted_rand as ari
 
     blocs = [_run("europe_nato", s).bloc for s in SEEDS]
     assert min(ari(a, b) for a, b in combinations(blocs, 2)) >= 0.8

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.options import add_store_options, examples, paragraph, positive_int, seed_value
-from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
+from sim.cli.signals import interrupted, sigterm_as_interrupt
 from sim.errors import InputError
 
 DEFAULT_REPLICATES = 20
@@ -197,11 +197,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 commit_every=args.commit_every,
             )
         except KeyboardInterrupt:
-            print("ddsim compare: interrupted; rerun the same command to resume", file=sys.stderr)
-            return SIGTERM_EXIT if signals["terminated"] else 130
+            return interrupted("compare", signals)
     if summary.interrupted:
-        print("ddsim compare: interrupted; rerun the same command to resume", file=sys.stderr)
-        return SIGTERM_EXIT if signals["terminated"] else 130
+        return interrupted("compare", signals)
     return _finish(out, args, summary.exit_code)
 
 

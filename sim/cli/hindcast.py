@@ -4,12 +4,11 @@ world of January Y0 from the data, run it to Y1 and score it against what happen
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from sim.cli.options import add_set_option, examples, overrides_from, paragraph, positive_int
-from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
+from sim.cli.signals import interrupted, sigterm_as_interrupt
 
 QUICK_REPLICATES = 2
 
@@ -92,8 +91,7 @@ def cmd_hindcast(args: argparse.Namespace) -> int:
                 force_new=args.force_new,
             )
         except KeyboardInterrupt:
-            print("ddsim hindcast: interrupted; rerun the same command to resume", file=sys.stderr)
-            return SIGTERM_EXIT if signals["terminated"] else 130
+            return interrupted("hindcast", signals)
     report = write_report(h, seconds=time.perf_counter() - t0)
     if not args.quiet:
         shown = h.scores.set_index("score")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
-__all__ = ["Terminated", "sigterm_as_interrupt"]
+__all__ = ["Terminated", "interrupted", "sigterm_as_interrupt"]
 
 SIGTERM_EXIT = 128 + signal.SIGTERM  # the shell's status for a process ended by SIGTERM
 
@@ -38,3 +39,10 @@ def sigterm_as_interrupt() -> Iterator[dict[str, bool]]:
         yield state
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(command: str, state: dict[str, bool]) -> int:
+    """Say that a resumable command (sweep, compare, hindcast) was interrupted, in one line
+    on stderr, and return its exit status: 143 after SIGTERM, else 130 (Ctrl-C)."""
+    print(f"ddsim {command}: interrupted; rerun the same command to resume", file=sys.stderr)
+    return SIGTERM_EXIT if state["terminated"] else 130

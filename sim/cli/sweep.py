@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from sim.cli.options import add_store_options, examples, paragraph, positive_int
-from sim.cli.signals import SIGTERM_EXIT, sigterm_as_interrupt
+from sim.cli.signals import SIGTERM_EXIT, interrupted, sigterm_as_interrupt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,8 +69,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 commit_every=args.commit_every,
             )
         except KeyboardInterrupt:  # while starting (design, store) or after the last commit
-            print("ddsim sweep: interrupted; rerun the same command to resume", file=sys.stderr)
-            return SIGTERM_EXIT if signals["terminated"] else 130
+            return interrupted("sweep", signals)
     if summary.interrupted and signals["terminated"]:
         return SIGTERM_EXIT
     return summary.exit_code
