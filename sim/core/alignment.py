@@ -531,7 +531,9 @@ def match_labels(
 
 
 def signed_modularity_matrix(
-    affinity: npt.ArrayLike, resolution: float = 1.0
+    affinity: npt.ArrayLike,
+    resolution: float = 1.0,
+    commitment: npt.ArrayLike | None = None,
 ) -> tuple[np.ndarray, float]:
     """Signed modularity matrix B and its normaliser (Gomez, Jensen & Arenas 2009).
 
@@ -541,6 +543,11 @@ def signed_modularity_matrix(
     Q = sum_ij B_ij delta(c_i, c_j) / (2w+ + 2w-): friends in one bloc and enemies in
     different blocs both raise Q, each against what random ties of the same strength would
     give. A normaliser of 0 means no ties at all.
+
+    `commitment` (symmetric, >= 0, e.g. a weight times co-membership of a treaty alliance)
+    is a second layer without a null model (multilayer modularity, Mucha et al. 2010, with
+    the layer's resolution 0): B += C, normaliser += sum C. A commitment binds its parties
+    whatever else they are tied to, so it is not discounted by how many friends they have.
     """
     a = _square_finite(affinity, "affinity")
     if not np.all(np.isfinite(a)):
@@ -556,7 +563,16 @@ def signed_modularity_matrix(
         b -= resolution * np.outer(kp, kp) / wp
     if wn > 0:
         b += resolution * np.outer(kn, kn) / wn
-    return b, wp + wn
+    norm = wp + wn
+    if commitment is not None:
+        c = _square_finite(commitment, "commitment")
+        if c.shape != b.shape or np.any(c < 0) or not np.all(np.isfinite(c)):
+            raise ValueError(f"commitment must be finite, >= 0 and of shape {b.shape}")
+        c = 0.5 * (c + c.T)
+        np.fill_diagonal(c, 0.0)
+        b += c
+        norm += float(c.sum())
+    return b, norm
 
 
 def signed_modularity(
@@ -733,10 +749,13 @@ def hedging_index(
     of i to bloc b (itself left out), C_i = sum_b t_ib its committed ties to all blocs and
     T_i all of its ties:
 
-    hedging_i = max over opposed pairs (b, c) of 2 min(t_ib, t_ic) / C_i x min(1, T_i / mean T)
+    hedging_i = max over opposed pairs (b, c) of 2 min(t_ib, t_ic) / C_i
+                x min(1, T_i / mean T) x (1 - commitment_i)
 
     1 = engagement split evenly between two opposed blocs by a state that engages at least as
-    much as the average state; a bloc core (ties on one side) and a bystander (few ties) are
+    much as the average state and whose affinity does not choose between them; a bloc core
+    (ties on one side), a bystander (few ties) and a state firmly committed to its bloc (a
+    bloc leader tied to the other side's hedgers: its own commitment, as above, near 1) are
     low. Two blocs (of two or more members) are opposed when their mean affinity across,
     weighted by the members' `sizes` (capabilities; default equal), is negative. Zero for everyone when no two blocs are opposed (one camp, or all neutral).
     """
@@ -785,6 +804,7 @@ def hedging_index(
     mean_total = float(total.mean())
     share = np.divide(2.0 * pair, committed_total, out=np.zeros(n), where=committed_total > 0)
     weight = np.minimum(1.0, total / mean_total) if mean_total > 0 else np.zeros(n)
+    weight *= 1.0 - commitment  # a state whose affinity has chosen its bloc does not hedge
     return np.clip(share * weight, 0.0, 1.0)
 
 

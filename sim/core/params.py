@@ -93,6 +93,12 @@ class Parameters:
         None,
         "security value of exercising with a partner that shares no threat, added to the shared-threat share (x w_sec x c_j x T_ij)",
     )
+    exercise_alliance: float = _p(
+        1.0,
+        0,
+        2,
+        "exercise priority among co-members of a named alliance, in utility units (as w_aff x affinity): added to the utility of exercising with a co-member, since a mutual-defence commitment is only credible if the allies train to fight together",
+    )
     exercise_saturation: float = _p(
         1.5,
         1.0,
@@ -470,6 +476,12 @@ class Parameters:
         0.01,
         10,
         "resolution of signed-modularity bloc detection: weight of the null model (higher = more, smaller blocs)",
+    )
+    bloc_commitment: float = _p(
+        0.15,
+        0,
+        1,
+        "tie that co-membership of a named alliance adds between two members in bloc detection, in affinity units, outside signed modularity's null model (a treaty commitment binds the parties whatever else they are tied to)",
     )
     landscape_size_floor: float = _p(
         0.001,
