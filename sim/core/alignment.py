@@ -544,10 +544,11 @@ def signed_modularity_matrix(
     different blocs both raise Q, each against what random ties of the same strength would
     give. A normaliser of 0 means no ties at all.
 
-    `commitment` (symmetric, >= 0, e.g. a weight times co-membership of a treaty alliance)
-    is a second layer without a null model (multilayer modularity, Mucha et al. 2010, with
-    the layer's resolution 0): B += C, normaliser += sum C. A commitment binds its parties
-    whatever else they are tied to, so it is not discounted by how many friends they have.
+    `commitment` (symmetric; e.g. a weight times co-membership of a treaty alliance,
+    minus a weight times rivalry) is a second layer without a null model (multilayer
+    modularity, Mucha et al. 2010, with the layer's resolution 0): B += C, normaliser +=
+    sum |C|. A commitment binds its parties (and a rivalry divides them) whatever else they
+    are tied to, so it is not discounted by how many friends (or enemies) they have.
     """
     a = _square_finite(affinity, "affinity")
     if not np.all(np.isfinite(a)):
@@ -566,12 +567,12 @@ def signed_modularity_matrix(
     norm = wp + wn
     if commitment is not None:
         c = _square_finite(commitment, "commitment")
-        if c.shape != b.shape or np.any(c < 0) or not np.all(np.isfinite(c)):
-            raise ValueError(f"commitment must be finite, >= 0 and of shape {b.shape}")
+        if c.shape != b.shape or not np.all(np.isfinite(c)):
+            raise ValueError(f"commitment must be finite and of shape {b.shape}")
         c = 0.5 * (c + c.T)
         np.fill_diagonal(c, 0.0)
         b += c
-        norm += float(c.sum())
+        norm += float(np.abs(c).sum())
     return b, norm
 
 
@@ -604,21 +605,24 @@ def _local_moves(
     (ids below m.shape[0]). Every node ends where it prefers to be: its own community beats
     every other and being alone."""
     k = m.shape[0]
-    lab = labels.astype(np.int64, copy=True)
-    counts = np.bincount(lab, minlength=k)
-    s = m @ _one_hot(lab, k)  # s[u, c]: sum of M[u, j] over members j of c
-    diag = np.diag(m).copy()
+    start = labels.astype(np.int64)
+    s = m @ _one_hot(start, k)  # s[u, c]: sum of M[u, j] over members j of c
+    # Plain lists for the per-node bookkeeping: the loop runs in Python, and indexing a
+    # list is much cheaper than indexing a numpy array for one value.
+    lab = start.tolist()
+    counts = np.bincount(start, minlength=k).tolist()
+    diag = np.diag(m).tolist()
     # An empty community's column of s stays 0 (up to rounding): the value of being alone.
     for _ in range(max_sweeps):
         moved = False
         for u in rng.permutation(k).tolist():
-            cu = int(lab[u])
+            cu = lab[u]
             row = s[u]
-            with_self = row[cu]
+            with_self = row.item(cu)
             stay = with_self - diag[u]  # ties to the rest of its own community
             row[cu] = stay
-            best = int(np.argmax(row))
-            gain = row[best]
+            best = int(row.argmax())
+            gain = row.item(best)
             row[cu] = with_self
             if counts[best] == 0 and counts[cu] == 1:
                 continue  # already alone
@@ -631,7 +635,7 @@ def _local_moves(
                 moved = True
         if not moved:
             break
-    return lab
+    return np.asarray(lab, dtype=np.int64)
 
 
 def _compress(labels: np.ndarray) -> np.ndarray:

@@ -924,14 +924,13 @@ class DiplomacyModel(mesa.Model):
             side = 1 - side
         self.side = side.astype(np.int8)
         resolution = self.p.community_resolution
-        matrix = alignment.signed_modularity_matrix(
-            aff, resolution, self.p.bloc_commitment * self.allied
-        )
+        commitment = self.allied * self.p.bloc_commitment  # outside the null model
+        matrix = alignment.signed_modularity_matrix(aff, resolution, commitment)
         labels = alignment.signed_communities(
             aff,
             np.random.default_rng(seed),
             resolution=resolution,
-            restarts=self.p.bloc_restarts if initial else 0,
+            restarts=self.p.bloc_restarts if initial else self.p.bloc_later_restarts,
             start=None if initial else self.bloc,
             matrix=matrix,
         )

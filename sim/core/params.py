@@ -519,6 +519,12 @@ class Parameters:
         100,
         "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
     )
+    bloc_later_restarts: int = _p(
+        1,
+        0,
+        100,
+        "Louvain runs from scratch at every later bloc computation, besides the run from the previous blocs; the highest signed modularity wins (the previous blocs on ties), so blocs persist unless a better partition is found, not merely because a run from them gets stuck",
+    )
     trust_memory: float = _p(
         0.01,
         0,
