@@ -555,6 +555,16 @@ SPECS["europe_nato"] = dict(
             severity=1.0,
         ),
         ev(
+            "Belarus lets Russian forces invade northern Ukraine from its territory and fire "
+            "missiles from it (24 February 2022); Ukraine recalls its ambassador from Minsk. "
+            "Severity judgement: a co-belligerent by territory whose own forces did not fight "
+            "(0.6, between a border clash at 0.3 and Russia's invasion at 1.0)",
+            date="2022-02",
+            type="war_shock",
+            states=["BLR", "UKR"],
+            severity=0.6,
+        ),
+        ev(
             "Russia stops notifying and inviting observers (value judgement)",
             date="2022-02",
             type="set_lever",
