@@ -517,7 +517,7 @@ class Parameters:
         8,
         1,
         100,
-        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
+        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones run from the previous blocs and bloc_later_restarts times from scratch",
     )
     bloc_later_restarts: int = _p(
         1,
