@@ -748,8 +748,8 @@ def hedging_index(
     `ties[i, j] >= 0` is how much state i is engaged with j (the model passes arms
     dependency plus interoperability x trust: what i relies on j for, directed). A tie counts
     toward j's bloc in proportion to j's commitment to it (j's mean affinity to its own bloc
-    minus its largest to another bloc, clipped to [0, 1]), so a tie to a fellow hedger is
-    not a tie to the other side. With t_ib the committed ties
+    minus its largest to another bloc, means weighted by the members' `sizes`, clipped to
+    [0, 1]), so a tie to a fellow hedger is not a tie to the other side. With t_ib the committed ties
     of i to bloc b (itself left out), C_i = sum_b t_ib its committed ties to all blocs and
     T_i all of its ties:
 
@@ -792,10 +792,11 @@ def hedging_index(
     np.fill_diagonal(t, 0.0)
     total = t.sum(axis=1)
     # Commitment of each state to its bloc: its mean affinity to its own bloc minus the
-    # largest to another bloc, in [0, 1] (a hedger tied to both sides alike: 0).
-    counts = onehot.sum(axis=0)
-    others = counts[None, :] - onehot  # bloc sizes without the state itself
-    mean_to = np.divide(a @ onehot, others, out=np.zeros((n, n_blocs)), where=others > 0)
+    # largest to another bloc, means weighted by the members' sizes (commitment to a bloc
+    # is mostly to its powers), in [0, 1] (a hedger tied to both sides alike: 0).
+    weighted_all = onehot * w[:, None]
+    others = weighted_all.sum(axis=0)[None, :] - weighted_all  # bloc sizes without itself
+    mean_to = np.divide(a @ weighted_all, others, out=np.zeros((n, n_blocs)), where=others > 0)
     rows = np.arange(n)
     own = mean_to[rows, codes].copy()
     mean_to[rows, codes] = -np.inf
