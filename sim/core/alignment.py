@@ -612,18 +612,32 @@ def _local_moves(
     lab = start.tolist()
     counts = np.bincount(start, minlength=k).tolist()
     diag = np.diag(m).tolist()
+    rows = np.arange(k)
     # An empty community's column of s stays 0 (up to rounding): the value of being alone.
     for _ in range(max_sweeps):
+        order = rng.permutation(k).tolist()
+        if not _any_move(s, np.asarray(lab), np.asarray(counts), np.asarray(diag), rows, tol):
+            break  # the sweep below would move nobody: skip its loop (same result)
         moved = False
-        for u in rng.permutation(k).tolist():
+        for u in order:
             cu = lab[u]
             row = s[u]
-            with_self = row.item(cu)
-            stay = with_self - diag[u]  # ties to the rest of its own community
-            row[cu] = stay
             best = int(row.argmax())
-            gain = row.item(best)
-            row[cu] = with_self
+            if best == cu:
+                self_term = diag[u]
+                if self_term <= 0.0:
+                    continue  # staying is worth at least its own column: no gain
+                # Its own column is inflated by its self-term: compare the others with
+                # staying (the ties to the rest of its own community).
+                with_self = row.item(cu)
+                stay = with_self - self_term
+                row[cu] = stay
+                best = int(row.argmax())
+                gain = row.item(best)
+                row[cu] = with_self
+            else:  # the same choice as with its own column replaced by staying
+                gain = row.item(best)
+                stay = row.item(cu) - diag[u]  # ties to the rest of its own community
             if counts[best] == 0 and counts[cu] == 1:
                 continue  # already alone
             if gain > stay + tol:
@@ -636,6 +650,26 @@ def _local_moves(
         if not moved:
             break
     return np.asarray(lab, dtype=np.int64)
+
+
+def _any_move(
+    s: np.ndarray,
+    lab: np.ndarray,
+    counts: np.ndarray,
+    diag: np.ndarray,
+    rows: np.ndarray,
+    tol: float,
+) -> bool:
+    """Whether any node of `_local_moves` would move at the start of a sweep, evaluated
+    for all nodes at once with the loop's own rule (best community by argmax, a node
+    already alone does not move to an empty community)."""
+    stay = s[rows, lab] - diag
+    row = s.copy()
+    row[rows, lab] = stay
+    best = row.argmax(axis=1)
+    gain = row[rows, best]
+    alone = (counts[best] == 0) & (counts[lab] == 1)
+    return bool(np.any((gain > stay + tol) & ~alone))
 
 
 def _compress(labels: np.ndarray) -> np.ndarray:

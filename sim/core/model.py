@@ -951,5 +951,7 @@ class DiplomacyModel(mesa.Model):
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
             "modularity": float(alignment.signed_modularity(aff, labels, matrix=matrix)),
-            "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
+            # landscape_energy(sizes, aff, side) for this symmetric, zero-diagonal affinity:
+            # the size-weighted affinity across the two sides, without building s s^T p.
+            "landscape_energy": float((sizes * self.side) @ aff @ (sizes * (1 - self.side))),
         }
