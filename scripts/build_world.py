@@ -34,6 +34,7 @@ from scenario_lib import (
     load_tables,
     render,
     state_entry,
+    treaty_alliances,
 )
 
 END = "2067-12"  # step 599 with start 2018-01
@@ -508,7 +509,7 @@ EVENTS = [
 def main() -> int:
     t = load_tables()
     ids = list(t.states.index)
-    alliances = {"NATO": NATO_2018, "CSTO": CSTO, "Quad": QUAD}
+    alliances = treaty_alliances({"NATO": NATO_2018, "CSTO": CSTO, "Quad": QUAD})
     rel = derive_relations(t, ids, alliances)
     rel.hotlines = [("CHN", "USA", ""), ("IND", "PAK", ""), ("RUS", "USA", "")]
     states = [state_entry(t, s) for s in ids]
@@ -522,7 +523,8 @@ def main() -> int:
         SRC_HOSTILITY,
         SRC_AGREEMENTS,
         SRC_DEPENDENCY,
-        "alliances: NATO membership at 2018-01, CSTO members, Quad (public record)",
+        "alliances: NATO membership at 2018-01, CSTO members (public record); the Quad is a "
+        "consultative dialogue, not an alliance (judgement, data/groupings_judgement.csv)",
         SRC_HOTLINES,
         SRC_GOVERNANCE,
         SRC_EVENTS,

@@ -96,6 +96,19 @@ SRC_DEPENDENCY = (
 SCENARIO_YEAR = 2018  # the shipped scenarios start in 2018-01
 
 
+def treaty_alliances(groupings: dict[str, list[str]], data: Path = PROJECT_DATA) -> dict:
+    """The named groupings of a scenario that are alliances (a mutual-defence commitment),
+    by data/groupings_judgement.csv (judgement, each with its public-record reason): a
+    consultative grouping such as the Quad is not entered as an alliance. A grouping
+    missing from the table is an error, so every named alliance has its reason."""
+    table = pd.read_csv(data / "groupings_judgement.csv", keep_default_na=False)
+    kind = dict(zip(table.grouping, table.commitment, strict=True))
+    missing = sorted(set(groupings) - set(kind))
+    if missing:
+        raise SystemExit(f"data/groupings_judgement.csv: no row for grouping(s) {missing}")
+    return {g: members for g, members in groupings.items() if kind[g] == "alliance"}
+
+
 def load_tables(data: Path = PROJECT_DATA, year: int = SCENARIO_YEAR) -> Tables:
     """The derived tables as the shipped scenarios use them: `Tables.load` with the TSS
     rivalries plus those of data/rivalries_judgement.csv in force on 1 January of `year`

@@ -185,6 +185,7 @@ def option_utilities(
     until the next call with that workspace.
 
     Security gain: partner's relative capability x trust x (base + shared threat).
+    Co-members of a named alliance add a fixed priority (allies owe each other training).
     Exercises cost an escalation term for provoking the partner's rivals that are not
     already one's own (damped by transparency) and an autonomy term for concentrating
     on one partner. Arms transfers are not options here: buyers choose their suppliers
@@ -272,6 +273,10 @@ def _exercise_utilities(
     out *= scratch
     np.multiply(affinity, p.weight_affinity, out=scratch)
     out += scratch
+    if p.exercise_alliance:  # allies owe each other training (priority among co-members)
+        allied = _take_rows(m.allied, rows, shared_threat)  # shared_threat is not needed again
+        allied *= p.exercise_alliance
+        out += allied
     np.multiply(provocation, p.weight_escalation, out=scratch)
     out -= scratch
     interop_total = interop.sum(axis=1, keepdims=True)

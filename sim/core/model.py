@@ -179,6 +179,7 @@ class DiplomacyModel(mesa.Model):
 
         self.alliances: dict[str, set[int]] = {}
         self.alliance_count = np.zeros((n, n), dtype=np.int32)
+        self.allied = np.zeros((n, n))  # 1.0 where two states share a named alliance
         for name, members in world.alliances.items():
             for s in members:
                 self.join_alliance(self.index[s], name)
@@ -363,6 +364,7 @@ class DiplomacyModel(mesa.Model):
         for k in members:
             self.alliance_count[i, k] += 1
             self.alliance_count[k, i] += 1
+            self.allied[i, k] = self.allied[k, i] = 1.0
         members.add(i)
 
     def leave_alliance(self, i: int, name: str) -> None:
@@ -375,6 +377,7 @@ class DiplomacyModel(mesa.Model):
         for k in members:
             self.alliance_count[i, k] -= 1
             self.alliance_count[k, i] -= 1
+            self.allied[i, k] = self.allied[k, i] = float(self.alliance_count[i, k] > 0)
 
     def set_embargo(
         self, suppliers: list[int], targets: list[int], on: bool, until: int | None = None
@@ -921,12 +924,13 @@ class DiplomacyModel(mesa.Model):
             side = 1 - side
         self.side = side.astype(np.int8)
         resolution = self.p.community_resolution
-        matrix = alignment.signed_modularity_matrix(aff, resolution)
+        commitment = self.allied * self.p.bloc_commitment  # outside the null model
+        matrix = alignment.signed_modularity_matrix(aff, resolution, commitment)
         labels = alignment.signed_communities(
             aff,
             np.random.default_rng(seed),
             resolution=resolution,
-            restarts=self.p.bloc_restarts if initial else 0,
+            restarts=self.p.bloc_restarts if initial else self.p.bloc_later_restarts,
             start=None if initial else self.bloc,
             matrix=matrix,
         )
@@ -947,5 +951,7 @@ class DiplomacyModel(mesa.Model):
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
             "modularity": float(alignment.signed_modularity(aff, labels, matrix=matrix)),
-            "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
+            # landscape_energy(sizes, aff, side) for this symmetric, zero-diagonal affinity:
+            # the size-weighted affinity across the two sides, without building s s^T p.
+            "landscape_energy": float((sizes * self.side) @ aff @ (sizes * (1 - self.side))),
         }

@@ -93,6 +93,12 @@ class Parameters:
         None,
         "security value of exercising with a partner that shares no threat, added to the shared-threat share (x w_sec x c_j x T_ij)",
     )
+    exercise_alliance: float = _p(
+        1.0,
+        0,
+        2,
+        "exercise priority among co-members of a named alliance, in utility units (as w_aff x affinity): added to the utility of exercising with a co-member, since a mutual-defence commitment is only credible if the allies train to fight together",
+    )
     exercise_saturation: float = _p(
         1.5,
         1.0,
@@ -471,6 +477,12 @@ class Parameters:
         10,
         "resolution of signed-modularity bloc detection: weight of the null model (higher = more, smaller blocs)",
     )
+    bloc_commitment: float = _p(
+        0.15,
+        0,
+        1,
+        "tie that co-membership of a named alliance adds between two members in bloc detection, in affinity units, outside signed modularity's null model (a treaty commitment binds the parties whatever else they are tied to)",
+    )
     landscape_size_floor: float = _p(
         0.001,
         0,
@@ -505,7 +517,13 @@ class Parameters:
         8,
         1,
         100,
-        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
+        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones run from the previous blocs and bloc_later_restarts times from scratch",
+    )
+    bloc_later_restarts: int = _p(
+        1,
+        0,
+        100,
+        "Louvain runs from scratch at every later bloc computation, besides the run from the previous blocs; the highest signed modularity wins (the previous blocs on ties), so blocs persist unless a better partition is found, not merely because a run from them gets stuck",
     )
     trust_memory: float = _p(
         0.01,

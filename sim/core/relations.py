@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from sim.core.params import Parameters
 from sim.core.scenario import Scenario
@@ -29,10 +30,12 @@ def great_circle_km(latlon: np.ndarray) -> np.ndarray:
 
 
 def position_affinity(position: np.ndarray) -> np.ndarray:
-    """1 - normalised distance between ideal points: 1 = same position, 0 = opposite corners."""
+    """1 - normalised distance between ideal points: 1 = same position, 0 = opposite corners.
+
+    Euclidean distances by `scipy.spatial.distance.cdist` (the same sums in the same order
+    as broadcasting the differences, so the same values, without the (N, N, d) array)."""
     dims = position.shape[1]
-    diff = position[:, None, :] - position[None, :, :]
-    dist = np.sqrt((diff**2).sum(axis=2))
+    dist = cdist(position, position)
     return 1.0 - dist / (2.0 * np.sqrt(dims))
 
 
