@@ -213,15 +213,18 @@ def measure_deterrence(seeds):
 def measure_world_market(seeds):
     print("## world scenario, 10 years: USA customers and share; importers >= 90% from a")
     print("## supplier SIPRI 2015-24 does not list among its top two, among importers with")
-    print(f"## >= {MIN_DEALS} deliveries and SIPRI imports (3 seeds)")
+    print(f"## >= {MIN_DEALS} deliveries and SIPRI imports ({len(seeds)} seeds)")
     dep = scenario("world").relations.dependency
-    customers_, share_, violations = [], [], []
-    for s in seeds[:3]:
+    customers_, share_, violations, ind_rus, tur_main = [], [], [], [], Counter()
+    for s in seeds:
         m = run(scenario("world", steps=120), s)
         vol = transfers(m)
         usa = m.index["USA"]
         customers_.append(customers(vol, usa))
         share_.append(exporter_share(vol, usa))
+        ind_rus.append(share(vol, m.index["IND"], [m.index["RUS"]]))
+        tur = {s_: v for (s_, r_), v in vol.items() if r_ == m.index["TUR"]}
+        tur_main[m.ids[max(tur, key=tur.get)] if tur else "-"] += 1
         deals = Counter(r[4][0] for r in m.activity_log if r[1] == "arms_transfer")
         bad, small = [], 0
         for r in {r for (_, r) in vol}:
@@ -240,6 +243,7 @@ def measure_world_market(seeds):
             f"seed {s}: violations {sorted(bad)}; >= 90% among small or unlisted importers {small}"
         )
     print(f"USA customers {ci(customers_)}; USA share {ci(share_)}; violations {ci(violations)}")
+    print(f"India's share from Russia {ci(ind_rus)}; Turkey's main supplier {dict(tur_main)}")
 
 
 def with_levers(name: str, **levers):

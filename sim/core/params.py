@@ -218,6 +218,12 @@ class Parameters:
         None,
         "aversion of an autonomy-minded buyer to concentrated dependency: utility of dependency D is market_lockin x D - market_diversify x autonomy x D^2",
     )
+    market_followon: float = _p(
+        0.5,
+        0,
+        1,
+        "share of an importer's orders that are follow-on orders for the platforms it holds (spares, upgrades, munitions, more of a type it trained on), placed with a supplier drawn in proportion to its arms stock from each (judgement: lock-in through existing stock)",
+    )
     embargo_upkeep: float = _p(
         0.004,
         0,
