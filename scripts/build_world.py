@@ -25,11 +25,13 @@ from build_scenarios import (
 from scenario_lib import (
     SCENARIOS,
     SOURCES_COMMON,
+    SRC_ACCESS,
     SRC_AGREEMENTS,
     SRC_DEPENDENCY,
     SRC_HOSTILITY,
     SRC_INTEROP,
     SRC_TRUST,
+    access_in_force,
     derive_relations,
     load_tables,
     render,
@@ -511,6 +513,7 @@ def main() -> int:
     alliances = {"NATO": NATO_2018, "CSTO": CSTO, "Quad": QUAD}
     rel = derive_relations(t, ids, alliances)
     rel.hotlines = [("CHN", "USA", ""), ("IND", "PAK", ""), ("RUS", "USA", "")]
+    rel.access = access_in_force(ids)
     states = [state_entry(t, s) for s in ids]
     sources = [
         "states: all 195 members of the COW state system at the end of 2016 (COW State System 2016; "
@@ -524,6 +527,7 @@ def main() -> int:
         SRC_DEPENDENCY,
         "alliances: NATO membership at 2018-01, CSTO members, Quad (public record)",
         SRC_HOTLINES,
+        SRC_ACCESS,
         SRC_GOVERNANCE,
         SRC_EVENTS,
     ]

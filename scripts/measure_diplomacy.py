@@ -21,6 +21,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.core.crises import credible_backing  # noqa: E402
 from sim.core.model import DiplomacyModel  # noqa: E402
 from sim.core.scenario import Event  # noqa: E402
 from sim.scenarios.loader import load_scenario  # noqa: E402
@@ -246,6 +247,65 @@ def measure_world_market(seeds):
     print(f"India's share from Russia {ci(ind_rus)}; Turkey's main supplier {dict(tur_main)}")
 
 
+GULF = ("SAU", "UAE", "QAT", "KUW", "BAH", "OMA")
+
+
+def access_effects(m: DiplomacyModel) -> dict[str, float]:
+    """End-of-run quantities access and basing act on, middle_east: the USA's reach to the
+    Gulf states and Russia's to Syria; the credible backing of the Gulf states against Iran
+    and of Syria against Israel and Turkey; the Gulf states' arms dependency on the USA;
+    chosen US exercises with Gulf states and Russian ones with Syria so far."""
+    ix = m.index
+    usa, rus, syr, irn = ix["USA"], ix["RUS"], ix["SYR"], ix["IRN"]
+    gulf = np.array([ix[g] for g in GULF])
+    syria = np.full(2, syr)
+    ex_us = ex_ru = 0
+    for r in m.activity_log:
+        if r[1] == "exercise" and not r[6]:  # chosen, not scripted
+            who = {r[3], *r[4]}
+            ex_us += usa in who and bool(who & set(gulf.tolist()))
+            ex_ru += rus in who and syr in who
+    return {
+        "USA access in the Gulf": float(m.access[usa, gulf].mean()),
+        "Russia access in Syria": float(m.access[rus, syr]),
+        "USA reach to the Gulf": float(m.reach[usa, gulf].mean()),
+        "Russia reach to Syria": float(m.reach[rus, syr]),
+        "Gulf backing against Iran": float(
+            credible_backing(m, np.full(len(gulf), irn), gulf).mean()
+        ),
+        "Syria backing against Israel, Turkey": float(
+            credible_backing(m, np.array([ix["ISR"], ix["TUR"]]), syria).mean()
+        ),
+        "Gulf dependency on the USA": float(m.dependency[gulf, usa].mean()),
+        "US exercises with Gulf states": float(ex_us),
+        "Russia-Syria exercises": float(ex_ru),
+    }
+
+
+def without_access(name: str):
+    sc = scenario(name)
+    return dataclasses.replace(sc, relations=dataclasses.replace(sc.relations, access={}))
+
+
+def measure_access(seeds):
+    print("## access and basing: middle_east with the judged access (data/access_judgement.csv)")
+    print("## minus the same seeds without it (paired), after 5 years (2022-12, before Assad's")
+    print("## fall) and at the end of the run (2027-12)")
+    rows: dict[str, list[float]] = {}
+    for s in seeds:
+        on = DiplomacyModel(scenario("middle_east"), rng=s)
+        off = DiplomacyModel(without_access("middle_east"), rng=s)
+        for when, steps in (("5y", 60), ("end", on.world.steps - 60)):
+            on.run(steps)
+            off.run(steps)
+            a, b = access_effects(on), access_effects(off)
+            for k in a:
+                rows.setdefault(f"{when} {k}", []).append(a[k] - b[k])
+                rows.setdefault(f"{when} {k} (with)", []).append(a[k])
+    for k, v in rows.items():
+        print(f"{k:48s} {ci(v)}")
+
+
 def with_levers(name: str, **levers):
     sc = scenario(name)
     return dataclasses.replace(sc, governance={**sc.governance, **levers})
@@ -308,6 +368,7 @@ MEASURES = {
     "doubling": measure_doubling,
     "deterrence": measure_deterrence,
     "world": measure_world_market,
+    "access": measure_access,
     "levers": measure_levers,
 }
 

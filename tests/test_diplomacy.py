@@ -211,3 +211,56 @@ def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
         d_incidents.append(on_run.incidents - off_run.incidents)
     assert _ci(d_crises)[1] < 0.0
     assert _ci(d_incidents)[1] < 0.0
+
+
+def test_access_is_built_by_sustained_cooperation_and_lapses_when_the_relationship_goes():
+    """BLU (strong) and AZR with an agreement, AZR trusting BLU and well interoperable:
+    BLU gains access in AZR; BLU's access in CYN, with no agreement behind it, lapses;
+    access extends BLU's reach to CYN while it lasts."""
+    sc = world(
+        steps=48,
+        agreements=(("BLU", "AZR"),),
+        trust={("AZR", "BLU"): 0.9},
+        interoperability={("BLU", "AZR"): 0.8},
+        access={("BLU", "CYN"): 0.8},
+    )
+    m = DiplomacyModel(sc, rng=0)
+    blu, azr, cyn = m.index["BLU"], m.index["AZR"], m.index["CYN"]
+    reach_before = m.reach[blu, cyn]
+    assert m.access[blu, azr] == 0.0
+    m.run()
+    assert m.access[blu, azr] > 0.3  # built: 1 - 0.98^48 = 0.62 if the conditions hold
+    assert m.access[blu, cyn] < 0.1  # lapsed: 0.8 x 0.95^48 = 0.07
+    assert m.reach[blu, cyn] < reach_before
+
+
+def test_gulf_and_syria_access_extend_reach_and_backing_in_the_middle_east():
+    """middle_east, 5 seeds, after 5 years (2022-12), paired with the same runs without
+    the judged access of data/access_judgement.csv: the USA's access in the Gulf and
+    Russia's in Syria are there and raise the providers' reach, the credible backing of
+    the Gulf states against Iran and of Syria against Israel and Turkey, and the Gulf
+    states' arms dependency on the USA (end of run)."""
+    sc = _scenario("middle_east")
+    off_sc = dataclasses.replace(sc, relations=dataclasses.replace(sc.relations, access={}))
+    gulf = ["SAU", "UAE", "QAT", "KUW", "BAH", "OMA"]
+    d_reach, d_backing, d_dep = [], [], []
+    for seed in range(5):
+        on, off = DiplomacyModel(sc, rng=seed), DiplomacyModel(off_sc, rng=seed)
+        ix = on.index
+        usa, rus, syr, irn = ix["USA"], ix["RUS"], ix["SYR"], ix["IRN"]
+        g = np.array([ix[x] for x in gulf])
+        on.run(60)
+        off.run(60)
+        assert on.access[usa, g].mean() >= 0.5 and on.access[rus, syr] >= 0.5
+        reach = [x.reach[usa, g].mean() + x.reach[rus, syr] for x in (on, off)]
+        challengers = np.array([irn] * len(g) + [ix["ISR"], ix["TUR"]])
+        targets = np.concatenate([g, [syr, syr]])
+        backing = [credible_backing(x, challengers, targets).mean() for x in (on, off)]
+        d_reach.append(reach[0] - reach[1])
+        d_backing.append(backing[0] - backing[1])
+        on.run(sc.steps - 60)
+        off.run(sc.steps - 60)
+        d_dep.append(on.dependency[g, usa].mean() - off.dependency[g, usa].mean())
+    assert _ci(d_reach)[0] > 0.0
+    assert _ci(d_backing)[0] > 0.0
+    assert _ci(d_dep)[0] > 0.0

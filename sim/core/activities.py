@@ -267,6 +267,7 @@ def _exercise_utilities(
     out *= scratch
     np.subtract(1.0, hostility, out=scratch)
     out *= scratch
+    out *= _take_rows(m.exercise_reach, rows, scratch)  # ... within reach (sim.core.access)
     out *= p.weight_security
     np.subtract(p.exercise_saturation, interop, out=scratch)  # ... with diminishing returns
     out *= scratch

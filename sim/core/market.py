@@ -94,10 +94,14 @@ def buyer_utility(m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndarray) ->
      + market_quality ln(arms_industry_seller / max) - market_diversify autonomy_buyer D^2`
     (dependency D is the buyer's share of its arms stock from the seller: spare parts and
     training lock it in; autonomy-minded buyers shun concentration, more the larger the
-    share, to spread their suppliers)."""
+    share, to spread their suppliers). Access and basing rights the buyer grants the
+    seller deepen it: D + access_lockin x access[seller, buyer] (`sim.core.access`)."""
     p = m.p
     idx = np.ix_(buyers, sellers)
     dep = m.dependency[idx]
+    hosted = m.access[np.ix_(sellers, buyers)].T
+    if hosted.any():
+        dep = dep + p.access_lockin * hosted
     u = p.market_trust * m.trust[idx]
     u += p.market_affinity * (m.affinity_pos[idx] - m.hostility[idx])
     u += (p.market_lockin - p.market_diversify * m.autonomy[buyers][:, None] * dep) * dep

@@ -441,6 +441,59 @@ class Parameters:
         "share of a backer's support that counts without any interoperability with the target (rises linearly to 1 at full interoperability)",
     )
 
+    # --- access and basing (sim/core/access.py) ---------------------------------------------
+    access_interval: int = _p(
+        3, 1, None, "months between reviews of access and basing (monthly rates compounded)"
+    )
+    access_rate: float = _p(
+        0.02,
+        0,
+        1,
+        "share of the missing access a provider gains per month of sustained cooperation with a host (agreement, host trust >= access_trust, interoperability >= access_interop, provider capability >= access_power x host's)",
+    )
+    access_trust: float = _p(
+        0.7,
+        0,
+        1,
+        "host's trust in the provider at or above which sustained cooperation builds access",
+    )
+    access_interop: float = _p(
+        0.5, 0, 1, "interoperability at or above which sustained cooperation builds access"
+    )
+    access_power: float = _p(
+        2.0,
+        0,
+        None,
+        "capability ratio provider / host at or above which cooperation builds access (a provider projecting power, not a peer)",
+    )
+    access_lapse_trust: float = _p(
+        0.4,
+        0,
+        1,
+        "host's trust in the provider below which access lapses (as it does without an agreement or at the red line of hostility)",
+    )
+    access_decay: float = _p(
+        0.05, 0, 1, "share of access lost per month once the relationship behind it has gone"
+    )
+    reach_global: float = _p(
+        0.5,
+        0,
+        1,
+        "share of the gap to full reach that the most capable state covers without access: reach R = P* + (1 - P*) x reach_global x capability / max capability, P* the proximity extended by access",
+    )
+    exercise_reach: float = _p(
+        0.5,
+        0,
+        1,
+        "weight of reach in an exercise's security gain: x (1 - exercise_reach x (1 - R)) (0: distance does not matter)",
+    )
+    access_lockin: float = _p(
+        1.0,
+        0,
+        None,
+        "arms-stock share a host's full access granted to a supplier counts as in its lock-in with that supplier (x access)",
+    )
+
     # --- events ------------------------------------------------------------------------------
     sanctions_budget_cut: float = _p(
         0.5, 0, 1, "share of the target's diplomacy budget cut by sanctions, x severity"
