@@ -43,17 +43,17 @@ def effective_proximity(m: DiplomacyModel) -> np.ndarray:
     """P*[k, x] = max(proximity[k, x], max_h access[k, h] x proximity[h, x]), with a
     host's proximity to itself 1 (a copy
     only where some provider has access; otherwise the proximity matrix itself)."""
-    providers = np.flatnonzero(m.access.any(axis=1))
-    if not providers.size:
+    k, h = np.divmod(np.flatnonzero(m.access > 0.0), m.n)  # provider-major order
+    if not k.size:
         return m.proximity
+    held = m.access[k, h]
+    via = held[:, None] * m.proximity[h]
+    via[np.arange(len(h)), h] = held  # forces in h are at h itself
+    first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])  # each provider's first pair
+    providers = k[first]
     out = m.proximity.copy()
-    for k in providers.tolist():
-        hosts = np.flatnonzero(m.access[k])
-        held = m.access[k, hosts]
-        via = held[:, None] * m.proximity[hosts]
-        via[np.arange(len(hosts)), hosts] = held  # forces in h are at h itself
-        np.maximum(out[k], via.max(axis=0), out=out[k])
-        out[k, k] = 0.0
+    out[providers] = np.maximum(out[providers], np.maximum.reduceat(via, first, axis=0))
+    out[providers, providers] = 0.0
     return out
 
 
@@ -61,24 +61,42 @@ def update_reach(m: DiplomacyModel) -> None:
     """Recompute `m.reach` (R, above) from access, proximity and capabilities."""
     p = m.p
     near = effective_proximity(m)
-    rel_cap = m.capability / max(float(m.capability.max()), 1e-12)
-    reach = 1.0 - near
-    reach *= (p.reach_global * rel_cap)[:, None]
+    global_reach = m.capability * (p.reach_global / max(float(m.capability.max()), 1e-12))
+    reach = np.subtract(1.0, near, out=m.reach)
+    reach *= global_reach[:, None]
     reach += near
-    m.reach = reach
-    m.exercise_reach = 1.0 - p.exercise_reach * (1.0 - reach)
+    np.multiply(reach, p.exercise_reach, out=m.exercise_reach)  # 1 - e (1 - R)
+    m.exercise_reach += 1.0 - p.exercise_reach
+    m.exercise_gain_cache = None
+
+
+def exercise_gain(m: DiplomacyModel) -> np.ndarray:
+    """(shared threat + exercise_security_base) x the exercise reach factor, the part of an
+    exercise's security gain that changes only with shared threats (at realignment) and
+    reach (at access reviews): kept until either, or the parameters, change."""
+    cached = m.exercise_gain_cache
+    if cached is None or cached[0] is not m.p:
+        gain = m.shared_threat + m.p.exercise_security_base
+        gain *= m.exercise_reach
+        cached = m.exercise_gain_cache = (m.p, gain)
+    return cached[1]
 
 
 def review_access(m: DiplomacyModel) -> None:
     """Every `access_interval` months: access is built, kept or lapses (module docstring),
-    then reach is recomputed. Only pairs with an agreement or with access are examined."""
+    then reach is recomputed. Only pairs with access, or with an agreement and a provider
+    strong enough to build it, are examined."""
     p = m.p
     interval = p.access_interval
     if m.steps % interval:
         return
     access = m.access
     agreed = m.bilateral | (m.alliance_count > 0)
-    k, h = np.divmod(np.flatnonzero(agreed | (access > 0.0)), m.n)  # provider, host
+    pairs = np.flatnonzero(agreed)  # agreements: where access can be built ...
+    k, h = np.divmod(pairs, m.n)
+    examined = access > 0.0  # ... and pairs that hold access
+    examined.flat[pairs[m.capability[k] >= p.access_power * m.capability[h]]] = True
+    k, h = np.divmod(np.flatnonzero(examined), m.n)
     if k.size:
         host_trust = m.trust[h, k]
         kept = agreed[k, h] & (host_trust >= p.access_lapse_trust)

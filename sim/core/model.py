@@ -192,6 +192,9 @@ class DiplomacyModel(mesa.Model):
         self.bilateral = rel.bilateral
         self.hotline = rel.hotline
         self.access = rel.access  # (provider, host): access and basing rights
+        self.reach = np.empty((n, n))  # reach extended by access (sim.core.access)
+        self.exercise_reach = np.empty((n, n))  # its discount of exercises' security gain
+        self.exercise_gain_cache: tuple[Parameters, np.ndarray] | None = None  # see exercise_gain
         self.stock = rel.stock
         self.other_stock = rel.other_stock
         self.other_inflow = (
@@ -872,6 +875,7 @@ class DiplomacyModel(mesa.Model):
             shared = np.where(own[:, None] > 0, common / own[:, None], 0.0)
         self.shared_threat = np.clip(shared, 0.0, 1.0)
         np.fill_diagonal(self.shared_threat, 0.0)
+        self.exercise_gain_cache = None  # sim.core.access.exercise_gain
 
     def affinity_matrix(self) -> np.ndarray:
         """Affinity in (-1, 1): trust, interoperability, dependency, agreements and shared

@@ -443,7 +443,7 @@ class Parameters:
 
     # --- access and basing (sim/core/access.py) ---------------------------------------------
     access_interval: int = _p(
-        3, 1, None, "months between reviews of access and basing (monthly rates compounded)"
+        6, 1, None, "months between reviews of access and basing (monthly rates compounded)"
     )
     access_rate: float = _p(
         0.02,
