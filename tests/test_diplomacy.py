@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from sim.core.activities import apply_advisory
 from sim.core.crises import credible_backing, deescalation_probability
 from sim.core.model import DiplomacyModel
 from sim.core.scenario import Event
@@ -264,3 +265,27 @@ def test_gulf_and_syria_access_extend_reach_and_backing_in_the_middle_east():
     assert _ci(d_reach)[0] > 0.0
     assert _ci(d_backing)[0] > 0.0
     assert _ci(d_dep)[0] > 0.0
+
+
+def _overreaches_at_tempo(every: int, providers: tuple[str, ...], months: int = 36) -> int:
+    """Missions that found CYN (governance 0.5) over its absorptive capacity when each of
+    `providers` sends a mission every `every` months (presence decays as in `relax`)."""
+    m = DiplomacyModel(world(states=None, steps=months, activities=0), rng=0)
+    m.governance[m.index["CYN"]] = 0.5
+    for t in range(months):
+        if t % every == 0:
+            m.book.advisory = [(m.index[p], m.index["CYN"]) for p in providers]
+            apply_advisory(m)
+        m.presence *= 1.0 - m.p.advisory_decay
+    return m.overreaches
+
+
+def test_overreach_marks_excess_presence_not_ordinary_tempos():
+    """At default parameters a host of governance 0.5 absorbs one provider's quarterly
+    missions and two providers' half-yearly ones (ordinary tempos: 0.7-1.2 missions a year
+    per provider-host pair in indo_pacific and middle_east); one provider's monthly
+    missions, or three providers' bimonthly ones, exceed its capacity (overreach)."""
+    assert _overreaches_at_tempo(3, ("BLU",)) == 0
+    assert _overreaches_at_tempo(6, ("BLU", "AZR")) == 0
+    assert _overreaches_at_tempo(1, ("BLU",)) > 0
+    assert _overreaches_at_tempo(2, ("BLU", "AZR", "GRY")) > 0

@@ -270,7 +270,10 @@ class Parameters:
         "interoperability a mission builds per unit of fit, in unit-scale exercises (x exercise_interop)",
     )
     overreach_capacity: float = _p(
-        5.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
+        10.0,
+        0,
+        None,
+        "advisory presence a host with governance 1 absorbs before overreach (presence: missions in place, each decaying by advisory_decay a month; at steady state about missions a year x 10/12, so a host of governance 0.5 absorbs about six missions a year from all providers)",
     )
     advisory_decay: float = _p(0.1, 0, 1, "share of advisory presence lost per month")
     suspension_stability: float = _p(
