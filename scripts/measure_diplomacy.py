@@ -208,7 +208,57 @@ def measure_deterrence(seeds):
             high = backing > np.median(backing)
             if high.any() and (~high).any():
                 diff.append(incident[high].mean() - incident[~high].mean())
-        print(f"{name:14s} {ci(diff)}")
+        print(f"{name:14s} {ci(diff)} ({len(diff)} seeds with crises on both sides)")
+
+
+def controlled_world(steps: int = 600, targets: int = 4):
+    """A challenger (RED, capability 0.9) facing `targets` backed and as many unbacked
+    small states (capability 0.15) at the same hostility 0.9 and place; the backed ones
+    are allied with BLU (capability 1), which trusts them 0.8 and is interoperable 0.6."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from worlds import BASE_STATES, world  # noqa: PLC0415
+
+    small = dict(capability=0.15, budget=0.7, arms_industry=0.0, stability=0.8, governance=0.6)
+    states = {"BLU": BASE_STATES["BLU"], "RED": BASE_STATES["RED"]}
+    backed, unbacked = [f"B{k}" for k in range(targets)], [f"U{k}" for k in range(targets)]
+    for k in range(targets):
+        states[backed[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.0))
+        states[unbacked[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.5))
+    sc = world(
+        states,
+        steps=steps,
+        hostility={("RED", t): 0.9 for t in backed + unbacked},
+        alliances={"PACT": ["BLU", *backed]},
+        trust={("BLU", t): 0.8 for t in backed} | {(t, "BLU"): 0.8 for t in backed},
+        interoperability={("BLU", t): 0.6 for t in backed},
+    )
+    return sc, backed, unbacked
+
+
+def measure_within(seeds):
+    print("## within a run, controlled: crises of a challenger against backed and unbacked")
+    print("## targets at the same hostility (controlled_world), incident share backed - unbacked")
+    sc, backed, unbacked = controlled_world()
+    diff, n_b, n_u, d_b = [], [], [], []
+    for s in seeds:
+        m = run(sc, s)
+        ix = m.index
+        groups = []
+        for names in (backed, unbacked):
+            g = {ix[t] for t in names}
+            rows = [k for k, c in enumerate(m.crisis_log) if c[3] != "war" and {c[1], c[2]} & g]
+            groups.append(rows)
+        (rb, ru) = groups
+        n_b.append(len(rb))
+        n_u.append(len(ru))
+        if rb and ru:
+            inc = np.array([c[3] == "incident" for c in m.crisis_log])
+            diff.append(inc[rb].mean() - inc[ru].mean())
+            bk = np.array(m.crisis_backing)
+            d_b.append(bk[rb].mean() - bk[ru].mean())
+    print(f"crises a run: against backed {ci(n_b)}, unbacked {ci(n_u)}")
+    print(f"dyad backing of the crises, backed - unbacked {ci(d_b)}")
+    print(f"incident share, backed - unbacked {ci(diff)} ({len(diff)} seeds)")
 
 
 def measure_world_market(seeds):
@@ -367,6 +417,7 @@ MEASURES = {
     "embargo": measure_embargo,
     "doubling": measure_doubling,
     "deterrence": measure_deterrence,
+    "within": measure_within,
     "world": measure_world_market,
     "access": measure_access,
     "levers": measure_levers,

@@ -29,9 +29,11 @@ def credible_backing(m: DiplomacyModel, c: np.ndarray, x: np.ndarray) -> np.ndar
     p = m.p
     cap = m.capability
     targets, col = np.unique(x, return_inverse=True)
-    trust = m.trust[:, targets]
+    floor = p.deterrence_trust_floor  # diffuse goodwill below it commits nothing
+    commit = np.maximum(m.trust[:, targets] - floor, 0.0) / max(1.0 - floor, 1e-12)
     agreed = m.bilateral[:, targets] | (m.alliance_count[:, targets] > 0)
-    commit = np.minimum(trust + p.deterrence_agreement * agreed, 1.0)
+    commit += p.deterrence_agreement * agreed
+    np.minimum(commit, 1.0, out=commit)
     floor = p.deterrence_interop_floor
     commit *= floor + (1.0 - floor) * m.interoperability[:, targets]
     commit *= m.reach[:, targets]

@@ -437,6 +437,12 @@ class Parameters:
         1,
         "commitment a formal agreement (alliance or bilateral) adds to a backer's trust in its partner (commitment capped at 1)",
     )
+    deterrence_trust_floor: float = _p(
+        0.5,
+        0,
+        0.99,
+        "trust a backer must exceed before its trust commits it to a target: commitment from trust = max(0, T - floor) / (1 - floor); diffuse goodwill (trust at the baseline of like-minded states) commits nothing",
+    )
     deterrence_interop_floor: float = _p(
         0.3,
         0,
