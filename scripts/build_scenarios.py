@@ -19,12 +19,14 @@ import sys
 from scenario_lib import (
     SCENARIOS,
     SOURCES_COMMON,
+    SRC_ACCESS,
     SRC_AGREEMENTS,
     SRC_DEPENDENCY,
     SRC_HOSTILITY,
     SRC_INTEROP,
     SRC_TRUST,
     Tables,
+    access_in_force,
     derive_relations,
     load_tables,
     render,
@@ -1236,6 +1238,7 @@ def build(key: str, t: Tables) -> str:
     alliances = treaty_alliances(sp.get("alliances") or {})
     rel = derive_relations(t, ids, alliances, sp.get("basing"))
     rel.hotlines = [h for h in sp.get("hotlines", []) if h[0] in ids and h[1] in ids]
+    rel.access = access_in_force(ids)
     states = [state_entry(t, s) for s in ids]
     sources = list(SOURCES_COMMON)
     if sp.get("clients_src"):
@@ -1247,6 +1250,8 @@ def build(key: str, t: Tables) -> str:
         sources.append(sp["basing_src"])
     if rel.hotlines:
         sources.append(SRC_HOTLINES)
+    if rel.access:
+        sources.append(SRC_ACCESS)
     gov = sp.get("governance", GOVERNANCE_DEFAULT)
     sources.append(SRC_GOVERNANCE)
     sources.append(SRC_EVENTS)

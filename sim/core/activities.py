@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sim.core.access import exercise_gain
 from sim.core.params import (
     ACTIVITY_KINDS,
     EXERCISE_EFFECTS,
@@ -264,8 +265,7 @@ def _exercise_utilities(
     p = m.p
     _take_rows(m.trust, rows, out)
     out *= rel_cap  # security gain ...
-    np.add(shared_threat, p.exercise_security_base, out=scratch)
-    out *= scratch
+    out *= _take_rows(exercise_gain(m), rows, scratch)  # (base + ST) x reach (sim.core.access)
     np.subtract(1.0, hostility, out=scratch)
     out *= scratch
     out *= p.weight_security

@@ -30,6 +30,7 @@ import mesa
 import numpy as np
 
 from sim.core import alignment
+from sim.core.access import review_access, update_reach
 from sim.core.activities import (
     ADVISORY,
     ARMS,
@@ -191,6 +192,10 @@ class DiplomacyModel(mesa.Model):
         self.risk = rel.risk
         self.bilateral = rel.bilateral
         self.hotline = rel.hotline
+        self.access = rel.access  # (provider, host): access and basing rights
+        self.reach = np.empty((n, n))  # reach extended by access (sim.core.access)
+        self.exercise_reach = np.empty((n, n))  # its discount of exercises' security gain
+        self.exercise_gain_cache: tuple[Parameters, np.ndarray] | None = None  # see exercise_gain
         self.stock = rel.stock
         self.other_stock = rel.other_stock
         self.other_inflow = (
@@ -211,6 +216,7 @@ class DiplomacyModel(mesa.Model):
         self._ties_cache: tuple[Parameters, np.ndarray] | None = None  # see _trust_ties
         self._update_shared_threat()
         self._init_richardson()
+        update_reach(self)  # reach extended by access (sim.core.access)
 
         self.set_option_costs()
         self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
@@ -529,6 +535,7 @@ class DiplomacyModel(mesa.Model):
 
     def form_and_lapse_agreements(self) -> None:
         """Sustained mutual trust and interoperability produce agreements; neglect ends them.
+        Access and basing are then reviewed (`sim.core.access.review_access`).
 
         Mutual trust is the smaller of the two directed trusts, so it exceeds (falls below) a
         level when both (either) do: compared on `trust` and its transpose as booleans, which
@@ -573,6 +580,7 @@ class DiplomacyModel(mesa.Model):
             self.agreements_lapsed += int(lapsed.sum()) // 2
             clock[lapsed] = 0
             hollow_clock[lapsed] = 0
+        review_access(self)
 
     def realign(self) -> None:
         """Every `alignment_interval` steps: shared threats, the landscape and the blocs."""
@@ -870,6 +878,7 @@ class DiplomacyModel(mesa.Model):
             shared = np.where(own[:, None] > 0, common / own[:, None], 0.0)
         self.shared_threat = np.clip(shared, 0.0, 1.0)
         np.fill_diagonal(self.shared_threat, 0.0)
+        self.exercise_gain_cache = None  # sim.core.access.exercise_gain
 
     def affinity_matrix(self) -> np.ndarray:
         """Affinity in (-1, 1): trust, interoperability, dependency, agreements and shared

@@ -235,6 +235,7 @@ class InitialRelations:
     hotline: np.ndarray
     stock: np.ndarray
     other_stock: np.ndarray
+    access: np.ndarray
 
 
 def initial_relations(
@@ -277,6 +278,10 @@ def initial_relations(
             stock[i, ids[supplier]] = share * IMPORT_STOCK
         other[i] = max(0.0, 1.0 - sum(shares.values())) * IMPORT_STOCK
 
+    access = np.zeros((n, n))
+    for (provider, host), v in rel.access.items():
+        access[ids[provider], ids[host]] = v
+
     return InitialRelations(
         trust=zero_diagonal(trust),
         interoperability=zero_diagonal(interop),
@@ -286,6 +291,7 @@ def initial_relations(
         hotline=hotline,
         stock=stock,
         other_stock=other,
+        access=access,
     )
 
 
