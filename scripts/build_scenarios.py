@@ -142,10 +142,11 @@ SPECS["indo_pacific"] = dict(
     },
     events=[
         ev(
-            "Standing UN Security Council arms embargo on North Korea (UNSCR 1718/1874)",
+            "Standing UN Security Council arms embargo on North Korea (UNSCR 1718/1874):"
+            " binding on every UN member",
             step=0,
             type="embargo",
-            suppliers=["USA", "FRN", "JPN", "ROK", "AUL", "CHN", "RUS"],
+            suppliers=[s for s in IP_IDS if s != "PRK"],
             targets=["PRK"],
         ),
         ev(

@@ -149,10 +149,10 @@ EVENTS = [
         targets=["RUS", "BLR"],
     ),
     ev(
-        "UN Security Council arms embargo on North Korea",
+        "UN Security Council arms embargo on North Korea (binding on every UN member)",
         step=0,
         type="embargo",
-        suppliers=["USA", "RUS", "CHN", "UKG", "FRN", "GMY", "ITA", "ROK", "ISR", "TUR"],
+        suppliers=["USA", "RUS", "CHN"],  # main() sets every state but North Korea
         targets=["PRK"],
     ),
     ev(
@@ -535,6 +535,9 @@ def main() -> int:
     ]
     start = "2018-01"
     events = sorted(EVENTS, key=lambda e: event_step(e[0], start))
+    for event, _ in events:  # the UN embargo binds every UN member, not only the listed
+        if event["type"] == "embargo" and event["targets"] == ["PRK"]:
+            event["suppliers"] = [s for s in ids if s != "PRK"]
     sc = dict(
         name="World",
         description="""

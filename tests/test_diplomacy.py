@@ -100,6 +100,24 @@ def test_buyers_choose_their_suppliers_in_the_arms_market():
     assert min(usa_customers) >= 15
 
 
+def test_no_seller_arms_its_alliances_adversary():
+    """europe_nato, 10 years, 3 seeds: no NATO member delivers arms to Russia (before:
+    Turkey was Russia's main supplier, 73% of its imports over 3 seeds); but a seller still
+    arms a state at odds with one minor ally (the USA and Saudi Arabia, a rival of
+    Turkey's, in arms_market) and two allies at odds (Greece and Turkey)."""
+    sc = _scenario("europe_nato", steps=120)
+    for seed in range(3):
+        m = DiplomacyModel(sc, rng=seed)
+        nato = {m.index[s] for s in m.world.alliances["NATO"]}
+        rus = m.index["RUS"]
+        assert m.ally_enemy[m.index["TUR"], rus]
+        assert not m.ally_enemy[m.index["USA"], m.index["TUR"]]
+        m.run()
+        assert not [s for (s, r) in _transfers(m) if r == rus and s in nato]
+    market = DiplomacyModel(_scenario("arms_market"), rng=0)
+    assert not market.ally_enemy[market.index["USA"], market.index["SAU"]]
+
+
 def _sipri_violations(m: DiplomacyModel, sipri: dict, min_deals: int = 5) -> list[str]:
     """Importers (with at least `min_deals` chosen deliveries and SIPRI imports) taking >= 90%
     of their chosen deliveries from a supplier SIPRI 2015-24 does not list among their top

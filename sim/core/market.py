@@ -71,8 +71,12 @@ def supplier_willingness(
     """(buyers, sellers) utility a seller expects from selling to a buyer:
     `w_econ market_revenue + w_aff (aff_pos - H) + w_sec ST c_buyer
      - w_esc arms_provocation load_buyer (1 - ST)(1 - transparency_seller)`;
-    -inf under the seller's embargo, at the red line of hostility, or to itself.
-    A seller sells only where this is positive."""
+    -inf under the seller's embargo, at the red line of hostility (`consent_max_hostility`)
+    with the seller, or with allies holding at least `market_ally_solidarity` of the
+    capability of the seller's allies when the buyer is not an ally itself (a seller does
+    not arm its alliance's adversary: Turkey does not sell to Russia; but the USA sells to
+    Saudi Arabia, a rival of its ally Turkey, and arms both Greece and Turkey), or to
+    itself. A seller sells only where this is positive."""
     p = m.p
     rel_cap = m.capability / max(float(m.capability.max()), 1e-12)
     idx = np.ix_(sellers, buyers)
@@ -83,7 +87,7 @@ def supplier_willingness(
     provocation = load[buyers][None, :] * (1.0 - st)
     provocation *= (1.0 - m.levers[sellers, TRANSPARENCY])[:, None]
     u -= p.weight_escalation * p.arms_provocation * provocation
-    u[m.embargo[idx] | (h >= p.consent_max_hostility)] = -np.inf
+    u[m.embargo[idx] | (h >= p.consent_max_hostility) | m.ally_enemy[idx]] = -np.inf
     u[sellers[:, None] == buyers[None, :]] = -np.inf
     return u.T
 

@@ -879,6 +879,17 @@ class DiplomacyModel(mesa.Model):
         self.shared_threat = np.clip(shared, 0.0, 1.0)
         np.fill_diagonal(self.shared_threat, 0.0)
         self.exercise_gain_cache = None  # sim.core.access.exercise_gain
+        # ally_enemy[i, j]: allies of i holding at least `market_ally_solidarity` of the
+        # capability of all of i's allies are at the red line of hostility with j, and j is
+        # not i's ally itself: a seller does not arm its alliance's adversary (Turkey and
+        # Russia), but arms a state at odds with one minor ally (the USA and Saudi Arabia,
+        # a rival of Turkey's), and two allies at odds (Greece and Turkey). sim.core.market
+        red = (self.hostility >= self.p.consent_max_hostility).astype(float)
+        weighted = self.allied * self.capability[None, :]
+        at_red = weighted @ red
+        total = weighted.sum(axis=1, keepdims=True)
+        self.ally_enemy = (at_red >= self.p.market_ally_solidarity * total) & (total > 0.0)
+        self.ally_enemy &= self.allied == 0.0
 
     def affinity_matrix(self) -> np.ndarray:
         """Affinity in (-1, 1): trust, interoperability, dependency, agreements and shared

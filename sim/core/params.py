@@ -456,6 +456,13 @@ class Parameters:
         "share of a backer's support that counts without any interoperability with the target (rises linearly to 1 at full interoperability)",
     )
 
+    market_ally_solidarity: float = _p(
+        0.5,
+        0,
+        1,
+        "share of the capability of a seller's allies that must be at the red line of hostility (consent_max_hostility) with a buyer, not itself an ally, for the seller to refuse it: a seller does not arm its alliance's adversary",
+    )
+
     # --- access and basing (sim/core/access.py) ---------------------------------------------
     access_interval: int = _p(
         6, 1, None, "months between reviews of access and basing (monthly rates compounded)"
