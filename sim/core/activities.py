@@ -167,6 +167,7 @@ class UtilityWorkspace:
 
     def __init__(self, n: int) -> None:
         self.result = np.empty((n, 4 * n + 1))
+        _fixed_columns(self.result, n)  # never written by a step: set once
         self._rows = np.empty((7, n, n))
 
     def intermediates(self, r: int) -> list[np.ndarray]:
@@ -193,52 +194,81 @@ def option_utilities(
     is worth the escalation risk it removes.
 
     Each row depends only on its own state's relations (and on partner-level vectors), so
-    the model asks only for the rows of states that can afford an activity this step.
-    Each block of options is computed in place in a contiguous (R, N) buffer (much faster
-    than operating on its strided slice of the result) and copied into the result once.
+    a caller may ask only for some rows. Each block of options is computed in place in a
+    contiguous (R, N) buffer (much faster than operating on its strided slice of the
+    result) and copied into the result once. For all rows (`rows` None) the state
+    matrices are read directly instead of being copied row by row first (measured on the
+    world scenario: 9 fewer passes over (N, N), about a fifth of the function's time).
     """
     n = m.n
-    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+    every = rows is None  # all rows: read the matrices themselves, no row copies
+    rows = np.arange(n) if every else np.asarray(rows, dtype=np.intp)
     r = len(rows)
     if workspace is None:
         u = np.empty((r, 4 * n + 1))
+        _fixed_columns(u, n)
         buffers = [np.empty((r, n)) for _ in range(7)]
     else:
         u = workspace.result[:r]
         buffers = workspace.intermediates(r)
-    hostility, shared_threat, affinity, provocation, interop, block, scratch = buffers
+    affinity, provocation, block, scratch = buffers[:4]
+    take = None if every else rows
+    hostility = _rows_of(m.hostility, take, buffers[4])
+    shared_threat = _rows_of(m.shared_threat, take, buffers[5])
+    interop = _rows_of(m.interoperability, take, buffers[6])
     cap = m.capability
     rel_cap = cap / max(cap.max(), 1e-12)
-    _take_rows(m.hostility, rows, hostility)
-    _take_rows(m.shared_threat, rows, shared_threat)
-    _take_rows(m.interoperability, rows, interop)
     rival_load = m.hostility @ rel_cap
     rival_load = rival_load / max(rival_load.max(), 1e-12)
 
-    _take_rows(m.affinity_pos, rows, affinity)
-    affinity -= hostility  # political affinity in [-1, 1]
+    _rows_op(
+        np.subtract, m.affinity_pos, take, hostility, affinity
+    )  # political affinity in [-1, 1]
     np.subtract(1.0, shared_threat, out=provocation)
     provocation *= rival_load
     provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
 
     _exercise_utilities(
-        m, rows, block, scratch, rel_cap, hostility, shared_threat, interop, affinity, provocation
+        m, take, block, scratch, rel_cap, hostility, shared_threat, interop, affinity, provocation
     )
     u[:, :n] = block
-    u[:, n : 2 * n] = -np.inf  # arms: chosen by buyers in the market (sim.core.market)
-    _advisory_utilities(m, rows, block, scratch, rel_cap, affinity)  # last: clips affinity
+    _advisory_utilities(m, take, block, scratch, rel_cap, affinity)  # last: clips affinity
     u[:, 2 * n : 3 * n] = block
-    _dialogue_utilities(m, rows, block, scratch)
+    _dialogue_utilities(m, take, block, scratch)
     u[:, 3 * n : 4 * n] = block
-    u[:, 4 * n] = 0.0  # abstain (save the effort)
     own = np.arange(r)[:, None]
     u[own, rows[:, None] + np.arange(0, 4 * n, n)] = -np.inf  # no activity with oneself
     return u
 
 
-def _take_rows(matrix: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """`matrix[rows]` written into `out` (the rows are valid: "clip" skips the checks)."""
-    return np.take(matrix, rows, axis=0, out=out, mode="clip")
+def _fixed_columns(u: np.ndarray, n: int) -> None:
+    """The columns of a utility array no state's relations change: arms (chosen by buyers
+    in the market, `sim.core.market`: -inf) and abstain (save the effort: 0)."""
+    u[:, n : 2 * n] = -np.inf
+    u[:, 4 * n] = 0.0
+
+
+def _rows_of(matrix: np.ndarray, rows: np.ndarray | None, out: np.ndarray) -> np.ndarray:
+    """`matrix[rows]` written into `out`, or `matrix` itself for all rows (None): for
+    arrays only read."""
+    if rows is None:
+        return matrix
+    return np.take(matrix, rows, axis=0, out=out, mode="clip")  # rows valid: "clip" skips checks
+
+
+def _rows_op(
+    op: np.ufunc, matrix: np.ndarray, rows: np.ndarray | None, other, out: np.ndarray
+) -> np.ndarray:
+    """`op(matrix[rows], other)` into `out`, in one pass from `matrix` for all rows (None)."""
+    if rows is None:
+        return op(matrix, other, out=out)
+    np.take(matrix, rows, axis=0, out=out, mode="clip")
+    return op(out, other, out=out)
+
+
+def _row_values(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """`values[rows]`, or `values` for all rows (None)."""
+    return values if rows is None else values[rows]
 
 
 def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int) -> None:
@@ -248,7 +278,7 @@ def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int) -> None:
 
 def _exercise_utilities(
     m: DiplomacyModel,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     out: np.ndarray,
     scratch: np.ndarray,
     rel_cap: np.ndarray,
@@ -261,8 +291,7 @@ def _exercise_utilities(
     """Exercise block into `out`: weighted security gain x diminishing returns + affinity,
     minus provocation and concentration (see `option_utilities`)."""
     p = m.p
-    _take_rows(m.trust, rows, out)
-    out *= rel_cap  # security gain ...
+    _rows_op(np.multiply, m.trust, rows, rel_cap, out)  # security gain ...
     np.add(shared_threat, p.exercise_security_base, out=scratch)
     out *= scratch
     np.subtract(1.0, hostility, out=scratch)
@@ -276,7 +305,7 @@ def _exercise_utilities(
     out -= scratch
     interop_total = interop.sum(axis=1, keepdims=True)
     np.divide(interop, np.maximum(interop_total, 1e-9), out=scratch)  # concentration
-    scratch *= m.autonomy[rows, None]
+    scratch *= _row_values(m.autonomy, rows)[:, None]
     out -= scratch
     out[:, m.stability < p.suspension_stability] = -np.inf
     _minus_cost(out, m, EXERCISE)
@@ -284,7 +313,7 @@ def _exercise_utilities(
 
 def _advisory_utilities(
     m: DiplomacyModel,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     out: np.ndarray,
     scratch: np.ndarray,
     rel_cap: np.ndarray,
@@ -295,13 +324,14 @@ def _advisory_utilities(
     p = m.p
     np.maximum(affinity, 0.0, out=affinity)
     affinity *= (1.0 - m.governance) * (1.0 - rel_cap)  # weakness
-    np.multiply(affinity, p.weight_influence * rel_cap[rows, None], out=out)
-    _take_rows(m.presence, rows, scratch)
-    scratch += 1.0
+    levers = _row_values(m.levers, rows)
+    np.multiply(affinity, p.weight_influence * _row_values(rel_cap, rows)[:, None], out=out)
+    _rows_op(np.add, m.presence, rows, 1.0, scratch)
     out /= scratch  # a mission already in place makes the next worth less
-    fit = _take_rows(m.affinity_pos, rows, scratch)
-    fit *= _fit_share(p, m.levers[rows, CO_CREATION, None])
-    fit += p.oversight_correction * m.levers[rows, OVERSIGHT, None]
+    fit = _rows_op(
+        np.multiply, m.affinity_pos, rows, _fit_share(p, levers[:, CO_CREATION, None]), scratch
+    )
+    fit += p.oversight_correction * levers[:, OVERSIGHT, None]
     np.subtract(p.fit_threshold, fit, out=fit)
     np.maximum(fit, 0.0, out=fit)
     fit *= p.backlash * p.backlash_aversion
@@ -316,16 +346,14 @@ def _fit_share(p: Parameters, co_creation: np.ndarray) -> np.ndarray:
 
 
 def _dialogue_utilities(
-    m: DiplomacyModel, rows: np.ndarray, out: np.ndarray, scratch: np.ndarray
+    m: DiplomacyModel, rows: np.ndarray | None, out: np.ndarray, scratch: np.ndarray
 ) -> None:
     """Dialogue block into `out`: the escalation risk a round removes (more with CBM
     investment), less where a channel is already open."""
     p = m.p
-    _take_rows(m.risk, rows, out)
-    out *= p.weight_risk_reduction
-    out *= 1.0 + m.levers[rows, CBM, None]
-    _take_rows(m.channel, rows, scratch)
-    scratch += 1.0
+    _rows_op(np.multiply, m.risk, rows, p.weight_risk_reduction, out)
+    out *= 1.0 + _row_values(m.levers, rows)[:, CBM, None]
+    _rows_op(np.add, m.channel, rows, 1.0, scratch)
     out /= scratch  # an open channel makes the next round worth less
     _minus_cost(out, m, DIALOGUE)
 

@@ -746,13 +746,17 @@ class DiplomacyModel(mesa.Model):
         """The expected utilities and consideration sets of every state that can afford an
         activity (one row each; `options_for` reads them)."""
         p = self.p
-        acting = np.flatnonzero(self.bank >= self.min_cost)
-        option_row = np.full(self.n, -1)
-        option_row[acting] = np.arange(len(acting))
-        self._acting = acting
-        self._option_row = option_row.tolist()  # state -> its row of utilities (-1: none)
-        self._utilities = option_utilities(self, acting, workspace=self._utility_workspace)
-        shortlists = shortlist(self._utilities, p.consideration_set)
+        able = self.bank >= self.min_cost
+        # state -> its row of utilities (-1: none). Every state's row is computed (reading
+        # the N x N matrices directly is cheaper than copying most of their rows first:
+        # measured on the world scenario, where nearly all states can act); the rows of
+        # states that cannot act are then ruled out (-inf: no option, see `choice_sets`).
+        self._option_row = np.where(able, np.arange(self.n), -1).tolist()
+        utilities = option_utilities(self, workspace=self._utility_workspace)
+        if not able.all():
+            utilities[~able, : len(ACTIVITY_KINDS) * self.n] = -np.inf
+        self._utilities = utilities
+        shortlists = shortlist(utilities, p.consideration_set)
         self._choices = choice_sets(self._utilities, shortlists, self.costs, p.temperature)
 
     def _draw_decision_noise(self) -> None:
@@ -777,7 +781,7 @@ class DiplomacyModel(mesa.Model):
         if self._noise_by_option:
             self._noise = race_noise(draws, (n, rows, every))
             choices = self._choices  # every option's noise: (options, rows), row by row
-            owner = np.repeat(self._acting, np.diff(choices.start))
+            owner = np.repeat(np.arange(n), np.diff(choices.start))  # row r: state r
             self._option_noise = self._noise[owner, :, choices.option]
         elif n * rows * width <= NOISE_BLOCK_LIMIT:
             self._noise = race_noise(draws, (n, rows, width))
