@@ -131,7 +131,7 @@ class StateAgent(mesa.Agent):
         if not model.would_join_exercise(partner, i):  # sounded out: no exercise to plan
             return model.propose_exercise(i, [partner], kind)  # the decline is counted
         partners = [partner]
-        multilateral, size_draw = model.invitation_draws[i][row]
+        multilateral, size_draw = model.invitation_draws[i, row].tolist()
         if p.max_exercise_size > 2 and multilateral < p.multilateral_share:
             extra = 1 + int(size_draw * (p.max_exercise_size - 2))  # uniform on 1..size-2
             scores = model.expected_utilities(i, EXERCISE) + p.temperature * model.invitation_noise(

@@ -796,7 +796,7 @@ class DiplomacyModel(mesa.Model):
         numbers whatever the other states chose before it (common random numbers between
         variants in which others' choices differ)."""
         draws = self.streams.invitations
-        self.invitation_draws = draws.random((self.n, self.p.max_activities, 2)).tolist()
+        self.invitation_draws = draws.random((self.n, self.p.max_activities, 2))
         self._invite_state = draws.bit_generator.state  # the Gumbel blocks start here
 
     def invitation_noise(self, i: int, row: int) -> np.ndarray:
