@@ -589,20 +589,24 @@ def _local_moves(
     every other and being alone."""
     k = m.shape[0]
     lab = labels.astype(np.int64, copy=True)
-    counts = np.bincount(lab, minlength=k)
     s = m @ _one_hot(lab, k)  # s[u, c]: sum of M[u, j] over members j of c
-    diag = np.diag(m).copy()
+    # Labels, counts and the diagonal as Python lists, entries read with `item`, and the
+    # ndarray's own argmax: numpy scalars and np.argmax's dispatch cost more than the scans
+    # of these short rows (measured: the world's realignment about 30% faster; same values).
+    diag = np.diag(m).tolist()
+    counts = np.bincount(lab, minlength=k).tolist()
+    lab = lab.tolist()
     # An empty community's column of s stays 0 (up to rounding): the value of being alone.
     for _ in range(max_sweeps):
         moved = False
         for u in rng.permutation(k).tolist():
-            cu = int(lab[u])
+            cu = lab[u]
             row = s[u]
-            with_self = row[cu]
+            with_self = row.item(cu)
             stay = with_self - diag[u]  # ties to the rest of its own community
             row[cu] = stay
-            best = int(np.argmax(row))
-            gain = row[best]
+            best = int(row.argmax())
+            gain = row.item(best)
             row[cu] = with_self
             if counts[best] == 0 and counts[cu] == 1:
                 continue  # already alone
@@ -615,7 +619,7 @@ def _local_moves(
                 moved = True
         if not moved:
             break
-    return lab
+    return np.array(lab, dtype=np.int64)
 
 
 def _compress(labels: np.ndarray) -> np.ndarray:
