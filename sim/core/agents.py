@@ -83,6 +83,9 @@ class StateAgent(mesa.Agent):
         A declined proposal spends no effort.
         """
         model = self.model
+        may_act = model._may_act
+        if may_act is not None and not may_act[self.index]:
+            return  # its first choice saves the effort, whatever happens before its turn
         options = model.options_for(self.index)
         if options is None:  # cannot afford an activity, or nothing beats saving the effort
             return

@@ -213,6 +213,7 @@ class DiplomacyModel(mesa.Model):
 
         self.set_option_costs()
         self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
+        self._may_act: list[bool] | None = None  # which states may act this step (decide)
         self.book = ActivityBook()
         self.programs: list[dict] = []
         self.events_at: dict[int, list] = defaultdict(list)
@@ -452,7 +453,9 @@ class DiplomacyModel(mesa.Model):
         self._prepare_choices()
         self._draw_decision_noise()
         self._draw_invitations()
+        self._screen_choices()
         self.agents.shuffle_do("step")
+        self._may_act = None  # a step outside `decide` screens nothing
 
     def trade_arms(self) -> None:
         """The arms market: embargoes cost upkeep, importers' demand accrues, and buyers
@@ -774,7 +777,9 @@ class DiplomacyModel(mesa.Model):
         draws = self.streams.decisions
         n, rows = self.n, p.max_activities
         self._kind_draws = draws.random((n, rows)).tolist()
-        self._save_noise = race_noise(draws, (n, rows)).tolist()
+        save_noise = race_noise(draws, (n, rows))
+        self._first_save_noise = save_noise[:, 0]  # for `_screen_choices`
+        self._save_noise = save_noise.tolist()
         every = len(ACTIVITY_KINDS) * n  # one entry per option a state could have
         width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
         self._noise_by_option = n * rows * every <= OPTION_NOISE_LIMIT
@@ -787,6 +792,39 @@ class DiplomacyModel(mesa.Model):
             self._noise = race_noise(draws, (n, rows, width))
         else:
             self._noise = None
+
+    def _screen_choices(self) -> None:
+        """Which states may do anything this step (`_may_act`, read by `StateAgent.step`),
+        from their first choice, computed for all states at once: a state whose first draw
+        goes to saving the effort with the bank it has now saves it whatever happens before
+        its turn (other states' proposals only take from its bank, which only removes
+        options), so it does nothing and its turn is skipped. The others choose as always.
+        Measured on the world scenario: about 150 of 195 states save at their first choice,
+        and their `options_for` and choice loop were a third of the agents' time.
+
+        The first choice is the same race as `StateAgent.step`'s: the first option of
+        largest weight x noise among the affordable ones, if larger than saving's (NaN
+        values, from a zero weight x infinite noise, never win there and are dropped here).
+        A world whose noise is drawn when a state acts (`_noise` None) screens nothing."""
+        if self._noise is None:
+            self._may_act = None
+            return
+        n = self.n
+        choices = self._choices
+        start = np.asarray(choices.start)
+        count = np.diff(start)
+        owner = np.repeat(np.arange(n), count)  # row r of the choice sets is state r
+        if self._noise_by_option:
+            first = self._option_noise[:, 0]
+        else:
+            slot = np.arange(len(owner)) - np.repeat(start[:-1], count)
+            first = self._noise[owner, 0, slot]
+        value = np.asarray(choices.weight) * first
+        value[np.asarray(choices.cost) > self.bank[owner]] = -np.inf
+        value[np.isnan(value)] = -np.inf
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, owner, value)
+        self._may_act = (best > np.asarray(choices.save_weight) * self._first_save_noise).tolist()
 
     def _draw_invitations(self) -> None:
         """This step's invitation draws in blocks by state and choice: two uniforms per
