@@ -262,11 +262,11 @@ def option_utilities(
     _exercise_utilities(
         m, take, block, scratch, rel_cap, hostility, security, interop, affinity, provocation
     )
-    _minus_cost(block, m, EXERCISE, u[:, :n])
+    u[:, :n] = block
     _advisory_utilities(m, take, block, scratch, rel_cap, affinity, misfit)  # clips affinity
-    _minus_cost(block, m, ADVISORY, u[:, 2 * n : 3 * n])
+    u[:, 2 * n : 3 * n] = block
     _dialogue_utilities(m, take, block, scratch)
-    _minus_cost(block, m, DIALOGUE, u[:, 3 * n : 4 * n])
+    u[:, 3 * n : 4 * n] = block
     own = np.arange(r)[:, None]
     u[own, rows[:, None] + np.arange(0, 4 * n, n)] = -np.inf  # no activity with oneself
     return u
@@ -325,10 +325,9 @@ def _row_values(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
     return values if rows is None else values[rows]
 
 
-def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int, into: np.ndarray) -> None:
-    """The block of activity `kind` less its weighted effort cost, written into its place
-    in the result (`into`): the last operation and the copy in one pass."""
-    np.subtract(block, m.p.weight_cost * m.costs[kind * m.n], out=into)
+def _minus_cost(block: np.ndarray, m: DiplomacyModel, kind: int) -> None:
+    """Subtract the weighted effort cost of the activity `kind` from its block, in place."""
+    block -= m.p.weight_cost * m.costs[kind * m.n]
 
 
 def _exercise_utilities(
@@ -343,9 +342,9 @@ def _exercise_utilities(
     affinity: np.ndarray,
     provocation: np.ndarray,
 ) -> None:
-    """Exercise block into `out` before its effort cost (`_minus_cost`): weighted security
-    gain x diminishing returns + affinity, minus provocation and concentration (see
-    `option_utilities`; `security` is `exercise_security_base` + shared threat)."""
+    """Exercise block into `out`: weighted security gain x diminishing returns + affinity,
+    minus provocation and concentration (see `option_utilities`; `security` is
+    `exercise_security_base` + shared threat)."""
     p = m.p
     _rows_op(np.multiply, m.trust, rows, rel_cap, out)  # security gain ...
     out *= security
@@ -363,6 +362,7 @@ def _exercise_utilities(
     scratch *= _row_values(m.autonomy, rows)[:, None]
     out -= scratch
     out[:, m.stability < p.suspension_stability] = -np.inf
+    _minus_cost(out, m, EXERCISE)
 
 
 def _advisory_utilities(
@@ -374,9 +374,9 @@ def _advisory_utilities(
     affinity: np.ndarray,
     misfit: np.ndarray,
 ) -> None:
-    """Advisory block into `out` before its effort cost (`_minus_cost`): influence over
-    weak, aligned hosts (less where a mission is already in place) minus the expected
-    backlash of misfit (`misfit`, see `_misfit_penalty`). Clips `affinity` at 0."""
+    """Advisory block into `out`: influence over weak, aligned hosts (less where a mission
+    is already in place) minus the expected backlash of misfit (`misfit`, see
+    `_misfit_penalty`). Clips `affinity` at 0."""
     p = m.p
     np.maximum(affinity, 0.0, out=affinity)
     affinity *= (1.0 - m.governance) * (1.0 - rel_cap)  # weakness
@@ -384,6 +384,7 @@ def _advisory_utilities(
     _rows_op(np.add, m.presence, rows, 1.0, scratch)
     out /= scratch  # a mission already in place makes the next worth less
     out -= misfit
+    _minus_cost(out, m, ADVISORY)
 
 
 def _fit_share(p: Parameters, co_creation: np.ndarray) -> np.ndarray:
@@ -395,13 +396,14 @@ def _fit_share(p: Parameters, co_creation: np.ndarray) -> np.ndarray:
 def _dialogue_utilities(
     m: DiplomacyModel, rows: np.ndarray | None, out: np.ndarray, scratch: np.ndarray
 ) -> None:
-    """Dialogue block into `out` before its effort cost (`_minus_cost`): the escalation
-    risk a round removes (more with CBM investment), less where a channel is open."""
+    """Dialogue block into `out`: the escalation risk a round removes (more with CBM
+    investment), less where a channel is already open."""
     p = m.p
     _rows_op(np.multiply, m.risk, rows, p.weight_risk_reduction, out)
     out *= 1.0 + _row_values(m.levers, rows)[:, CBM, None]
     _rows_op(np.add, m.channel, rows, 1.0, scratch)
     out /= scratch  # an open channel makes the next round worth less
+    _minus_cost(out, m, DIALOGUE)
 
 
 def acceptance_utility(m: DiplomacyModel, partner: int, initiator: int) -> float:
