@@ -10,7 +10,8 @@ intervals of the per-seed values; ARI across seeds over all seed pairs):
   activities switched off (1 = activities change nothing);
 * face validity: USA with China / Russia in one bloc, a Russia+Belarus bloc without NATO
   members, Belarus on the USA's landscape side;
-* hedging: India's hedging rank (1 = top hedger), the best rank of USA/China/Russia;
+* hedging: India's hedging rank (1 = top hedger), the best rank of USA/China/Russia, and
+  the share of seeds in which each of them is in the bottom third (ties counted as equal);
 * europe_nato only: Finland's and Sweden's trust and interoperability with the NATO core
   minus a counterfactual run of the same seeds without their join events; Russia-Georgia,
   Russia-Turkey and Belarus-Ukraine bilateral agreements still in force at the end.
@@ -76,6 +77,12 @@ def rank_of(m: DiplomacyModel, sid: str) -> int:
     return int(np.flatnonzero(order == m.index[sid])[0]) + 1
 
 
+def bottom_third(m: DiplomacyModel, sid: str) -> bool:
+    """Whether at most n // 3 states hedge less than `sid` (ties count as equal: a state
+    tied with the lowest is in the bottom third)."""
+    return int((m.hedging < m.hedging[m.index[sid]]).sum()) <= m.n // 3
+
+
 def same_bloc(m: DiplomacyModel, a: str, b: str) -> float:
     if a not in m.index or b not in m.index:
         return float("nan")
@@ -112,6 +119,8 @@ def measure(name: str, seeds: list[int]) -> dict[str, str]:
         greats = [s for s in ("USA", "CHN", "RUS") if s in m.index]
         if greats:
             rows.setdefault("best great-power rank", []).append(min(rank_of(m, s) for s in greats))
+            for s in greats:
+                rows.setdefault(f"{s} in bottom third", []).append(float(bottom_third(m, s)))
         rows.setdefault("n", []).append(m.n)
         if name == "europe_nato":
             cf, _ = run(

@@ -19,16 +19,19 @@ import sys
 from scenario_lib import (
     SCENARIOS,
     SOURCES_COMMON,
+    SRC_ACCESS,
     SRC_AGREEMENTS,
     SRC_DEPENDENCY,
     SRC_HOSTILITY,
     SRC_INTEROP,
     SRC_TRUST,
     Tables,
+    access_in_force,
     derive_relations,
     load_tables,
     render,
     state_entry,
+    treaty_alliances,
 )
 
 from sim.core.params import DEFAULT_LEVERS
@@ -123,15 +126,17 @@ SPECS["indo_pacific"] = dict(
     steps=240,
     seed=20180101,
     ids=IP_IDS,
-    alliances={"Quad": ["USA", "JPN", "IND", "AUL"]},
-    alliance_src="alliances: Quad revived November 2017 (public record); formal framework, not a treaty",
+    alliances={},  # the Quad is a dialogue, not an alliance (data/groupings_judgement.csv)
     hotlines=[
         ("CHN", "USA", "Defense Telephone Link, 2008"),
         ("IND", "PAK", "DGMO hotline"),
         ("RUS", "USA", "Direct Communications Link, 1963"),
     ],
     extra_comments={
-        "relations": "No CHN-IND hotline: agreed in principle, not operational (public record).\n"
+        "relations": "The Quad (USA, Japan, India, Australia) is a consultative dialogue, not an\n"
+        "alliance (judgement, data/groupings_judgement.csv): its military content is the\n"
+        "Malabar series below and the members' bilateral ties.\n"
+        "No CHN-IND hotline: agreed in principle, not operational (public record).\n"
         "The inter-Korean line is left out: it was cut in 2020 and 2023 and the format\n"
         "has no event that removes a hotline."
     },
@@ -550,6 +555,16 @@ SPECS["europe_nato"] = dict(
             type="war_shock",
             states=["RUS", "UKR"],
             severity=1.0,
+        ),
+        ev(
+            "Belarus lets Russian forces invade northern Ukraine from its territory and fire "
+            "missiles from it (24 February 2022); Ukraine recalls its ambassador from Minsk. "
+            "Severity judgement: a co-belligerent by territory whose own forces did not fight "
+            "(0.6, between a border clash at 0.3 and Russia's invasion at 1.0)",
+            date="2022-02",
+            type="war_shock",
+            states=["BLR", "UKR"],
+            severity=0.6,
         ),
         ev(
             "Russia stops notifying and inviting observers (value judgement)",
@@ -1220,9 +1235,10 @@ def build(key: str, t: Tables) -> str:
             **sp,
             "alliances": {k: [s for s in v if s in ids] for k, v in sp["alliances"].items()},
         }
-    alliances = sp.get("alliances") or {}
+    alliances = treaty_alliances(sp.get("alliances") or {})
     rel = derive_relations(t, ids, alliances, sp.get("basing"))
     rel.hotlines = [h for h in sp.get("hotlines", []) if h[0] in ids and h[1] in ids]
+    rel.access = access_in_force(ids)
     states = [state_entry(t, s) for s in ids]
     sources = list(SOURCES_COMMON)
     if sp.get("clients_src"):
@@ -1234,6 +1250,8 @@ def build(key: str, t: Tables) -> str:
         sources.append(sp["basing_src"])
     if rel.hotlines:
         sources.append(SRC_HOTLINES)
+    if rel.access:
+        sources.append(SRC_ACCESS)
     gov = sp.get("governance", GOVERNANCE_DEFAULT)
     sources.append(SRC_GOVERNANCE)
     sources.append(SRC_EVENTS)

@@ -25,15 +25,18 @@ from build_scenarios import (
 from scenario_lib import (
     SCENARIOS,
     SOURCES_COMMON,
+    SRC_ACCESS,
     SRC_AGREEMENTS,
     SRC_DEPENDENCY,
     SRC_HOSTILITY,
     SRC_INTEROP,
     SRC_TRUST,
+    access_in_force,
     derive_relations,
     load_tables,
     render,
     state_entry,
+    treaty_alliances,
 )
 
 END = "2067-12"  # step 599 with start 2018-01
@@ -508,9 +511,10 @@ EVENTS = [
 def main() -> int:
     t = load_tables()
     ids = list(t.states.index)
-    alliances = {"NATO": NATO_2018, "CSTO": CSTO, "Quad": QUAD}
+    alliances = treaty_alliances({"NATO": NATO_2018, "CSTO": CSTO, "Quad": QUAD})
     rel = derive_relations(t, ids, alliances)
     rel.hotlines = [("CHN", "USA", ""), ("IND", "PAK", ""), ("RUS", "USA", "")]
+    rel.access = access_in_force(ids)
     states = [state_entry(t, s) for s in ids]
     sources = [
         "states: all 195 members of the COW state system at the end of 2016 (COW State System 2016; "
@@ -522,8 +526,10 @@ def main() -> int:
         SRC_HOSTILITY,
         SRC_AGREEMENTS,
         SRC_DEPENDENCY,
-        "alliances: NATO membership at 2018-01, CSTO members, Quad (public record)",
+        "alliances: NATO membership at 2018-01, CSTO members (public record); the Quad is a "
+        "consultative dialogue, not an alliance (judgement, data/groupings_judgement.csv)",
         SRC_HOTLINES,
+        SRC_ACCESS,
         SRC_GOVERNANCE,
         SRC_EVENTS,
     ]

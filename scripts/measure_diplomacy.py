@@ -21,6 +21,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.core.crises import credible_backing  # noqa: E402
 from sim.core.model import DiplomacyModel  # noqa: E402
 from sim.core.scenario import Event  # noqa: E402
 from sim.scenarios.loader import load_scenario  # noqa: E402
@@ -207,21 +208,74 @@ def measure_deterrence(seeds):
             high = backing > np.median(backing)
             if high.any() and (~high).any():
                 diff.append(incident[high].mean() - incident[~high].mean())
-        print(f"{name:14s} {ci(diff)}")
+        print(f"{name:14s} {ci(diff)} ({len(diff)} seeds with crises on both sides)")
+
+
+def controlled_world(steps: int = 600, targets: int = 4):
+    """A challenger (RED, capability 0.9) facing `targets` backed and as many unbacked
+    small states (capability 0.15) at the same hostility 0.9 and place; the backed ones
+    are allied with BLU (capability 1), which trusts them 0.8 and is interoperable 0.6."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from worlds import BASE_STATES, world  # noqa: PLC0415
+
+    small = dict(capability=0.15, budget=0.7, arms_industry=0.0, stability=0.8, governance=0.6)
+    states = {"BLU": BASE_STATES["BLU"], "RED": BASE_STATES["RED"]}
+    backed, unbacked = [f"B{k}" for k in range(targets)], [f"U{k}" for k in range(targets)]
+    for k in range(targets):
+        states[backed[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.0))
+        states[unbacked[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.5))
+    sc = world(
+        states,
+        steps=steps,
+        hostility={("RED", t): 0.9 for t in backed + unbacked},
+        alliances={"PACT": ["BLU", *backed]},
+        trust={("BLU", t): 0.8 for t in backed} | {(t, "BLU"): 0.8 for t in backed},
+        interoperability={("BLU", t): 0.6 for t in backed},
+    )
+    return sc, backed, unbacked
+
+
+def measure_within(seeds):
+    print("## within a run, controlled: crises of a challenger against backed and unbacked")
+    print("## targets at the same hostility (controlled_world), incident share backed - unbacked")
+    sc, backed, unbacked = controlled_world()
+    diff, n_b, n_u, d_b = [], [], [], []
+    for s in seeds:
+        m = run(sc, s)
+        ix = m.index
+        groups = []
+        for names in (backed, unbacked):
+            g = {ix[t] for t in names}
+            rows = [k for k, c in enumerate(m.crisis_log) if c[3] != "war" and {c[1], c[2]} & g]
+            groups.append(rows)
+        (rb, ru) = groups
+        n_b.append(len(rb))
+        n_u.append(len(ru))
+        if rb and ru:
+            inc = np.array([c[3] == "incident" for c in m.crisis_log])
+            diff.append(inc[rb].mean() - inc[ru].mean())
+            bk = np.array(m.crisis_backing)
+            d_b.append(bk[rb].mean() - bk[ru].mean())
+    print(f"crises a run: against backed {ci(n_b)}, unbacked {ci(n_u)}")
+    print(f"dyad backing of the crises, backed - unbacked {ci(d_b)}")
+    print(f"incident share, backed - unbacked {ci(diff)} ({len(diff)} seeds)")
 
 
 def measure_world_market(seeds):
     print("## world scenario, 10 years: USA customers and share; importers >= 90% from a")
     print("## supplier SIPRI 2015-24 does not list among its top two, among importers with")
-    print(f"## >= {MIN_DEALS} deliveries and SIPRI imports (3 seeds)")
+    print(f"## >= {MIN_DEALS} deliveries and SIPRI imports ({len(seeds)} seeds)")
     dep = scenario("world").relations.dependency
-    customers_, share_, violations = [], [], []
-    for s in seeds[:3]:
+    customers_, share_, violations, ind_rus, tur_main = [], [], [], [], Counter()
+    for s in seeds:
         m = run(scenario("world", steps=120), s)
         vol = transfers(m)
         usa = m.index["USA"]
         customers_.append(customers(vol, usa))
         share_.append(exporter_share(vol, usa))
+        ind_rus.append(share(vol, m.index["IND"], [m.index["RUS"]]))
+        tur = {s_: v for (s_, r_), v in vol.items() if r_ == m.index["TUR"]}
+        tur_main[m.ids[max(tur, key=tur.get)] if tur else "-"] += 1
         deals = Counter(r[4][0] for r in m.activity_log if r[1] == "arms_transfer")
         bad, small = [], 0
         for r in {r for (_, r) in vol}:
@@ -240,6 +294,66 @@ def measure_world_market(seeds):
             f"seed {s}: violations {sorted(bad)}; >= 90% among small or unlisted importers {small}"
         )
     print(f"USA customers {ci(customers_)}; USA share {ci(share_)}; violations {ci(violations)}")
+    print(f"India's share from Russia {ci(ind_rus)}; Turkey's main supplier {dict(tur_main)}")
+
+
+GULF = ("SAU", "UAE", "QAT", "KUW", "BAH", "OMA")
+
+
+def access_effects(m: DiplomacyModel) -> dict[str, float]:
+    """End-of-run quantities access and basing act on, middle_east: the USA's reach to the
+    Gulf states and Russia's to Syria; the credible backing of the Gulf states against Iran
+    and of Syria against Israel and Turkey; the Gulf states' arms dependency on the USA;
+    chosen US exercises with Gulf states and Russian ones with Syria so far."""
+    ix = m.index
+    usa, rus, syr, irn = ix["USA"], ix["RUS"], ix["SYR"], ix["IRN"]
+    gulf = np.array([ix[g] for g in GULF])
+    syria = np.full(2, syr)
+    ex_us = ex_ru = 0
+    for r in m.activity_log:
+        if r[1] == "exercise" and not r[6]:  # chosen, not scripted
+            who = {r[3], *r[4]}
+            ex_us += usa in who and bool(who & set(gulf.tolist()))
+            ex_ru += rus in who and syr in who
+    return {
+        "USA access in the Gulf": float(m.access[usa, gulf].mean()),
+        "Russia access in Syria": float(m.access[rus, syr]),
+        "USA reach to the Gulf": float(m.reach[usa, gulf].mean()),
+        "Russia reach to Syria": float(m.reach[rus, syr]),
+        "Gulf backing against Iran": float(
+            credible_backing(m, np.full(len(gulf), irn), gulf).mean()
+        ),
+        "Syria backing against Israel, Turkey": float(
+            credible_backing(m, np.array([ix["ISR"], ix["TUR"]]), syria).mean()
+        ),
+        "Gulf dependency on the USA": float(m.dependency[gulf, usa].mean()),
+        "US exercises with Gulf states": float(ex_us),
+        "Russia-Syria exercises": float(ex_ru),
+    }
+
+
+def without_access(name: str):
+    sc = scenario(name)
+    return dataclasses.replace(sc, relations=dataclasses.replace(sc.relations, access={}))
+
+
+def measure_access(seeds):
+    print("## access and basing: middle_east with the judged access (data/access_judgement.csv)")
+    print("## minus the same seeds without it (paired), after 5 years (2022-12, before Assad's")
+    print("## fall) and at the end of the run (2027-12)")
+    rows: dict[str, list[float]] = {}
+    for s in seeds:
+        on = DiplomacyModel(scenario("middle_east"), rng=s)
+        off = DiplomacyModel(without_access("middle_east"), rng=s)
+        for when, steps in (("5y", 60), ("end", on.world.steps - 60)):
+            on.run(steps)
+            off.run(steps)
+            a, b = access_effects(on), access_effects(off)
+            for k in a:
+                rows.setdefault(f"{when} {k}", []).append(a[k] - b[k])
+                rows.setdefault(f"{when} {k} (with)", []).append(a[k])
+    for k, v in rows.items():
+        print(f"{k:48s} {ci(v)}")
 
 
 def with_levers(name: str, **levers):
@@ -303,7 +417,9 @@ MEASURES = {
     "embargo": measure_embargo,
     "doubling": measure_doubling,
     "deterrence": measure_deterrence,
+    "within": measure_within,
     "world": measure_world_market,
+    "access": measure_access,
     "levers": measure_levers,
 }
 

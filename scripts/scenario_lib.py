@@ -41,7 +41,7 @@ from sim.scenarios.rules import (  # noqa: F401  (re-exported for the build scri
     render,
     state_entry,
 )
-from sim.scenarios.tables import judged_rivalries
+from sim.scenarios.tables import judged_access, judged_rivalries
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -94,6 +94,40 @@ SRC_DEPENDENCY = (
 
 
 SCENARIO_YEAR = 2018  # the shipped scenarios start in 2018-01
+
+
+def treaty_alliances(groupings: dict[str, list[str]], data: Path = PROJECT_DATA) -> dict:
+    """The named groupings of a scenario that are alliances (a mutual-defence commitment),
+    by data/groupings_judgement.csv (judgement, each with its public-record reason): a
+    consultative grouping such as the Quad is not entered as an alliance. A grouping
+    missing from the table is an error, so every named alliance has its reason."""
+    table = pd.read_csv(data / "groupings_judgement.csv", keep_default_na=False)
+    kind = dict(zip(table.grouping, table.commitment, strict=True))
+    missing = sorted(set(groupings) - set(kind))
+    if missing:
+        raise SystemExit(f"data/groupings_judgement.csv: no row for grouping(s) {missing}")
+    return {g: members for g, members in groupings.items() if kind[g] == "alliance"}
+
+
+SRC_ACCESS = (
+    "access: access and basing rights of data/access_judgement.csv in force in 2018 "
+    "(judgement, each with its public-record reason)"
+)
+
+
+def access_in_force(
+    ids: list[str], data: Path = PROJECT_DATA, year: int = SCENARIO_YEAR
+) -> dict[tuple[str, str], tuple[float, str]]:
+    """(provider, host) -> (access, reason) of data/access_judgement.csv for the pairs of
+    `ids` in force on 1 January of `year` (judgement, public-record reasons)."""
+    t = judged_access(data)
+    t = t[(t.from_year <= year) & (t.to_year.isna() | (t.to_year >= year))]
+    idset = set(ids)
+    return {
+        (r.provider, r.host): (r.access, f"judgement: {r.reason}")
+        for r in t.itertuples()
+        if r.provider in idset and r.host in idset
+    }
 
 
 def load_tables(data: Path = PROJECT_DATA, year: int = SCENARIO_YEAR) -> Tables:

@@ -434,6 +434,27 @@ def test_signed_blocs_three_camps() -> None:
     assert int(np.argmax(hedging)) == truth.size
 
 
+def test_bloc_leader_tied_to_the_other_sides_hedgers_is_not_a_hedger() -> None:
+    """A bloc leader (state 0) that relies heavily on two hedgers sitting with the other
+    camp (as Russia on Turkey and Hungary) stays committed to its own camp: not a hedger,
+    while the hedgers are the top hedgers."""
+    aff, truth = _camps((8, 6), seed=7)
+    n = truth.size
+    full = np.zeros((n + 2, n + 2))
+    full[:n, :n] = aff
+    for h in (n, n + 1):
+        full[h, :n] = full[:n, h] = np.where(truth == 1, 0.65, 0.5)
+    full[n, n + 1] = full[n + 1, n] = 0.6
+    full[0, n:] = full[n:, 0] = 0.3  # the leader is friendly with the hedgers
+    ties = np.maximum(full, 0.0)
+    ties[0, n:] = 3.0  # and relies on them more than on any of its camp
+    labels = signed_communities(full, np.random.default_rng(7))
+    assert _same_partition(labels[:n], truth)
+    hedging = hedging_index(full, labels, ties)
+    assert hedging[0] < 0.05
+    assert set(np.argsort(-hedging)[:2].tolist()) == {n, n + 1}
+
+
 def test_signed_blocs_one_camp_without_opposition() -> None:
     aff, _ = _camps((10,), seed=4)
     labels = signed_communities(aff, np.random.default_rng(3))

@@ -162,6 +162,25 @@ def test_bad_judgement_row_names_file_line_and_column(tmp_path: Path) -> None:
         build_scenario(2010, states=["USA"], data_dir=data)
 
 
+def test_bad_access_row_names_file_line_and_column(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_DATA, data)
+    path = data / "access_judgement.csv"
+    path.write_text(path.read_text().replace("USA,QAT,1.0,", "USA,QAT,high,", 1))
+    with pytest.raises(
+        DataError,
+        match=r"access_judgement.csv:2: access: expected a number in \[0, 1\], got 'high'",
+    ) as exc:
+        build_scenario(2010, states=["USA", "QAT"], data_dir=data)
+    assert "\n" not in str(exc.value)
+
+
+def test_judged_access_reaches_a_built_scenario() -> None:
+    """data/access_judgement.csv rows in force at the year: Al Udeid from 2003, not in 2000."""
+    assert build_scenario(2010, states=["USA", "QAT"])["relations"]["access"] == {"USA>QAT": 1.0}
+    assert "access" not in build_scenario(2000, states=["USA", "QAT"])["relations"]
+
+
 def test_judgement_row_dated_before_its_event_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(PROJECT_DATA, data)

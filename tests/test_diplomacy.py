@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from sim.core.activities import apply_advisory
 from sim.core.crises import credible_backing, deescalation_probability
 from sim.core.model import DiplomacyModel
 from sim.core.scenario import Event
@@ -99,6 +100,46 @@ def test_buyers_choose_their_suppliers_in_the_arms_market():
     assert min(usa_customers) >= 15
 
 
+def _sipri_violations(m: DiplomacyModel, sipri: dict, min_deals: int = 5) -> list[str]:
+    """Importers (with at least `min_deals` chosen deliveries and SIPRI imports) taking >= 90%
+    of their chosen deliveries from a supplier SIPRI 2015-24 does not list among their top
+    two (as scripts/measure_diplomacy.py counts them)."""
+    vol: dict[tuple[int, int], float] = {}
+    deals: dict[int, int] = {}
+    for _t, kind, _k, sup, partners, v, series, *_ in m.activity_log:
+        if kind == "arms_transfer" and not series:
+            vol[sup, partners[0]] = vol.get((sup, partners[0]), 0.0) + v
+            deals[partners[0]] = deals.get(partners[0], 0) + 1
+    bad = []
+    for (sup, rec), v in vol.items():
+        row = sipri.get(m.ids[rec], {})
+        total = sum(x for (_, r), x in vol.items() if r == rec)
+        if deals[rec] >= min_deals and row and v >= 0.9 * total:
+            top2 = sorted(row, key=lambda k: -row[k])[:2]
+            if m.ids[sup] not in top2:
+                bad.append(f"{m.ids[rec]}<-{m.ids[sup]}")
+    return bad
+
+
+def test_world_importers_keep_suppliers_sipri_lists_and_india_keeps_russia():
+    """World scenario, 10 years, 5 seeds: importers taking >= 90% from a supplier SIPRI
+    2015-24 does not list among their top two are fewer than one a run (before follow-on
+    orders: 1.6 [0.8, 2.4] a run over 10 seeds: Chile, the Philippines, India, Ecuador from
+    the USA; after: 0.1, one Thai run); India still buys from Russia, its incumbent
+    (before: 0.04 of its deliveries; SIPRI: 0.46); the USA keeps >= 15 customers."""
+    sc = _scenario("world", steps=120)
+    violations, india_russia = [], []
+    for seed in range(5):
+        m = DiplomacyModel(sc, rng=seed)
+        m.run()
+        violations.append(len(_sipri_violations(m, sc.relations.dependency)))
+        vol = _transfers(m)
+        india_russia.append(_shares(vol, m.index["IND"]).get(m.index["RUS"], 0.0))
+        assert len({r for (s, r) in vol if s == m.index["USA"]}) >= 15
+    assert _ci(violations)[1] < 1.0
+    assert _ci(india_russia)[0] > 0.1
+
+
 def test_an_embargo_cuts_the_targets_supply_and_capability():
     """A US + UK + French embargo on Saudi Arabia from the start, paired by seed with the
     same run without it: Saudi Arabia's share from them falls, and its capability ends
@@ -151,13 +192,14 @@ def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
     """Paired by seed (10 seeds, 10 years), the middle_east scenario at default
     parameters against the same runs with deterrence switched off (deterrence = 0,
     deescalation_deterrence = 0): fewer crises and fewer militarized incidents (measured:
-    crises -4.3 [-5.4, -3.2], incidents -0.7 [-1.2, -0.2] over 10 seeds, at the
+    crises -3.4 [-4.7, -2.1], incidents -0.8 [-1.3, -0.3] over 10 seeds, at the
     calibrated crisis_rate 0.041).
 
     The comparison across targets in one run (crises against better-backed targets
-    becoming incidents less often) does not hold at defaults: backing comes with
-    exercises and arms that raise risk and hostility (spiral), so better-backed dyads
-    are also the more dangerous ones (measured in docs/diplomacy.md)."""
+    becoming incidents less often) is not resolved at defaults: the old measurement was
+    confounded (backing goes with hostility and trust) and had 0.4-0.65 drawn incidents
+    a seed, and in a controlled world the effect is real in sign but small (docs/
+    diplomacy.md, "Deterrence within a run")."""
     sc = _scenario("middle_east")
     off = dataclasses.replace(
         sc, parameters=sc.parameters.replace(deterrence=0.0, deescalation_deterrence=0.0)
@@ -171,3 +213,80 @@ def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
         d_incidents.append(on_run.incidents - off_run.incidents)
     assert _ci(d_crises)[1] < 0.0
     assert _ci(d_incidents)[1] < 0.0
+
+
+def test_access_is_built_by_sustained_cooperation_and_lapses_when_the_relationship_goes():
+    """BLU (strong) and AZR with an agreement, AZR trusting BLU and well interoperable:
+    BLU gains access in AZR; BLU's access in CYN, with no agreement behind it, lapses;
+    access extends BLU's reach to CYN while it lasts."""
+    sc = world(
+        steps=48,
+        agreements=(("BLU", "AZR"),),
+        trust={("AZR", "BLU"): 0.9},
+        interoperability={("BLU", "AZR"): 0.8},
+        access={("BLU", "CYN"): 0.8},
+    )
+    m = DiplomacyModel(sc, rng=0)
+    blu, azr, cyn = m.index["BLU"], m.index["AZR"], m.index["CYN"]
+    reach_before = m.reach[blu, cyn]
+    assert m.access[blu, azr] == 0.0
+    m.run()
+    assert m.access[blu, azr] > 0.3  # built: 1 - 0.98^48 = 0.62 if the conditions hold
+    assert m.access[blu, cyn] < 0.1  # lapsed: 0.8 x 0.95^48 = 0.07
+    assert m.reach[blu, cyn] < reach_before
+
+
+def test_gulf_and_syria_access_extend_reach_and_backing_in_the_middle_east():
+    """middle_east, 5 seeds, after 5 years (2022-12), paired with the same runs without
+    the judged access of data/access_judgement.csv: the USA's access in the Gulf and
+    Russia's in Syria are there and raise the providers' reach, the credible backing of
+    the Gulf states against Iran and of Syria against Israel and Turkey, and the Gulf
+    states' arms dependency on the USA (end of run)."""
+    sc = _scenario("middle_east")
+    off_sc = dataclasses.replace(sc, relations=dataclasses.replace(sc.relations, access={}))
+    gulf = ["SAU", "UAE", "QAT", "KUW", "BAH", "OMA"]
+    d_reach, d_backing, d_dep = [], [], []
+    for seed in range(5):
+        on, off = DiplomacyModel(sc, rng=seed), DiplomacyModel(off_sc, rng=seed)
+        ix = on.index
+        usa, rus, syr, irn = ix["USA"], ix["RUS"], ix["SYR"], ix["IRN"]
+        g = np.array([ix[x] for x in gulf])
+        on.run(60)
+        off.run(60)
+        assert on.access[usa, g].mean() >= 0.5 and on.access[rus, syr] >= 0.5
+        reach = [x.reach[usa, g].mean() + x.reach[rus, syr] for x in (on, off)]
+        challengers = np.array([irn] * len(g) + [ix["ISR"], ix["TUR"]])
+        targets = np.concatenate([g, [syr, syr]])
+        backing = [credible_backing(x, challengers, targets).mean() for x in (on, off)]
+        d_reach.append(reach[0] - reach[1])
+        d_backing.append(backing[0] - backing[1])
+        on.run(sc.steps - 60)
+        off.run(sc.steps - 60)
+        d_dep.append(on.dependency[g, usa].mean() - off.dependency[g, usa].mean())
+    assert _ci(d_reach)[0] > 0.0
+    assert _ci(d_backing)[0] > 0.0
+    assert _ci(d_dep)[0] > 0.0
+
+
+def _overreaches_at_tempo(every: int, providers: tuple[str, ...], months: int = 36) -> int:
+    """Missions that found CYN (governance 0.5) over its absorptive capacity when each of
+    `providers` sends a mission every `every` months (presence decays as in `relax`)."""
+    m = DiplomacyModel(world(states=None, steps=months, activities=0), rng=0)
+    m.governance[m.index["CYN"]] = 0.5
+    for t in range(months):
+        if t % every == 0:
+            m.book.advisory = [(m.index[p], m.index["CYN"]) for p in providers]
+            apply_advisory(m)
+        m.presence *= 1.0 - m.p.advisory_decay
+    return m.overreaches
+
+
+def test_overreach_marks_excess_presence_not_ordinary_tempos():
+    """At default parameters a host of governance 0.5 absorbs one provider's quarterly
+    missions and two providers' half-yearly ones (ordinary tempos: 0.7-1.2 missions a year
+    per provider-host pair in indo_pacific and middle_east); one provider's monthly
+    missions, or three providers' bimonthly ones, exceed its capacity (overreach)."""
+    assert _overreaches_at_tempo(3, ("BLU",)) == 0
+    assert _overreaches_at_tempo(6, ("BLU", "AZR")) == 0
+    assert _overreaches_at_tempo(1, ("BLU",)) > 0
+    assert _overreaches_at_tempo(2, ("BLU", "AZR", "GRY")) > 0

@@ -40,9 +40,10 @@ def _ci_low(diffs: list[float]) -> float:
 
 
 def _bottom_third(model: DiplomacyModel, state: str) -> bool:
-    order = np.argsort(-model.hedging, kind="stable")
-    rank = int(np.flatnonzero(order == model.index[state])[0])  # 0 = top hedger
-    return rank >= model.n - model.n // 3 - 1
+    """At most n // 3 states hedge less than `state` (a tie with the lowest counts as the
+    bottom: rank among equal values is arbitrary)."""
+    h = model.hedging
+    return int((h < h[model.index[state]]).sum()) <= model.n // 3
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -54,9 +55,14 @@ def test_minimal_china_never_in_the_us_bloc(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_europe_russia_and_belarus_apart_from_the_usa(seed: int) -> None:
+    """Russia and Belarus share a bloc that no NATO member is in (Turkey and Hungary, NATO
+    members that hedge, stay with their allies: alliance co-membership binds in bloc
+    detection)."""
     m = _run("europe_nato", seed)
     rus, blr, usa = (m.index[s] for s in ("RUS", "BLR", "USA"))
     assert m.bloc[rus] == m.bloc[blr] != m.bloc[usa]
+    nato = [m.index[s] for s in m.world.alliances["NATO"]]
+    assert all(m.bloc[k] != m.bloc[rus] for k in nato)
     assert m.side[blr] != m.side[usa]  # Belarus is not on NATO's side of the landscape
     assert m.margin.min() >= -1e-9  # margin agrees with bloc
 
@@ -70,28 +76,39 @@ def test_indo_pacific_great_powers_apart_and_not_hedgers(seed: int) -> None:
     assert m.alignment_stats["n_blocs"] >= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 acceptance not met at the calibrated defaults (cost_exercise 2.02: half "
-    "the exercises): europe_nato's final blocs agree across 5 seeds at minimum ARI 0.45-0.56 "
-    "(1.00 at cost_exercise 1.0); in one seed Ukraine, Georgia and Bulgaria land in Russia's "
-    "bloc. Strict: it fails the suite the day the claim holds, so the docs get updated",
+@pytest.mark.parametrize("name", ["indo_pacific", "europe_nato", "middle_east", "middle_powers"])
+def test_great_powers_are_not_hedgers(name: str) -> None:
+    """The USA, China and Russia end in the bottom third of hedging in every seed: a bloc
+    leader tied to the other side's hedgers is committed to its own bloc (the commitment
+    factor of `hedging_index`)."""
+    for seed in SEEDS:
+        m = _run(name, seed)
+        for state in ("USA", "CHN", "RUS"):
+            if state in m.index:
+                assert _bottom_third(m, state), (seed, state, m.hedging[m.index[state]])
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["minimal", "indo_pacific", "europe_nato", "middle_east", "middle_powers", "arms_market"],
 )
-def test_blocs_agree_across_seeds() -> None:
-    """Final blocs of europe_nato agree across seeds (adjusted Rand index >= 0.8)."""
+def test_blocs_agree_across_seeds(name: str) -> None:
+    """Final blocs agree across seeds (adjusted Rand index >= 0.8 for every pair of seeds)."""
     from itertools import combinations
 
     from sim.experiments.scoring import adjusted_rand as ari
 
-    blocs = [_run("europe_nato", s).bloc for s in SEEDS]
+    blocs = [_run(name, s).bloc for s in SEEDS]
     assert min(ari(a, b) for a, b in combinations(blocs, 2)) >= 0.8
 
 
 def test_joining_nato_commits_finland_and_sweden() -> None:
-    """Finland's and Sweden's trust with the NATO core at the end is higher than in the same
-    seeds without their join events."""
+    """Finland's and Sweden's trust and interoperability with the NATO core at the end are
+    higher than in the same seeds without their join events (exercise priority among
+    allies: `exercise_alliance`)."""
     joins = {"FIN", "SWD"}
     diffs: dict[str, list[float]] = {s: [] for s in joins}
+    interop: dict[str, list[float]] = {s: [] for s in joins}
     for seed in SEEDS:
         joined = _run("europe_nato", seed)
         without = _run(
@@ -103,17 +120,26 @@ def test_joining_nato_commits_finland_and_sweden() -> None:
         for s in joins:
             i = joined.index[s]
             diffs[s].append(joined.trust[i, core].mean() - without.trust[i, core].mean())
+            interop[s].append(
+                joined.interoperability[i, core].mean() - without.interoperability[i, core].mean()
+            )
     for s in joins:
         assert _ci_low(diffs[s]) > 0.0, (s, diffs[s])
+        assert _ci_low(interop[s]) > 0.0, (s, interop[s])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_hollow_agreement_lapses(seed: int) -> None:
     """Russia and Georgia start with agreements (DCAD 2010) and a rivalry since the 2008
-    war: the agreement lapses."""
+    war: the agreement lapses. Belarus and Ukraine's lapses after Belarus lends its
+    territory to Russia's 2022 invasion. Russia and Turkey's holds: their defence ties went
+    on (S-400 deliveries from 2019, joint patrols in Syria from 2020) and no rivalry
+    arose, so the relationship behind it has not gone (docs/alignment.md)."""
     m = _run("europe_nato", seed)
     assert not m.bilateral[m.index["RUS"], m.index["GRG"]]
-    assert m.agreements_lapsed >= 1
+    assert not m.bilateral[m.index["BLR"], m.index["UKR"]]
+    assert m.bilateral[m.index["RUS"], m.index["TUR"]]
+    assert m.agreements_lapsed >= 2
 
 
 def test_activities_change_blocs_or_hedging() -> None:

@@ -320,12 +320,47 @@ def test_indo_pacific_network_labels_do_not_overlap(indo_pacific):
     for ax in panels:
         labels = [a for a in ax.findobj(Annotation) if a.get_text()]
         assert len(labels) == n_states, "every state is labelled"
-        boxes = [a.get_window_extent(renderer) for a in labels]
+        # the label's box, not the annotation's extent (which includes its leader line;
+        # leaders are checked by the next test)
+        boxes = [a.get_bbox_patch().get_window_extent(renderer) for a in labels]
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:
                 assert not a.overlaps(b), (a, b)
         panel = ax.get_window_extent(renderer)
         assert all(panel.x0 <= b.x0 and b.x1 <= panel.x1 for b in boxes)
+
+
+def test_indo_pacific_network_labels_read_as_their_own_nodes(indo_pacific):
+    """A reader names a dot by the nearest text: every label is nearer its own node than any
+    other node, and a leader line crosses no other label."""
+    from matplotlib.text import Annotation
+
+    from sim.reports.labels import CLEARANCE
+
+    fig = RunFigures.of(indo_pacific).makers()["network"]()
+    renderer = _draw(fig)
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("step")]
+    for ax in panels:
+        labels = [a for a in ax.findobj(Annotation) if a.get_text()]
+        nodes = max(ax.collections, key=lambda c: len(c.get_offsets()))
+        centres = ax.transData.transform(nodes.get_offsets())
+        radii = np.sqrt(nodes.get_sizes()) / 2 * fig.dpi / 72.0
+        boxes = [a.get_bbox_patch().get_window_extent(renderer) for a in labels]
+        for a, box in zip(labels, boxes, strict=True):
+            own = int(np.argmin(np.hypot(*(centres - ax.transData.transform(a.xy)).T)))
+            nx = np.clip(centres[:, 0], box.x0, box.x1)
+            ny = np.clip(centres[:, 1], box.y0, box.y1)
+            gaps = np.hypot(centres[:, 0] - nx, centres[:, 1] - ny) - radii
+            others = np.delete(gaps, own)
+            assert others.min() >= gaps[own] + CLEARANCE * box.height * 0.9, a.get_text()
+            if a.arrow_patch is not None:
+                start = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+                end = centres[own]
+                for t in np.linspace(0.05, 0.95, 40):
+                    x, y = start + t * (end - start)
+                    for other, ob in zip(labels, boxes, strict=True):
+                        if other is not a:
+                            assert not ob.contains(x, y), (a.get_text(), other.get_text())
 
 
 def test_network_thresholds_are_fixed_and_the_same_in_every_run(results, indo_pacific):
@@ -527,3 +562,10 @@ def test_blocs_figure_at_world_scale_shows_top_rows(tmp_path):
     assert n_state_rows == TOP_ROWS
     legend_rows = [t for t in texts if t.endswith("bloc")]
     assert len(legend_rows) == len(set(legend_rows))  # no 'China bloc (2)'-style duplicates
+
+
+def test_a_long_name_with_no_room_is_wrapped_not_dropped():
+    from sim.reports.labels import _two_lines
+
+    assert _two_lines("United Arab Emirates") == "United Arab\nEmirates"
+    assert _two_lines("Russia") is None and _two_lines("two\nlines") is None

@@ -71,6 +71,7 @@ def world(
     events: tuple = (),
     governance: dict | None = None,
     alliances: dict | None = None,
+    access: dict | None = None,
     **params,
 ) -> Scenario:
     """A scenario from plain values; `params` override model parameters."""
@@ -95,6 +96,7 @@ def world(
             hostility=hostility,
             agreements=tuple(agreements),
             dependency=dependency or {},
+            access=access or {},
         ),
         events=tuple(
             sorted((Event(*e) if isinstance(e, tuple) else e for e in events), key=lambda e: e.step)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sim.core.access import exercise_gain
 from sim.core.params import (
     ACTIVITY_KINDS,
     EXERCISE_EFFECTS,
@@ -209,6 +210,7 @@ def option_utilities(
     until the next call with that workspace.
 
     Security gain: partner's relative capability x trust x (base + shared threat).
+    Co-members of a named alliance add a fixed priority (allies owe each other training).
     Exercises cost an escalation term for provoking the partner's rivals that are not
     already one's own (damped by transparency) and an autonomy term for concentrating
     on one partner. Arms transfers are not options here: buyers choose their suppliers
@@ -238,29 +240,30 @@ def option_utilities(
     take = None if every else rows
     hostility = _rows_of(m.hostility, take, buffers[4])
     interop = _rows_of(m.interoperability, take, buffers[6])
-    if every and workspace is not None:  # terms that change only at a realignment, kept
-        exposure, security = workspace.kept(
-            "threat", (m.p, m.shared_threat), (), lambda: _threat_terms(m, m.shared_threat)
-        )
-        misfit = workspace.kept(
-            "misfit", (m.p, m.affinity_pos), (m.levers,), lambda: _misfit_penalty(m, None)
-        )
-    else:
-        exposure, security = _threat_terms(m, _rows_of(m.shared_threat, take, buffers[5]))
-        misfit = _misfit_penalty(m, take)
     cap = m.capability
     rel_cap = cap / max(cap.max(), 1e-12)
     rival_load = m.hostility @ rel_cap
     rival_load = rival_load / max(rival_load.max(), 1e-12)
-
+    # exposure to a partner's rivals that are not already one's own: 1 - shared threat
+    if every and workspace is not None:  # terms that change only at a realignment, kept
+        exposure = workspace.kept(
+            "exposure", (m.p, m.shared_threat), (), lambda: 1.0 - m.shared_threat
+        )
+        np.multiply(exposure, rival_load, out=provocation)
+        misfit = workspace.kept(
+            "misfit", (m.p, m.affinity_pos), (m.levers,), lambda: _misfit_penalty(m, None)
+        )
+    else:
+        np.subtract(1.0, _rows_of(m.shared_threat, take, buffers[5]), out=provocation)
+        provocation *= rival_load
+        misfit = _misfit_penalty(m, take)
+    provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
     _rows_op(
         np.subtract, m.affinity_pos, take, hostility, affinity
     )  # political affinity in [-1, 1]
-    np.multiply(exposure, rival_load, out=provocation)
-    provocation *= (1.0 - m.levers[rows, TRANSPARENCY])[:, None]
 
     _exercise_utilities(
-        m, take, block, scratch, rel_cap, hostility, security, interop, affinity, provocation
+        m, take, block, scratch, rel_cap, hostility, buffers[5], interop, affinity, provocation
     )
     u[:, :n] = block
     _advisory_utilities(m, take, block, scratch, rel_cap, affinity, misfit)  # clips affinity
@@ -270,13 +273,6 @@ def option_utilities(
     own = np.arange(r)[:, None]
     u[own, rows[:, None] + np.arange(0, 4 * n, n)] = -np.inf  # no activity with oneself
     return u
-
-
-def _threat_terms(m: DiplomacyModel, shared_threat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """From rows of the shared threat: the exposure to a partner's rivals that are not
-    already one's own (1 - shared threat), and the security an exercise's partner brings
-    (`exercise_security_base` + shared threat)."""
-    return 1.0 - shared_threat, shared_threat + m.p.exercise_security_base
 
 
 def _misfit_penalty(m: DiplomacyModel, rows: np.ndarray | None) -> np.ndarray:
@@ -337,17 +333,16 @@ def _exercise_utilities(
     scratch: np.ndarray,
     rel_cap: np.ndarray,
     hostility: np.ndarray,
-    security: np.ndarray,
+    spare: np.ndarray,
     interop: np.ndarray,
     affinity: np.ndarray,
     provocation: np.ndarray,
 ) -> None:
     """Exercise block into `out`: weighted security gain x diminishing returns + affinity,
-    minus provocation and concentration (see `option_utilities`; `security` is
-    `exercise_security_base` + shared threat)."""
+    minus provocation and concentration (see `option_utilities`; `spare`: a buffer)."""
     p = m.p
     _rows_op(np.multiply, m.trust, rows, rel_cap, out)  # security gain ...
-    out *= security
+    out *= _rows_of(exercise_gain(m), rows, scratch)  # (base + ST) x reach (sim.core.access)
     np.subtract(1.0, hostility, out=scratch)
     out *= scratch
     out *= p.weight_security
@@ -355,6 +350,8 @@ def _exercise_utilities(
     out *= scratch
     np.multiply(affinity, p.weight_affinity, out=scratch)
     out += scratch
+    if p.exercise_alliance:  # allies owe each other training (priority among co-members)
+        out += _rows_op(np.multiply, m.allied, rows, p.exercise_alliance, spare)
     np.multiply(provocation, p.weight_escalation, out=scratch)
     out -= scratch
     interop_total = interop.sum(axis=1, keepdims=True)

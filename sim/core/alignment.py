@@ -531,7 +531,9 @@ def match_labels(
 
 
 def signed_modularity_matrix(
-    affinity: npt.ArrayLike, resolution: float = 1.0
+    affinity: npt.ArrayLike,
+    resolution: float = 1.0,
+    commitment: npt.ArrayLike | None = None,
 ) -> tuple[np.ndarray, float]:
     """Signed modularity matrix B and its normaliser (Gomez, Jensen & Arenas 2009).
 
@@ -541,6 +543,12 @@ def signed_modularity_matrix(
     Q = sum_ij B_ij delta(c_i, c_j) / (2w+ + 2w-): friends in one bloc and enemies in
     different blocs both raise Q, each against what random ties of the same strength would
     give. A normaliser of 0 means no ties at all.
+
+    `commitment` (symmetric; e.g. a weight times co-membership of a treaty alliance,
+    minus a weight times rivalry) is a second layer without a null model (multilayer
+    modularity, Mucha et al. 2010, with the layer's resolution 0): B += C, normaliser +=
+    sum |C|. A commitment binds its parties (and a rivalry divides them) whatever else they
+    are tied to, so it is not discounted by how many friends (or enemies) they have.
     """
     a = _square_finite(affinity, "affinity")
     if not np.all(np.isfinite(a)):
@@ -556,7 +564,16 @@ def signed_modularity_matrix(
         b -= resolution * np.outer(kp, kp) / wp
     if wn > 0:
         b += resolution * np.outer(kn, kn) / wn
-    return b, wp + wn
+    norm = wp + wn
+    if commitment is not None:
+        c = _square_finite(commitment, "commitment")
+        if c.shape != b.shape or not np.all(np.isfinite(c)):
+            raise ValueError(f"commitment must be finite and of shape {b.shape}")
+        c = 0.5 * (c + c.T)
+        np.fill_diagonal(c, 0.0)
+        b += c
+        norm += float(np.abs(c).sum())
+    return b, norm
 
 
 def signed_modularity(
@@ -588,26 +605,39 @@ def _local_moves(
     (ids below m.shape[0]). Every node ends where it prefers to be: its own community beats
     every other and being alone."""
     k = m.shape[0]
-    lab = labels.astype(np.int64, copy=True)
-    s = m @ _one_hot(lab, k)  # s[u, c]: sum of M[u, j] over members j of c
-    # Labels, counts and the diagonal as Python lists, entries read with `item`, and the
-    # ndarray's own argmax: numpy scalars and np.argmax's dispatch cost more than the scans
-    # of these short rows (measured: the world's realignment about 30% faster; same values).
+    start = labels.astype(np.int64)
+    s = m @ _one_hot(start, k)  # s[u, c]: sum of M[u, j] over members j of c
+    # Plain lists for the per-node bookkeeping: the loop runs in Python, and indexing a
+    # list is much cheaper than indexing a numpy array for one value.
+    lab = start.tolist()
+    counts = np.bincount(start, minlength=k).tolist()
     diag = np.diag(m).tolist()
-    counts = np.bincount(lab, minlength=k).tolist()
-    lab = lab.tolist()
+    rows = np.arange(k)
     # An empty community's column of s stays 0 (up to rounding): the value of being alone.
     for _ in range(max_sweeps):
+        order = rng.permutation(k).tolist()
+        if not _any_move(s, np.asarray(lab), np.asarray(counts), np.asarray(diag), rows, tol):
+            break  # the sweep below would move nobody: skip its loop (same result)
         moved = False
-        for u in rng.permutation(k).tolist():
+        for u in order:
             cu = lab[u]
             row = s[u]
-            with_self = row.item(cu)
-            stay = with_self - diag[u]  # ties to the rest of its own community
-            row[cu] = stay
             best = int(row.argmax())
-            gain = row.item(best)
-            row[cu] = with_self
+            if best == cu:
+                self_term = diag[u]
+                if self_term <= 0.0:
+                    continue  # staying is worth at least its own column: no gain
+                # Its own column is inflated by its self-term: compare the others with
+                # staying (the ties to the rest of its own community).
+                with_self = row.item(cu)
+                stay = with_self - self_term
+                row[cu] = stay
+                best = int(row.argmax())
+                gain = row.item(best)
+                row[cu] = with_self
+            else:  # the same choice as with its own column replaced by staying
+                gain = row.item(best)
+                stay = row.item(cu) - diag[u]  # ties to the rest of its own community
             if counts[best] == 0 and counts[cu] == 1:
                 continue  # already alone
             if gain > stay + tol:
@@ -619,7 +649,27 @@ def _local_moves(
                 moved = True
         if not moved:
             break
-    return np.array(lab, dtype=np.int64)
+    return np.asarray(lab, dtype=np.int64)
+
+
+def _any_move(
+    s: np.ndarray,
+    lab: np.ndarray,
+    counts: np.ndarray,
+    diag: np.ndarray,
+    rows: np.ndarray,
+    tol: float,
+) -> bool:
+    """Whether any node of `_local_moves` would move at the start of a sweep, evaluated
+    for all nodes at once with the loop's own rule (best community by argmax, a node
+    already alone does not move to an empty community)."""
+    stay = s[rows, lab] - diag
+    row = s.copy()
+    row[rows, lab] = stay
+    best = row.argmax(axis=1)
+    gain = row[rows, best]
+    alone = (counts[best] == 0) & (counts[lab] == 1)
+    return bool(np.any((gain > stay + tol) & ~alone))
 
 
 def _compress(labels: np.ndarray) -> np.ndarray:
@@ -732,15 +782,18 @@ def hedging_index(
     `ties[i, j] >= 0` is how much state i is engaged with j (the model passes arms
     dependency plus interoperability x trust: what i relies on j for, directed). A tie counts
     toward j's bloc in proportion to j's commitment to it (j's mean affinity to its own bloc
-    minus its largest to another bloc, clipped to [0, 1]), so a tie to a fellow hedger is
-    not a tie to the other side. With t_ib the committed ties
+    minus its largest to another bloc, means weighted by the members' `sizes`, clipped to
+    [0, 1]), so a tie to a fellow hedger is not a tie to the other side. With t_ib the committed ties
     of i to bloc b (itself left out), C_i = sum_b t_ib its committed ties to all blocs and
     T_i all of its ties:
 
-    hedging_i = max over opposed pairs (b, c) of 2 min(t_ib, t_ic) / C_i x min(1, T_i / mean T)
+    hedging_i = max over opposed pairs (b, c) of 2 min(t_ib, t_ic) / C_i
+                x min(1, T_i / mean T) x (1 - commitment_i)
 
     1 = engagement split evenly between two opposed blocs by a state that engages at least as
-    much as the average state; a bloc core (ties on one side) and a bystander (few ties) are
+    much as the average state and whose affinity does not choose between them; a bloc core
+    (ties on one side), a bystander (few ties) and a state firmly committed to its bloc (a
+    bloc leader tied to the other side's hedgers: its own commitment, as above, near 1) are
     low. Two blocs (of two or more members) are opposed when their mean affinity across,
     weighted by the members' `sizes` (capabilities; default equal), is negative. Zero for everyone when no two blocs are opposed (one camp, or all neutral).
     """
@@ -773,10 +826,11 @@ def hedging_index(
     np.fill_diagonal(t, 0.0)
     total = t.sum(axis=1)
     # Commitment of each state to its bloc: its mean affinity to its own bloc minus the
-    # largest to another bloc, in [0, 1] (a hedger tied to both sides alike: 0).
-    counts = onehot.sum(axis=0)
-    others = counts[None, :] - onehot  # bloc sizes without the state itself
-    mean_to = np.divide(a @ onehot, others, out=np.zeros((n, n_blocs)), where=others > 0)
+    # largest to another bloc, means weighted by the members' sizes (commitment to a bloc
+    # is mostly to its powers), in [0, 1] (a hedger tied to both sides alike: 0).
+    weighted_all = onehot * w[:, None]
+    others = weighted_all.sum(axis=0)[None, :] - weighted_all  # bloc sizes without itself
+    mean_to = np.divide(a @ weighted_all, others, out=np.zeros((n, n_blocs)), where=others > 0)
     rows = np.arange(n)
     own = mean_to[rows, codes].copy()
     mean_to[rows, codes] = -np.inf
@@ -789,6 +843,7 @@ def hedging_index(
     mean_total = float(total.mean())
     share = np.divide(2.0 * pair, committed_total, out=np.zeros(n), where=committed_total > 0)
     weight = np.minimum(1.0, total / mean_total) if mean_total > 0 else np.zeros(n)
+    weight *= 1.0 - commitment  # a state whose affinity has chosen its bloc does not hedge
     return np.clip(share * weight, 0.0, 1.0)
 
 

@@ -21,22 +21,22 @@ def credible_backing(m: DiplomacyModel, c: np.ndarray, x: np.ndarray) -> np.ndar
     c[k]. Backer b's support of x is its commitment (trust in x, plus
     `deterrence_agreement` for a formal agreement, at most 1) x interoperability with x
     (`deterrence_interop_floor` without any, rising linearly to 1) x its reach to x
-    (proximity, or a great power's global reach: proximity + (1 - proximity) x b's
-    relative capability). The capability behind x, excluding c's own and x's,
+    (`m.reach`, `sim.core.access`: proximity extended by b's access and basing, plus a
+    great power's global reach `reach_global` x b's relative capability). The capability behind x, excluding c's own and x's,
     is B = sum_b support_bx cap_b, and d = B / (B + cap_c): backing deters a challenger
     in proportion to the power it adds against it. Computed only for the targets asked
     (a column of support per target), not for every dyad."""
     p = m.p
     cap = m.capability
     targets, col = np.unique(x, return_inverse=True)
-    trust = m.trust[:, targets]
+    floor = p.deterrence_trust_floor  # diffuse goodwill below it commits nothing
+    commit = np.maximum(m.trust[:, targets] - floor, 0.0) / max(1.0 - floor, 1e-12)
     agreed = m.bilateral[:, targets] | (m.alliance_count[:, targets] > 0)
-    commit = np.minimum(trust + p.deterrence_agreement * agreed, 1.0)
+    commit += p.deterrence_agreement * agreed
+    np.minimum(commit, 1.0, out=commit)
     floor = p.deterrence_interop_floor
     commit *= floor + (1.0 - floor) * m.interoperability[:, targets]
-    prox = m.proximity[:, targets]
-    rel_cap = cap / max(float(cap.max()), 1e-12)
-    commit *= prox + (1.0 - prox) * rel_cap[:, None]
+    commit *= m.reach[:, targets]
     commit *= cap[:, None]  # behind[b, t]: the capability b puts behind target t
     commit[targets, np.arange(len(targets))] = 0.0  # a target does not back itself
     backing = commit.sum(axis=0)[col] - commit[c, col]  # without the challenger's own

@@ -9,16 +9,22 @@ Each month (`embargo_upkeep`, then `run_market` after the states' own activities
 3. Suppliers decide whether they would sell to each buyer (politics, embargo, the
    escalation a sale provokes); each supplier's capacity (its export bank, fed by its
    arms industry) caps what it can deliver.
-4. Each buyer with an order of at least `arms_order_size` ranks the willing suppliers by
+4. Each buyer with an order of at least `arms_order_size` places it, with probability
+   `market_followon`, as a follow-on order for the platforms it already holds (spare
+   parts, upgrades, munitions, more of a type it trained on): the supplier is drawn in
+   proportion to the buyer's arms stock from each willing supplier (lock-in through
+   existing stock). Otherwise it is a new order: the buyer ranks the willing suppliers by
    its own utility (trust, political affinity, lock-in through existing dependency,
    interoperability, what the supplier's industry offers, less its wish to diversify),
    perturbed by its own Gumbel noise from the `market` stream (a softmax choice at
    temperature `market_temperature`), and buys from the best one with capacity left.
-   Buyers are served in a random order (also from the `market` stream).
+   Buyers are served in a random order (also from the `market` stream). A follow-on
+   order whose incumbents are all unwilling or sold out becomes a new order.
 
 The market stream draws a fixed block every month (one uniform per state for the order,
-one Exp(1) draw E per state and supplier, a row per state whether it buys or not, whose
--log E is the buyer's Gumbel noise), so a buyer's noise is the same in every variant of a
+one uniform per state for follow-on or new, one Exp(1) draw E per state and supplier, a
+row per state whether it buys or not, whose -log E is the buyer's Gumbel noise: the same
+noise draws a follow-on supplier in proportion to stock, as ln D - log E), so a buyer's noise is the same in every variant of a
 comparison whatever other buyers do. Exporter shares and customer counts are outcomes.
 """
 
@@ -88,10 +94,14 @@ def buyer_utility(m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndarray) ->
      + market_quality ln(arms_industry_seller / max) - market_diversify autonomy_buyer D^2`
     (dependency D is the buyer's share of its arms stock from the seller: spare parts and
     training lock it in; autonomy-minded buyers shun concentration, more the larger the
-    share, to spread their suppliers)."""
+    share, to spread their suppliers). Access and basing rights the buyer grants the
+    seller deepen it: D + access_lockin x access[seller, buyer] (`sim.core.access`)."""
     p = m.p
     idx = np.ix_(buyers, sellers)
     dep = m.dependency[idx]
+    hosted = m.access[np.ix_(sellers, buyers)].T
+    if hosted.any():
+        dep = dep + p.access_lockin * hosted
     u = p.market_trust * m.trust[idx]
     u += p.market_affinity * (m.affinity_pos[idx] - m.hostility[idx])
     u += (p.market_lockin - p.market_diversify * m.autonomy[buyers][:, None] * dep) * dep
@@ -118,6 +128,7 @@ def run_market(m: DiplomacyModel) -> None:
     sellers = np.flatnonzero(m.arms_industry > 0.0)
     draws = m.streams.market
     order_draw = draws.random(n)  # fixed block: serving order ...
+    followon_draw = draws.random(n)  # ... follow-on or new order ...
     taste = draws.standard_exponential((n, len(sellers)))  # ... each buyer's noise per supplier
     load = rival_load(m)
     demand = arms_demand(m, load)
@@ -134,13 +145,24 @@ def run_market(m: DiplomacyModel) -> None:
     key = buyer_utility(m, buyers, sellers) / p.market_temperature
     key -= np.log(taste[buyers])  # Gumbel noise -log E, E ~ Exp(1): a softmax choice
     key[~willing] = -np.inf
+    # follow-on orders: a supplier drawn in proportion to the buyer's stock from it
+    followon = np.flatnonzero(followon_draw[buyers] < p.market_followon)
+    with np.errstate(divide="ignore"):
+        follow_key = np.log(m.stock[np.ix_(buyers[followon], sellers)])
+    follow_key -= np.log(taste[buyers[followon]])
+    follow_key[~willing[followon]] = -np.inf
+    follow_row = dict(zip(followon.tolist(), follow_key, strict=True))
     capacity, orders = m.export_bank, m.orders
     for r, j in enumerate(buyers.tolist()):
-        row = key[r]
+        follow = r in follow_row
+        row = follow_row[r] if follow else key[r]
         while True:  # its best willing supplier with capacity left (usually the first)
             c = int(row.argmax())
             if row[c] == -np.inf:
-                break  # no willing supplier left
+                if not follow:
+                    break  # no willing supplier left
+                follow, row = False, key[r]  # no incumbent can serve it: a new order
+                continue
             s = int(sellers[c])
             volume = min(float(orders[j]), float(capacity[s]))
             if volume < p.arms_order_size:

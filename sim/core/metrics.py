@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.core.access import ACCESS_HELD
 from sim.core.params import EXERCISE_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,6 +99,7 @@ WORLD_REPORTERS = {
     "suspensions_total": lambda m: m.suspensions,
     "backlashes_total": lambda m: m.backlashes,
     "declines_total": lambda m: sum(m.declines),
+    "access_pairs": lambda m: int(np.count_nonzero(m.access >= ACCESS_HELD)),
     "n_blocs": lambda m: m.alignment_stats["n_blocs"],
     "polarization": lambda m: m.alignment_stats["polarization"],
     "modularity": lambda m: m.alignment_stats["modularity"],
@@ -132,6 +134,8 @@ DYAD_COLUMNS = (
     "dependency_ba",
     "agreement",
     "hotline",
+    "access_ab",
+    "access_ba",
 )
 
 
@@ -249,6 +253,8 @@ class Recorder:
                 ("dependency_ba", m.dependency[b, a]),
                 ("agreement", m.agreements[a, b]),
                 ("hotline", m.hotline[a, b]),
+                ("access_ab", m.access[a, b]),
+                ("access_ba", m.access[b, a]),
             ):
                 self.dyad_cols[name].append(values)
 

@@ -30,6 +30,7 @@ import mesa
 import numpy as np
 
 from sim.core import alignment
+from sim.core.access import review_access, update_reach
 from sim.core.activities import (
     ADVISORY,
     ARMS,
@@ -179,6 +180,7 @@ class DiplomacyModel(mesa.Model):
 
         self.alliances: dict[str, set[int]] = {}
         self.alliance_count = np.zeros((n, n), dtype=np.int32)
+        self.allied = np.zeros((n, n))  # 1.0 where two states share a named alliance
         for name, members in world.alliances.items():
             for s in members:
                 self.join_alliance(self.index[s], name)
@@ -190,6 +192,10 @@ class DiplomacyModel(mesa.Model):
         self.risk = rel.risk
         self.bilateral = rel.bilateral
         self.hotline = rel.hotline
+        self.access = rel.access  # (provider, host): access and basing rights
+        self.reach = np.empty((n, n))  # reach extended by access (sim.core.access)
+        self.exercise_reach = np.empty((n, n))  # its discount of exercises' security gain
+        self.exercise_gain_cache: tuple[Parameters, np.ndarray] | None = None  # see exercise_gain
         self.stock = rel.stock
         self.other_stock = rel.other_stock
         self.other_inflow = (
@@ -210,6 +216,7 @@ class DiplomacyModel(mesa.Model):
         self._ties_cache: tuple[Parameters, np.ndarray] | None = None  # see _trust_ties
         self._update_shared_threat()
         self._init_richardson()
+        update_reach(self)  # reach extended by access (sim.core.access)
 
         self.set_option_costs()
         self._utility_workspace = UtilityWorkspace(n)  # reused by every step's utilities
@@ -364,6 +371,7 @@ class DiplomacyModel(mesa.Model):
         for k in members:
             self.alliance_count[i, k] += 1
             self.alliance_count[k, i] += 1
+            self.allied[i, k] = self.allied[k, i] = 1.0
         members.add(i)
 
     def leave_alliance(self, i: int, name: str) -> None:
@@ -376,6 +384,7 @@ class DiplomacyModel(mesa.Model):
         for k in members:
             self.alliance_count[i, k] -= 1
             self.alliance_count[k, i] -= 1
+            self.allied[i, k] = self.allied[k, i] = float(self.alliance_count[i, k] > 0)
 
     def set_embargo(
         self, suppliers: list[int], targets: list[int], on: bool, until: int | None = None
@@ -529,6 +538,7 @@ class DiplomacyModel(mesa.Model):
 
     def form_and_lapse_agreements(self) -> None:
         """Sustained mutual trust and interoperability produce agreements; neglect ends them.
+        Access and basing are then reviewed (`sim.core.access.review_access`).
 
         Mutual trust is the smaller of the two directed trusts, so it exceeds (falls below) a
         level when both (either) do: compared on `trust` and its transpose as booleans, which
@@ -573,6 +583,7 @@ class DiplomacyModel(mesa.Model):
             self.agreements_lapsed += int(lapsed.sum()) // 2
             clock[lapsed] = 0
             hollow_clock[lapsed] = 0
+        review_access(self)
 
     def realign(self) -> None:
         """Every `alignment_interval` steps: shared threats, the landscape and the blocs."""
@@ -912,6 +923,7 @@ class DiplomacyModel(mesa.Model):
             shared = np.where(own[:, None] > 0, common / own[:, None], 0.0)
         self.shared_threat = np.clip(shared, 0.0, 1.0)
         np.fill_diagonal(self.shared_threat, 0.0)
+        self.exercise_gain_cache = None  # sim.core.access.exercise_gain
 
     def affinity_matrix(self) -> np.ndarray:
         """Affinity in (-1, 1): trust, interoperability, dependency, agreements and shared
@@ -966,12 +978,13 @@ class DiplomacyModel(mesa.Model):
             side = 1 - side
         self.side = side.astype(np.int8)
         resolution = self.p.community_resolution
-        matrix = alignment.signed_modularity_matrix(aff, resolution)
+        commitment = self.allied * self.p.bloc_commitment  # outside the null model
+        matrix = alignment.signed_modularity_matrix(aff, resolution, commitment)
         labels = alignment.signed_communities(
             aff,
             np.random.default_rng(seed),
             resolution=resolution,
-            restarts=self.p.bloc_restarts if initial else 0,
+            restarts=self.p.bloc_restarts if initial else self.p.bloc_later_restarts,
             start=None if initial else self.bloc,
             matrix=matrix,
         )
@@ -992,5 +1005,7 @@ class DiplomacyModel(mesa.Model):
             "n_blocs": int((counts >= 2).sum()),
             "polarization": float(alignment.polarization(sizes, aff, self.side)),
             "modularity": float(alignment.signed_modularity(aff, labels, matrix=matrix)),
-            "landscape_energy": float(alignment.landscape_energy(sizes, aff, self.side)),
+            # landscape_energy(sizes, aff, side) for this symmetric, zero-diagonal affinity:
+            # the size-weighted affinity across the two sides, without building s s^T p.
+            "landscape_energy": float((sizes * self.side) @ aff @ (sizes * (1 - self.side))),
         }

@@ -93,6 +93,12 @@ class Parameters:
         None,
         "security value of exercising with a partner that shares no threat, added to the shared-threat share (x w_sec x c_j x T_ij)",
     )
+    exercise_alliance: float = _p(
+        1.0,
+        0,
+        2,
+        "exercise priority among co-members of a named alliance, in utility units (as w_aff x affinity): added to the utility of exercising with a co-member, since a mutual-defence commitment is only credible if the allies train to fight together",
+    )
     exercise_saturation: float = _p(
         1.5,
         1.0,
@@ -218,6 +224,12 @@ class Parameters:
         None,
         "aversion of an autonomy-minded buyer to concentrated dependency: utility of dependency D is market_lockin x D - market_diversify x autonomy x D^2",
     )
+    market_followon: float = _p(
+        0.5,
+        0,
+        1,
+        "share of an importer's orders that are follow-on orders for the platforms it holds (spares, upgrades, munitions, more of a type it trained on), placed with a supplier drawn in proportion to its arms stock from each (judgement: lock-in through existing stock)",
+    )
     embargo_upkeep: float = _p(
         0.004,
         0,
@@ -264,7 +276,10 @@ class Parameters:
         "interoperability a mission builds per unit of fit, in unit-scale exercises (x exercise_interop)",
     )
     overreach_capacity: float = _p(
-        5.0, 0, None, "advisory presence a host with governance 1 absorbs before overreach"
+        10.0,
+        0,
+        None,
+        "advisory presence a host with governance 1 absorbs before overreach (presence: missions in place, each decaying by advisory_decay a month; at steady state about missions a year x 10/12, so a host of governance 0.5 absorbs about six missions a year from all providers)",
     )
     advisory_decay: float = _p(0.1, 0, 1, "share of advisory presence lost per month")
     suspension_stability: float = _p(
@@ -428,11 +443,70 @@ class Parameters:
         1,
         "commitment a formal agreement (alliance or bilateral) adds to a backer's trust in its partner (commitment capped at 1)",
     )
+    deterrence_trust_floor: float = _p(
+        0.5,
+        0,
+        0.99,
+        "trust a backer must exceed before its trust commits it to a target: commitment from trust = max(0, T - floor) / (1 - floor); diffuse goodwill (trust at the baseline of like-minded states) commits nothing",
+    )
     deterrence_interop_floor: float = _p(
         0.3,
         0,
         1,
         "share of a backer's support that counts without any interoperability with the target (rises linearly to 1 at full interoperability)",
+    )
+
+    # --- access and basing (sim/core/access.py) ---------------------------------------------
+    access_interval: int = _p(
+        6, 1, None, "months between reviews of access and basing (monthly rates compounded)"
+    )
+    access_rate: float = _p(
+        0.02,
+        0,
+        1,
+        "share of the missing access a provider gains per month of sustained cooperation with a host (agreement, host trust >= access_trust, interoperability >= access_interop, provider capability >= access_power x host's)",
+    )
+    access_trust: float = _p(
+        0.7,
+        0,
+        1,
+        "host's trust in the provider at or above which sustained cooperation builds access",
+    )
+    access_interop: float = _p(
+        0.5, 0, 1, "interoperability at or above which sustained cooperation builds access"
+    )
+    access_power: float = _p(
+        2.0,
+        0,
+        None,
+        "capability ratio provider / host at or above which cooperation builds access (a provider projecting power, not a peer)",
+    )
+    access_lapse_trust: float = _p(
+        0.4,
+        0,
+        1,
+        "host's trust in the provider below which access lapses (as it does without an agreement or at the red line of hostility)",
+    )
+    access_decay: float = _p(
+        0.05, 0, 1, "share of access lost per month once the relationship behind it has gone"
+    )
+    reach_global: float = _p(
+        0.5,
+        0,
+        1,
+        "share of the gap to full reach that the most capable state covers without access: reach R = P* + (1 - P*) x reach_global x capability / max capability, P* the proximity extended by access",
+    )
+    exercise_reach: float = _p(
+        0.5,
+        0,
+        1,
+        "weight of reach in an exercise's security gain: x (1 - exercise_reach x (1 - R)) (0: distance does not matter)",
+    )
+    access_lockin: float = _p(
+        1.0,
+        0,
+        None,
+        "arms-stock share a host's full access granted to a supplier counts as in its lock-in with that supplier (x access)",
     )
 
     # --- events ------------------------------------------------------------------------------
@@ -471,6 +545,12 @@ class Parameters:
         10,
         "resolution of signed-modularity bloc detection: weight of the null model (higher = more, smaller blocs)",
     )
+    bloc_commitment: float = _p(
+        0.15,
+        0,
+        1,
+        "tie that co-membership of a named alliance adds between two members in bloc detection, in affinity units, outside signed modularity's null model (a treaty commitment binds the parties whatever else they are tied to)",
+    )
     landscape_size_floor: float = _p(
         0.001,
         0,
@@ -505,7 +585,13 @@ class Parameters:
         8,
         1,
         100,
-        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones start from the previous blocs",
+        "Louvain runs from scratch (random visiting orders) at the first bloc computation, the highest signed modularity wins; later ones run from the previous blocs and bloc_later_restarts times from scratch",
+    )
+    bloc_later_restarts: int = _p(
+        1,
+        0,
+        100,
+        "Louvain runs from scratch at every later bloc computation, besides the run from the previous blocs; the highest signed modularity wins (the previous blocs on ties), so blocs persist unless a better partition is found, not merely because a run from them gets stuck",
     )
     trust_memory: float = _p(
         0.01,

@@ -51,6 +51,7 @@ class Relations:
     dependency: Mapping[str, Mapping[str, float]] = field(
         default_factory=dict
     )  # importer -> supplier -> share
+    access: Mapping[Pair, float] = field(default_factory=dict)  # (provider, host): basing
 
 
 @dataclass(frozen=True)

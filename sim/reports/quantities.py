@@ -53,6 +53,7 @@ METRICS: dict[str, tuple[str, str, float, float]] = {
     "suspensions_total": ("missions suspended so far", "count", 0, INF),
     "backlashes_total": ("mission backlashes so far", "count", 0, INF),
     "declines_total": ("proposals partners declined so far", "count", 0, INF),
+    "access_pairs": ("provider-host pairs with access (basing) >= 0.5", "pairs", 0, INF),
     "n_blocs": ("blocs (2+ members)", "count", 0, INF),
     "polarization": ("polarization", "0–1", 0, 1),
     "modularity": ("modularity of the blocs", "−0.5–1", -0.5, 1),

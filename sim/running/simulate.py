@@ -125,6 +125,8 @@ def dyad_snapshot(model: DiplomacyModel) -> pd.DataFrame:
         "dependency_ba": model.dependency[b, a],
         "agreement": agreements[a, b],
         "hotline": model.hotline[a, b],
+        "access_ab": model.access[a, b],
+        "access_ba": model.access[b, a],
     }
     assert tuple(cols) == tuple(DYAD_COLUMNS), "keep in step with sim.core.metrics.DYAD_COLUMNS"
     return pd.DataFrame(

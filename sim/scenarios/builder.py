@@ -32,13 +32,15 @@ moves every row of later years and checks that the result does not change):
 
 The relation rules (trust levels, dormant ties, interoperability, top suppliers) are
 those of the shipped scenarios, in `sim.scenarios.rules`. The builder writes no
-events, hotlines or basing: those are hand-written per scenario.
+events or hotlines: those are hand-written per scenario. Access and basing rights come
+from data/access_judgement.csv (judgement, each row with its public-record reason), the
+rows in force at Y.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ from sim.scenarios.tables import (
     PROJECT_DATA,
     DataError,
     alliances_at,
+    judged_access,
     judged_rivalries,
     judgement_at,
     read_regions,
@@ -78,6 +81,7 @@ class YearInputs:
     alliances: dict[str, list[str]]
     years_used: dict[str, str]  # dataset -> the years it contributed, for `sources`
     dropped: dict[str, str]  # requested id -> why it is not in the scenario
+    access: dict[tuple[str, str], float] = field(default_factory=dict)  # judged, in force at Y
 
 
 # ---- states in a year ------------------------------------------------------------------------
@@ -397,7 +401,15 @@ def year_inputs(
         "dcad": dcad_used,
         "sipri": f"deliveries {arms_first}-{year - 1}",
     }
-    return YearInputs(year, ids, tables, alliances, years_used, dropped)
+    judged = judged_access(data_dir)
+    judged = judged[(judged.from_year <= year) & (judged.to_year.isna() | (judged.to_year >= year))]
+    idset = set(ids)
+    access = {
+        (r.provider, r.host): float(r.access)
+        for r in judged.itertuples()
+        if r.provider in idset and r.host in idset
+    }
+    return YearInputs(year, ids, tables, alliances, years_used, dropped, access)
 
 
 # ---- the scenario ----------------------------------------------------------------------------
@@ -454,6 +466,8 @@ def scenario_from_inputs(
             rcp: {s: share for s, share in rows} for rcp, (rows, _) in rel.dependency.items()
         },
     }
+    if inp.access:  # data/access_judgement.csv in force at Y (judgement, public record)
+        relations["access"] = {f"{a}>{b}": v for (a, b), v in sorted(inp.access.items())}
     y = inp.year
     return {
         "name": name or f"World {y}",

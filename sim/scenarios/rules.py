@@ -130,6 +130,7 @@ class Relations:
     agreements: dict = field(default_factory=dict)  # (a, b) -> why
     dependency: dict = field(default_factory=dict)  # importer -> [(supplier, share)], why
     hotlines: list = field(default_factory=list)  # [(a, b, why)]
+    access: dict = field(default_factory=dict)  # (provider, host) -> (value, why)
     dormant: list = field(default_factory=list)
 
 
@@ -368,6 +369,10 @@ def render(sc: dict, comments: dict | None = None, line_comments: bool = True) -
             out.append("  hotlines:")
             for a, b, w in rel.hotlines:
                 out.append(f"    - {a}-{b}{tail(w)}")
+        if rel.access:
+            out.append("  access:")
+            for (a, b), (v, w) in sorted(rel.access.items()):
+                out.append(f"    {a}>{b}: {num(v, 2)}{tail(w)}")
     if sc.get("events"):
         out += comment_lines(c.get("events"))
         out.append("events:")

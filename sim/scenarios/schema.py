@@ -557,7 +557,8 @@ class Relations(Schema):
 
     what: ClassVar[str] = "relation kind"
     expect: ClassVar[str] = (
-        "a mapping with keys trust, interoperability, hostility, agreements, hotlines, dependency"
+        "a mapping with keys trust, interoperability, hostility, agreements, hotlines, dependency, "
+        "access"
     )
 
     trust: _pair_table(True) = Field(  # type: ignore[valid-type]
@@ -589,6 +590,11 @@ class Relations(Schema):
         default_factory=dict,
         description="importer -> supplier -> share of the importer's arms-import stock; a row "
         "sums to at most 1; a state cannot be its own supplier",
+    )
+    access: _pair_table(True) = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="access and basing rights, in [0, 1]: A>B is provider A's access in host B "
+        "(1 = a main operating base); A-B sets both directions, A>B wins over it",
     )
 
 

@@ -72,6 +72,11 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
                 "agreements": [_pair_key(p, "-") for p in rel.agreements],
                 "hotlines": [_pair_key(p, "-") for p in rel.hotlines],
                 "dependency": {imp: dict(row) for imp, row in rel.dependency.items()},
+                **(
+                    {"access": {_pair_key(p, ">"): v for p, v in rel.access.items()}}
+                    if rel.access
+                    else {}
+                ),
             },
             "events": [{"step": e.step, "type": e.type, **e.args} for e in scenario.events],
         }

@@ -248,6 +248,38 @@ def judged_rivalries(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
     return t
 
 
+def judged_access(data_dir: Path = PROJECT_DATA) -> pd.DataFrame:
+    """data/access_judgement.csv, checked: provider, host (two different state ids of
+    data/judgement.csv), access (a number in [0, 1]), from_year, to_year (empty =
+    ongoing), reason (the public record), kind (judgement); access as float."""
+    path = Path(data_dir) / "access_judgement.csv"
+    t = _csv(path)
+    _check_columns(
+        path, t, ("provider", "host", "access", "from_year", "to_year", "reason", "kind")
+    )
+    base_ids = set(_csv(Path(data_dir) / "judgement.csv").id)
+    values = []
+    for i, r in t.iterrows():
+        for side in ("provider", "host"):
+            if r[side] not in base_ids:
+                _fail(path, i, side, "a state id of data/judgement.csv", r[side])
+        if r["provider"] == r["host"]:
+            _fail(path, i, "host", "a state other than the provider", r["host"])
+        try:
+            v = float(r["access"])
+        except ValueError:
+            v = float("nan")
+        if not 0.0 <= v <= 1.0:
+            _fail(path, i, "access", "a number in [0, 1]", r["access"])
+        if r["kind"] != "judgement" or not r["reason"]:
+            _fail(path, i, "kind", "judgement, with a public-record reason", r["kind"])
+        values.append(v)
+    t["access"] = values
+    t["from_year"] = _years(path, t, "from_year").astype(int)
+    t["to_year"] = _years(path, t, "to_year", optional=True)
+    return t
+
+
 # ---- alliances -------------------------------------------------------------------------------
 
 

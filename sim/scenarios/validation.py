@@ -64,15 +64,19 @@ def _relations(model: ScenarioFile, index: Mapping[str, int]) -> Relations:
     def parts(key: str) -> tuple[str, str, str]:
         return pair_parts(key)  # type: ignore[return-value]  # checked by the schema
 
-    trust: dict[tuple[str, str], float] = {}
-    for key, value in rel.trust.items():  # A-B sets both directions, A>B one and wins
-        a, sep, b = parts(key)
-        if sep == "-":
-            trust[(a, b)] = trust[(b, a)] = value
-    for key, value in rel.trust.items():
-        a, sep, b = parts(key)
-        if sep == ">":
-            trust[(a, b)] = value
+    def directed(table: Mapping[str, float]) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = {}
+        for key, value in table.items():  # A-B sets both directions, A>B one and wins
+            a, sep, b = parts(key)
+            if sep == "-":
+                out[(a, b)] = out[(b, a)] = value
+        for key, value in table.items():
+            a, sep, b = parts(key)
+            if sep == ">":
+                out[(a, b)] = value
+        return out
+
+    trust = directed(rel.trust)
 
     def symmetric(table: Mapping[str, float]) -> dict[tuple[str, str], float]:
         return {ordered(*parts(key)[::2]): value for key, value in table.items()}
@@ -87,6 +91,7 @@ def _relations(model: ScenarioFile, index: Mapping[str, int]) -> Relations:
         agreements=pair_list(rel.agreements),
         hotlines=pair_list(rel.hotlines),
         dependency={imp: dict(row) for imp, row in rel.dependency.items()},
+        access=directed(rel.access),
     )
 
 
