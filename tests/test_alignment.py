@@ -26,6 +26,7 @@ from sim.core.alignment import (
     signed_modularity,
     within_bloc_mean,
 )
+from sim.experiments.scoring import adjusted_rand
 
 # --------------------------------------------------------------------------------------------
 # Brute-force reference for landscape theory
@@ -556,3 +557,29 @@ def test_bloc_means() -> None:
     assert np.isnan(cross_bloc_mean(m, np.zeros(3, dtype=int)))  # undefined, not zero
     assert np.isnan(within_bloc_mean(m, np.arange(3)))
     assert np.isnan(within_bloc_mean(np.zeros((0, 0)), np.zeros(0, dtype=int)))
+
+
+def test_blocs_continued_from_the_previous_ones_persist_unless_clearly_beaten() -> None:
+    """Two near-equal partitions: a run from scratch that beats the blocs continued from the
+    previous ones by less than `persistence` x |Q| does not replace them; with no
+    persistence the higher Q wins. Every state prefers its bloc in both."""
+    a = -np.ones((8, 8))
+    for group in ([0, 1, 2], [3, 4, 5], [6, 7]):
+        a[np.ix_(group, group)] = 1.0
+    for x in (6, 7):  # a pair hovering between two camps, slightly nearer the second
+        a[x, [0, 1, 2]] = a[[0, 1, 2], x] = 0.30
+        a[x, [3, 4, 5]] = a[[3, 4, 5], x] = 0.36
+    np.fill_diagonal(a, 0.0)
+    start = np.array([0, 0, 0, 1, 1, 1, 0, 0])
+
+    def run(**kw) -> np.ndarray:
+        return signed_communities(a, np.random.default_rng(1), **kw)
+
+    continued, fresh = run(restarts=0, start=start), run(restarts=4)
+    q_continued, q_fresh = signed_modularity(a, continued), signed_modularity(a, fresh)
+    assert adjusted_rand(continued, fresh) < 1.0
+    assert q_continued < q_fresh < q_continued + 0.05 * abs(q_continued)
+    assert adjusted_rand(run(restarts=4, start=start, persistence=0.0), fresh) == 1.0
+    assert adjusted_rand(run(restarts=4, start=start, persistence=0.05), continued) == 1.0
+    for labels in (continued, fresh):
+        assert bloc_margin(a, labels).min() >= -1e-9

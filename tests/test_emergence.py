@@ -40,9 +40,10 @@ def _ci_low(diffs: list[float]) -> float:
 
 
 def _bottom_third(model: DiplomacyModel, state: str) -> bool:
-    """At most n // 3 states hedge less than `state` (a tie with the lowest counts as the
-    bottom: rank among equal values is arbitrary)."""
-    h = model.hedging
+    """At most n // 3 states hedge less than `state`, at the two decimals the run's summary
+    reports the index to (a tie with the lowest counts as the bottom: rank among equal
+    values is arbitrary, and 0.004 is not more of a hedger than 0.000)."""
+    h = np.round(model.hedging, 2)
     return int((h < h[model.index[state]]).sum()) <= model.n // 3
 
 

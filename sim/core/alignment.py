@@ -712,6 +712,7 @@ def signed_communities(
     restarts: int = 8,
     start: npt.ArrayLike | None = None,
     matrix: tuple[np.ndarray, float] | None = None,
+    persistence: float = 0.0,
 ) -> np.ndarray:
     """Blocs that maximise signed modularity (`signed_modularity_matrix`): friends
     together, enemies apart; labels 0..B-1 in order of each bloc's lowest member.
@@ -719,9 +720,13 @@ def signed_communities(
     Runs Louvain on the signed modularity matrix from singletons `restarts` times (visiting
     orders from `rng`) and, when `start` (e.g. the previous blocs) is given, once from
     `start`; the partition of highest Q wins (the earliest on ties: `start` first, so blocs
-    persist when nothing better appears). Every state ends in the bloc it prefers (its
-    margin, `bloc_margin`, is >= 0). No ties at all: every state alone. `matrix`: the
-    result of `signed_modularity_matrix(affinity, resolution)` if already computed.
+    persist when nothing better appears). `persistence` >= 0: a run from scratch replaces
+    the blocs continued from `start` only when its Q is higher by more than that share of
+    their |Q| (realignment needs a clear gain; two near-equal partitions do not swap back
+    and forth with noise). Every state ends in the bloc it prefers (its margin,
+    `bloc_margin`, is >= 0) in either case: both are Louvain optima. No ties at all: every
+    state alone. `matrix`: the result of `signed_modularity_matrix(affinity, resolution)`
+    if already computed.
     """
     b, norm = signed_modularity_matrix(affinity, resolution) if matrix is None else matrix
     n = b.shape[0]
@@ -732,13 +737,14 @@ def signed_communities(
     tol = _REL_TOL * float(np.abs(b).sum())
     starts = [] if start is None else [_compress(np.asarray(start))]
     starts += [np.arange(n)] * max(restarts, 0 if starts else 1)
-    best, best_q = None, -np.inf
-    for s0 in starts:
+    best, bar = None, -np.inf  # bar: the Q a later run must beat
+    for k, s0 in enumerate(starts):
         labels = _signed_louvain(b, rng, tol, s0)
         onehot = _one_hot(labels, int(labels.max()) + 1)
         q = float(np.sum(onehot * (b @ onehot)))
-        if q > best_q + tol:
-            best, best_q = labels, q
+        if q > bar + tol:
+            best = labels
+            bar = q + persistence * abs(q) if (k == 0 and start is not None) else q
     return best
 
 

@@ -987,6 +987,7 @@ class DiplomacyModel(mesa.Model):
             restarts=self.p.bloc_restarts if initial else self.p.bloc_later_restarts,
             start=None if initial else self.bloc,
             matrix=matrix,
+            persistence=self.p.bloc_persistence,
         )
         labels = alignment.match_labels(
             None if initial else self.bloc, labels, next_id=self._next_bloc

@@ -593,6 +593,12 @@ class Parameters:
         100,
         "Louvain runs from scratch at every later bloc computation, besides the run from the previous blocs; the highest signed modularity wins (the previous blocs on ties), so blocs persist unless a better partition is found, not merely because a run from them gets stuck",
     )
+    bloc_persistence: float = _p(
+        0.02,
+        0,
+        0.5,
+        "share of |signed modularity| by which a partition found from scratch must beat the blocs continued from the previous computation to replace them (alignment is sticky: a group of states hovering between two blocs does not swap back and forth with month-to-month noise; each state still ends in the bloc it prefers)",
+    )
     trust_memory: float = _p(
         0.01,
         0,
