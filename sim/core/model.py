@@ -463,7 +463,16 @@ class DiplomacyModel(mesa.Model):
         self._draw_decision_noise()
         self._draw_invitations()
         self._screen_choices()
-        self.agents.shuffle_do("step")
+        may_act = self._may_act
+        if may_act is None:
+            self.agents.shuffle_do("step")
+        else:  # `shuffle_do`'s order (its shuffle of the same list by the same generator),
+            # calling only the states the screen lets act (measured: 50 us a world step)
+            order = list(self.agents)
+            self.agents.random.shuffle(order)
+            for agent in order:
+                if may_act[agent.index]:
+                    agent.step()
         self._may_act = None  # a step outside `decide` screens nothing
 
     def trade_arms(self) -> None:
