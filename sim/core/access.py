@@ -7,9 +7,11 @@ months (`review_access`, with the monthly rates compounded over the interval):
 
 - **built** by sustained cooperation: where the pair has a formal agreement (bilateral or
   a common alliance), the host trusts the provider at least `access_trust`, their
-  interoperability is at least `access_interop`, and the provider's capability is at
-  least `access_power` times the host's (a provider projecting power, not a peer),
-  access gains `access_rate` of what it lacks per month;
+  interoperability is at least `access_interop`, the provider's capability is at
+  least `access_power` times the host's (a provider projecting power, not a peer), and
+  the host relies on the provider for its arms (dependency at least `access_dependency`:
+  a host grants bases to its security patron, not to every trusted ally), access gains
+  `access_rate` of what it lacks per month;
 - **kept** while the agreement holds, the host's trust in the provider stays at least
   `access_lapse_trust` and the pair is below the red line of hostility
   (`consent_max_hostility`); between kept and built it stays as it is;
@@ -95,7 +97,10 @@ def review_access(m: DiplomacyModel) -> None:
     pairs = np.flatnonzero(agreed)  # agreements: where access can be built ...
     k, h = np.divmod(pairs, m.n)
     examined = access > 0.0  # ... and pairs that hold access
-    examined.flat[pairs[m.capability[k] >= p.access_power * m.capability[h]]] = True
+    able = (m.capability[k] >= p.access_power * m.capability[h]) & (
+        m.dependency[h, k] >= p.access_dependency
+    )
+    examined.flat[pairs[able]] = True
     k, h = np.divmod(np.flatnonzero(examined), m.n)
     if k.size:
         host_trust = m.trust[h, k]
@@ -104,6 +109,7 @@ def review_access(m: DiplomacyModel) -> None:
         build = kept & (host_trust >= p.access_trust)
         build &= m.interoperability[k, h] >= p.access_interop
         build &= m.capability[k] >= p.access_power * m.capability[h]
+        build &= m.dependency[h, k] >= p.access_dependency
         a = access[k, h]
         a[build] += (1.0 - (1.0 - p.access_rate) ** interval) * (1.0 - a[build])
         a[~kept] *= (1.0 - p.access_decay) ** interval

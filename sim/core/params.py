@@ -464,7 +464,7 @@ class Parameters:
         0.02,
         0,
         1,
-        "share of the missing access a provider gains per month of sustained cooperation with a host (agreement, host trust >= access_trust, interoperability >= access_interop, provider capability >= access_power x host's)",
+        "share of the missing access a provider gains per month of sustained cooperation with a host (agreement, host trust >= access_trust, interoperability >= access_interop, provider capability >= access_power x host's, host's arms dependency on the provider >= access_dependency)",
     )
     access_trust: float = _p(
         0.7,
@@ -480,6 +480,12 @@ class Parameters:
         0,
         None,
         "capability ratio provider / host at or above which cooperation builds access (a provider projecting power, not a peer)",
+    )
+    access_dependency: float = _p(
+        0.25,
+        0,
+        1,
+        "host's arms dependency on the provider at or above which cooperation builds access: a host grants bases to the power it relies on for its security (the Gulf states and the USA, Syria and Russia), not to every trusted ally",
     )
     access_lapse_trust: float = _p(
         0.4,
