@@ -18,6 +18,7 @@ from sim.core.activities import (
     TRANSPARENCY,
     apply_exercises,
     apply_transfers,
+    block_uniforms,
     choice_sets,
     option_utilities,
     shortlist,
@@ -171,3 +172,63 @@ def test_exponential_race_draws_the_softmax():
     wins = np.bincount((weights * race_noise(rng, (draws, 4))).argmax(axis=1), minlength=4)
     expected = weights / weights.sum()
     assert np.abs(wins / draws - expected).max() < 4 * np.sqrt(0.25 / draws)
+
+
+class _Unscreened(DiplomacyModel):
+    """The model without `_screen_choices`: every state takes its turn."""
+
+    def _screen_choices(self) -> None:
+        self._may_act = None
+
+
+class _CountingScreen(DiplomacyModel):
+    """The model, counting the turns `_screen_choices` skips."""
+
+    skipped = 0
+
+    def _screen_choices(self) -> None:
+        super()._screen_choices()
+        self.skipped += self._may_act.count(False)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_skipping_states_whose_first_choice_saves_changes_no_choice(seed):
+    """States whose first draw saves the effort skip their turn; every activity, decline
+    and crisis is the same as when all states take their turn."""
+    world = synthetic_world(60, seed=seed, steps=48, rivalry_density=0.05)
+    screened, full = _CountingScreen(world), _Unscreened(world)
+    a, b = screened.run(), full.run()
+    assert screened.skipped > 0  # the screen did skip turns
+    assert screened.declines == full.declines
+    for name, table in a.tables().items():
+        assert table.equals(b.tables()[name]), name
+
+
+def test_kept_utility_terms_follow_levers_and_realignment(busy_model):
+    """The workspace's kept terms (shared threat, misfit) are recomputed when the levers
+    change in place and when a realignment replaces the matrices."""
+    m = copy.deepcopy(busy_model)
+    workspace = m._utility_workspace
+    before = option_utilities(m, workspace=workspace).copy()
+    m.levers[:, :] = 1.0 - m.levers  # in place, as events and the dashboard do
+    after = option_utilities(m, workspace=workspace)
+    np.testing.assert_array_equal(after, option_utilities(m))
+    assert not np.array_equal(after, before)
+    before = after.copy()
+    m.position *= 0.5  # closer ideal points: another political affinity at the realignment
+    m._positions_moved = True
+    m.hostility *= 0.5  # another shared threat
+    m.steps = m.p.alignment_interval * 10  # realign runs at multiples of the interval
+    m.realign()
+    after = option_utilities(m, workspace=workspace)
+    np.testing.assert_array_equal(after, option_utilities(m))
+    assert not np.array_equal(after, before)
+
+
+def test_block_uniforms_are_the_blocks_entries_and_leave_the_stream_as_the_block():
+    whole, few = (np.random.Generator(np.random.PCG64(5)) for _ in range(2))
+    flat = np.array([7, 0, 399, 7, 123])
+    block = whole.random(400)
+    np.testing.assert_array_equal(block_uniforms(few, 400, flat), block[flat])
+    assert few.bit_generator.state == whole.bit_generator.state
+    np.testing.assert_array_equal(block_uniforms(few, 400, np.arange(40)), whole.random(400)[:40])

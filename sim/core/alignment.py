@@ -606,7 +606,10 @@ def _local_moves(
     every other and being alone."""
     k = m.shape[0]
     start = labels.astype(np.int64)
-    s = m @ _one_hot(start, k)  # s[u, c]: sum of M[u, j] over members j of c
+    # s[u, c]: sum of M[u, j] over members j of c. From singletons (every Louvain level
+    # starts so), M times the identity is M itself: a k^3 product saved, the same values.
+    alone = np.array_equal(start, np.arange(k))
+    s = m.copy() if alone else m @ _one_hot(start, k)
     # Plain lists for the per-node bookkeeping: the loop runs in Python, and indexing a
     # list is much cheaper than indexing a numpy array for one value.
     lab = start.tolist()

@@ -28,36 +28,39 @@ def _offdiag_mean(m: np.ndarray) -> float:
 @dataclass(frozen=True)
 class BlocDyads:
     """Flat indices of the dyads within and across blocs, in the row-major order the model's
-    `same_bloc` and `cross_bloc` masks select them, and the indices of their transposes.
+    `same_bloc` and `cross_bloc` masks select them, and the masks as flat 0/1 weights.
 
-    Built once per alignment; the bloc-level means of every record gather just these entries
-    instead of indexing with the N x N masks and building the mutual-trust matrix twice
-    (measured on the world scenario: within-bloc means 2x faster, across-bloc means as
-    fast), and they equal `alignment.within_bloc_mean` / `cross_bloc_mean` bit for bit.
+    Built once per alignment; the bloc-level means of every record are dot products of a
+    matrix with these weights (one BLAS pass, no gather: measured on the world scenario,
+    the six bloc-level means 3x faster than gathering the entries), and they equal
+    `alignment.within_bloc_mean` / `cross_bloc_mean` up to rounding.
     """
 
     within: np.ndarray
     across: np.ndarray
-    within_t: np.ndarray
-    across_t: np.ndarray
+    within_weight: np.ndarray
+    across_weight: np.ndarray
 
     @classmethod
     def of(cls, same_bloc: np.ndarray, cross_bloc: np.ndarray) -> BlocDyads:
-        n = same_bloc.shape[0]
-        within, across = np.flatnonzero(same_bloc), np.flatnonzero(cross_bloc)
-        return cls(within, across, (within % n) * n + within // n, (across % n) * n + across // n)
+        return cls(
+            np.flatnonzero(same_bloc),
+            np.flatnonzero(cross_bloc),
+            same_bloc.ravel().astype(float),
+            cross_bloc.ravel().astype(float),
+        )
 
 
-def _bloc_mean(values: np.ndarray, index: np.ndarray) -> float:
-    """Mean of `values` at flat indices `index` (NaN if none: undefined, not zero)."""
-    return float(values.take(index).mean()) if index.size else float("nan")
+def _bloc_mean(values: np.ndarray, index: np.ndarray, weight: np.ndarray) -> float:
+    """Mean of `values` at the flat indices `index`, whose 0/1 mask is `weight` (NaN if
+    none: undefined, not zero)."""
+    return float(values.ravel() @ weight) / index.size if index.size else float("nan")
 
 
-def _mutual_trust_mean(trust: np.ndarray, index: np.ndarray, transposed: np.ndarray) -> float:
-    """Mean mutual trust (T_ij + T_ji) / 2 over the dyads at `index` (NaN if none)."""
-    if not index.size:
-        return float("nan")
-    return float((0.5 * (trust.take(index) + trust.take(transposed))).mean())
+def _mutual_trust_mean(trust: np.ndarray, index: np.ndarray, weight: np.ndarray) -> float:
+    """Mean mutual trust (T_ij + T_ji) / 2 over the dyads at `index` (NaN if none): the
+    dyads within (across) blocs include each dyad's transpose, so it is the mean of T."""
+    return _bloc_mean(trust, index, weight)
 
 
 def _pair_count(m: np.ndarray) -> int:
@@ -69,18 +72,22 @@ def _pair_count(m: np.ndarray) -> int:
 WORLD_REPORTERS = {
     "mean_trust": lambda m: _offdiag_mean(m.trust),
     "trust_within": lambda m: _mutual_trust_mean(
-        m.trust, m.bloc_dyads.within, m.bloc_dyads.within_t
+        m.trust, m.bloc_dyads.within, m.bloc_dyads.within_weight
     ),
     "trust_across": lambda m: _mutual_trust_mean(
-        m.trust, m.bloc_dyads.across, m.bloc_dyads.across_t
+        m.trust, m.bloc_dyads.across, m.bloc_dyads.across_weight
     ),
     "mean_interoperability": lambda m: _offdiag_mean(m.interoperability),
-    "interoperability_within": lambda m: _bloc_mean(m.interoperability, m.bloc_dyads.within),
-    "interoperability_across": lambda m: _bloc_mean(m.interoperability, m.bloc_dyads.across),
+    "interoperability_within": lambda m: _bloc_mean(
+        m.interoperability, m.bloc_dyads.within, m.bloc_dyads.within_weight
+    ),
+    "interoperability_across": lambda m: _bloc_mean(
+        m.interoperability, m.bloc_dyads.across, m.bloc_dyads.across_weight
+    ),
     "mean_risk": lambda m: _offdiag_mean(m.risk),
     "max_risk": lambda m: float(m.risk.max()) if m.n > 1 else 0.0,
-    "risk_within": lambda m: _bloc_mean(m.risk, m.bloc_dyads.within),
-    "risk_across": lambda m: _bloc_mean(m.risk, m.bloc_dyads.across),
+    "risk_within": lambda m: _bloc_mean(m.risk, m.bloc_dyads.within, m.bloc_dyads.within_weight),
+    "risk_across": lambda m: _bloc_mean(m.risk, m.bloc_dyads.across, m.bloc_dyads.across_weight),
     "mean_hostility": lambda m: _offdiag_mean(m.hostility),
     "total_capability": lambda m: float(m.capability.sum()),
     "agreements": lambda m: _pair_count(m.agreements),
