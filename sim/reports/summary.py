@@ -116,6 +116,7 @@ def _hedging_section(
     states: pd.DataFrame, names: Mapping[str, str], labels: Mapping[int, str], top: int
 ) -> Section:
     last = states[states["step"] == states["step"].max()]
+    last = last[last["hedging"].round(2) > 0]  # as shown: a state at 0.00 does not hedge
     ranked = last.sort_values(["hedging", "margin"], ascending=[False, True]).head(top)
     rows = [
         [
@@ -126,12 +127,15 @@ def _hedging_section(
         ]
         for r in ranked.itertuples()
     ]
-    return Section(
-        "Most hedging states",
-        ["state", "bloc", "hedging", "margin"],
-        rows,
-        "hedging 0-1: how evenly a state's engagement is split between two opposed blocs; margin: how strongly it prefers its own bloc",
+    explain = (
+        "hedging 0-1: how evenly a state's engagement is split between two opposed blocs; "
+        "margin: how strongly it prefers its own bloc"
     )
+    if not rows:
+        return Section(
+            "Most hedging states", [""], [["no state hedges (hedging 0.00 for all)"]], explain
+        )
+    return Section("Most hedging states", ["state", "bloc", "hedging", "margin"], rows, explain)
 
 
 def _pair_key(a: str, b: str) -> tuple[str, str]:
