@@ -19,7 +19,13 @@ import pandas as pd
 
 from sim.core.metrics import Results
 from sim.reports.blocs import BlocPalette
-from sim.reports.scripted import KIND_NAMES, ScenarioInputs, scenario_inputs, scripted_activities
+from sim.reports.scripted import (
+    KIND_NAMES,
+    ScenarioInputs,
+    scenario_inputs,
+    scripted_activities,
+    scripted_crises,
+)
 
 
 @dataclass
@@ -153,7 +159,8 @@ def _risk_section(results: Results, names: Mapping[str, str], top: int) -> Secti
     if start is None or start.empty:
         start = None
     crisis_counts: dict[tuple[str, str], int] = {}
-    for a, b in zip(results.crises["state_a"], results.crises["state_b"], strict=True):
+    model = results.crises[~scripted_crises(results.crises)]  # wars are scenario inputs
+    for a, b in zip(model["state_a"], model["state_b"], strict=True):
         key = _pair_key(str(a), str(b))
         crisis_counts[key] = crisis_counts.get(key, 0) + 1
     initial = (
@@ -183,7 +190,8 @@ def _risk_section(results: Results, names: Mapping[str, str], top: int) -> Secti
         "Riskiest dyads at the end",
         ["dyad", "risk", "change", "mutual trust", "crises"],
         rows,
-        "escalation risk 0-1 (chance friction turns into a crisis); change since the start",
+        "escalation risk 0-1 (chance friction turns into a crisis); change since the start; "
+        "crises: model crises of the pair over the run (scripted wars not counted)",
     )
 
 
@@ -225,14 +233,18 @@ def _crisis_section(results: Results, names: Mapping[str, str], inputs: Scenario
             parts.append(f"{n} {label}" + (f" ({m} scripted)" if m else ""))
         rows.append(["activities", ", ".join(parts)])
     note = "wars are inputs of the scenario, not outcomes of the model"
-    if total:
-        pairs = crises.apply(
-            lambda r: _pair_key(str(r["state_a"]), str(r["state_b"])), axis=1
-        ).value_counts()
+    model = crises[~scripted_crises(crises)]
+    if len(model):
+        pairs = pd.Series(
+            [
+                _pair_key(str(a), str(b))
+                for a, b in zip(model["state_a"], model["state_b"], strict=True)
+            ]
+        ).value_counts(sort=True)
         busiest = [
             f"{names.get(a, a)} - {names.get(b, b)} ({n})" for (a, b), n in pairs.head(3).items()
         ]
-        note = "most crises: " + ", ".join(busiest) + "; " + note
+        note = "most model crises: " + ", ".join(busiest) + "; " + note
     return Section("Crises, incidents and activities", ["", "count"], rows, note)
 
 
