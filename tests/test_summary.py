@@ -32,3 +32,45 @@ def test_no_state_hedges():
     text = summary.render_plain(summary.RunSummary("h", [sec]))
     assert "no state hedges (hedging 0.00 for all)" in text
     assert "0.00" not in text.replace("hedging 0.00 for all", "")
+
+
+def _activities(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "step": list(range(len(rows))),
+            "activity": [r[0] for r in rows],
+            "initiator": [r[1] for r in rows],
+            "partners": [r[2] for r in rows],
+            "size": [r[3] for r in rows],
+        }
+    )
+
+
+def test_main_arms_suppliers_per_importer():
+    acts = _activities(
+        [
+            ("arms_transfer", "USA", "JPN", 3.0),
+            ("arms_transfer", "FRN", "JPN", 1.0),
+            ("arms_transfer", "RUS", "IND", 2.0),
+            ("arms_transfer", "USA", "IND", 1.5),
+            ("arms_transfer", "RUS", "IND", 1.0),
+            ("arms_transfer", "CHN", "PAK", 0.5),
+            ("exercise", "USA", "PAK", 9.0),  # not an arms transfer
+            ("dialogue", "CHN", "IND;PAK", 1.0),
+        ]
+    )
+    names = {"JPN": "Japan", "RUS": "Russia", "IND": "India", "USA": "United States"}
+    sec = summary.suppliers_section(acts, names, top=2)
+    assert sec.title == "Main arms suppliers"
+    assert sec.rows == [
+        ["India", "4.5", "Russia", "67%", "2"],
+        ["Japan", "4.0", "United States", "75%", "2"],
+    ]  # Pakistan (0.5) is the third importer: left out at top=2
+    assert "2 largest importers of 3" in sec.note
+    text = summary.render_plain(summary.RunSummary("h", [sec]))
+    assert "Main arms suppliers" in text and "Russia" in text
+
+
+def test_no_arms_transfers():
+    sec = summary.suppliers_section(_activities([("exercise", "USA", "JPN", 1.0)]), {})
+    assert sec.rows == [["no arms transfers in this run"]]

@@ -248,6 +248,35 @@ def _crisis_section(results: Results, names: Mapping[str, str], inputs: Scenario
     return Section("Crises, incidents and activities", ["", "count"], rows, note)
 
 
+def suppliers_section(activities: pd.DataFrame, names: Mapping[str, str], top: int = 8) -> Section:
+    """Main arms suppliers: the `top` importers by volume over the run, each with its top
+    supplier and that supplier's share (from the activities table's arms transfers)."""
+    from sim.reports.market import importer_suppliers
+
+    table = importer_suppliers(activities)
+    title = "Main arms suppliers"
+    if table.empty:
+        return Section(title, [""], [["no arms transfers in this run"]])
+    rows = [
+        [
+            names.get(r.importer, r.importer),
+            _fmt(r.volume, 1),
+            names.get(r.top_supplier, r.top_supplier),
+            f"{r.share:.0%}",
+            str(int(r.suppliers)),
+        ]
+        for r in table.head(top).itertuples()
+    ]
+    return Section(
+        title,
+        ["importer", "volume", "top supplier", "share", "suppliers"],
+        rows,
+        f"the {min(top, len(table))} largest importers of {len(table)} by arms volume delivered "
+        "over the run (model units, scripted programs included); share: the top supplier's "
+        "part of that volume",
+    )
+
+
 def inputs_section(inputs: ScenarioInputs) -> Section | None:
     """What the scenario scripted: one row per kind of input, with the first few."""
     if not inputs.known:
@@ -363,6 +392,7 @@ def build_summary(
         sections.append(risk)
     inputs = scenario_inputs(results, names)
     sections.append(_crisis_section(results, names, inputs))
+    sections.append(suppliers_section(results.activities, names))
     scripted = inputs_section(inputs)
     if scripted is not None:
         sections.append(scripted)
