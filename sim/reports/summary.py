@@ -381,6 +381,12 @@ def build_summary(
     head += f", {n_states} states, seed {meta.get('seed')}"
     if wall_time is not None:
         head += f", {wall_time:.1f} s"
+    dropped = int(meta.get("events_dropped") or 0)
+    if dropped:
+        head += (
+            f"; {dropped} scheduled event{'s' if dropped != 1 else ''} after step "
+            f"{last_step - 1} not run (the run is shorter than the scenario)"
+        )
     sections: list[Section] = []
     if overrides:
         sections.append(overrides_section(overrides))
