@@ -17,14 +17,9 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def test_the_scenario_has_wars_and_model_crises_on_the_same_dyad(indo_pacific):
-    crises = indo_pacific.crises
-    wars = crises[crises["outcome"] == "war"]
-    model = crises[crises["outcome"] != "war"]
-    assert len(wars) and len(model)  # else the tests below cannot tell the two apart
-    war_pairs = {_pair(a, b) for a, b in zip(wars["state_a"], wars["state_b"], strict=True)}
-    model_pairs = {_pair(a, b) for a, b in zip(model["state_a"], model["state_b"], strict=True)}
-    assert war_pairs & model_pairs
+def test_the_scenario_has_wars_and_model_crises(indo_pacific):
+    outcome = indo_pacific.crises["outcome"]
+    assert (outcome == "war").any() and (outcome != "war").any()  # else nothing to tell apart
 
 
 def test_summary_counts_model_crises_without_wars(indo_pacific):
