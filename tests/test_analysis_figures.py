@@ -75,9 +75,13 @@ def test_labels_come_from_definitions_with_units():
     q = describe_outcome(OUTCOMES[3], steps=STEPS)
     assert q.axis_label == "mean escalation risk over the run (0–1)"
     assert (q.low, q.high) == (0, 1)
-    assert describe_outcome(OUTCOMES[4]).axis_label == "crises per year"
+    assert describe_outcome(OUTCOMES[4]).axis_label == "crises incl. scripted wars per year"
     first = describe_outcome(OUTCOMES[1], steps=STEPS)
-    assert first.axis_label == "first crisis (step)" and first.high == STEPS and first.never == 37
+    assert (
+        first.axis_label == "first crisis or scripted war (step)"
+        and first.high == STEPS
+        and first.never == 37
+    )
     p = describe_parameter(PARAMS["cost_exercise"])
     assert p.label.startswith("cost_exercise: effort cost")
     lever = describe_parameter(PARAMS["transparency"])

@@ -206,3 +206,63 @@ def test_report_writes_the_comparison_page_again(compared: Path, capsys) -> None
     assert sim.cli.main(["report", str(compared)]) == 0
     assert page.is_file() and "Headline effects" in page.read_text()
     assert capsys.readouterr().out.strip() == str(page)
+
+
+class _Pairs:
+    """The part of EnsembleResults that `paired_differences` reads: replicate x variant."""
+
+    def __init__(self, table: dict[str, dict[str, list[float]]]) -> None:
+        self.table = table
+        self.variant_names = ["base", "alt"]
+        self.outcome_names = list(table)
+
+    def paired(self, outcome: str) -> pd.DataFrame:
+        return pd.DataFrame(self.table[outcome])
+
+
+def test_rounding_noise_is_no_spread_and_no_difference() -> None:
+    from sim.experiments.compare import paired_differences
+    from sim.reports.compare import effect_text
+
+    noise = np.array([0.0, 1.3e-10, -0.9e-10, 0.4e-10, -1.1e-10])
+    ens = _Pairs(
+        {
+            # the same in every seed up to rounding, 0.02 apart: capability of a state
+            "capability": {"base": list(0.5 + noise), "alt": list(0.52 + noise[::-1])},
+            # identical up to rounding: polarization at 1.00
+            "polarization": {"base": list(1.0 + noise), "alt": list(1.0 + noise[::-1])},
+            # real spread between seeds
+            "risk": {"base": [0.1, 0.2, 0.3, 0.2, 0.1], "alt": [0.12, 0.21, 0.33, 0.2, 0.13]},
+        }
+    )
+    diff = paired_differences(ens).set_index("outcome")
+    cap = diff.loc["capability"]
+    assert cap["effect"] == np.inf and cap["sd"] == 0.0
+    assert cap["ci_low"] == cap["ci_high"] == cap["mean"]
+    assert effect_text(cap["effect"]) == "+∞ (SD 0)"
+    pol = diff.loc["polarization"]
+    assert pol["mean"] == 0.0 and pol["effect"] == 0.0 and pol["ci_low"] == pol["ci_high"] == 0.0
+    risk = diff.loc["risk"]
+    assert 0 < risk["effect"] < 1 and risk["ci_low"] < risk["ci_high"]
+    assert effect_text(risk["effect"]) == f"{risk['effect']:+.2f}"
+
+
+def test_console_table_shows_whole_outcome_names(monkeypatch, capsys) -> None:
+    from types import SimpleNamespace
+
+    import sim.reports.compare as report
+    from sim.cli.compare import print_differences
+
+    long = "mean escalation risk over the last 60 steps, end minus start of the run"
+    monkeypatch.setattr(report, "outcome_label", lambda tables, outcome: (long, ""))
+    row = dict(outcome="x", variant="alt", base_mean=0.1, variant_mean=0.2, mean=0.1,
+               ci_low=0.05, ci_high=0.15, effect=0.5, n=20)  # fmt: skip
+    tables = SimpleNamespace(
+        ensemble=SimpleNamespace(variants=[SimpleNamespace(name="alt", label="alt")]),
+        differences=pd.DataFrame([row]),
+        base="base",
+    )
+    print_differences(tables)
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    for word in long.split():
+        assert word.strip(",") in out  # wrapped over lines, not cut

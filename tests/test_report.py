@@ -240,3 +240,14 @@ def test_report_prints_to_pdf(project, browser, cli):
     pdf = run / "report.pdf"
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") >= 3
+
+
+def test_run_report_names_the_final_directory_and_lists_each_file_once(tmp_path, cli):
+    out = tmp_path / "runs" / "final"
+    result = cli("run", MINIMAL, "--steps", "12", "--out", str(out), "--quiet", "--no-plots")
+    assert result.returncode == 0, result.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert ".partial" not in page
+    assert f"ddsim run --replay {out}" in page
+    assert f"<td>{out}</td>" in page
+    assert page.count(">report.html<") == 1

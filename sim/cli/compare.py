@@ -235,7 +235,7 @@ def print_differences(tables) -> None:  # noqa: ANN001
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reports.compare import outcome_label
+    from sim.reports.compare import effect_text, outcome_label
 
     labels = {v.name: v.label for v in tables.ensemble.variants}
     diff = tables.differences
@@ -254,7 +254,10 @@ def print_differences(tables) -> None:  # noqa: ANN001
         ("effect", "right"),
         ("n", "right"),
     ):
-        table.add_column(col, justify=just)
+        if col == "outcome":  # the longest cells: wrapped, never cut
+            table.add_column(col, justify=just, overflow="fold", min_width=28)
+        else:
+            table.add_column(col, justify=just, overflow="fold")
 
     def num(x: float) -> str:
         return "n/a" if not math.isfinite(x) else f"{x:.3g}"
@@ -264,15 +267,18 @@ def print_differences(tables) -> None:  # noqa: ANN001
         clear = math.isfinite(r["ci_low"]) and (r["ci_low"] > 0 or r["ci_high"] < 0)
         style = "bold" if clear else ""
         table.add_row(
-            label[:48],
+            label,
             r["variant"],
             num(r["base_mean"]),
             num(r["variant_mean"]),
             num(r["mean"]),
             f"{num(r['ci_low'])} to {num(r['ci_high'])}",
-            "n/a" if not math.isfinite(r["effect"]) else f"{r['effect']:+.2f}",
+            effect_text(r["effect"]),
             str(int(r["n"])),
             style=style,
         )
     Console(width=max(120, Console().width)).print(table)
-    print("bold: the 95% CI excludes 0. effect: difference / SD of the outcome between seeds.")
+    print(
+        "bold: the 95% CI excludes 0. effect: difference / SD of the outcome between seeds "
+        "(+∞ (SD 0): the outcome does not vary between seeds)."
+    )

@@ -12,6 +12,12 @@ variant, ``d_r = variant_r - base_r`` over the replicates r where both runs fini
   (Cohen's d over the replicates: the difference in units of the outcome's spread between
   seeds, not of the much smaller spread of the paired differences).
 
+A standard deviation below `REL_TOL` times the scale of the values (the largest |value| of
+base and variant, at least 1e-12) is floating-point rounding and counts as zero: the
+interval then has zero width and a non-zero difference has an infinite effect (``+inf``
+/ ``-inf``; shown as ``+∞ (SD 0)``), instead of a difference divided by rounding noise.
+A difference below that tolerance is zero.
+
 Per-state and per-dyad outcomes (`focus_outcomes`) are ordinary outcomes of the ensemble
 named ``<outcome>@<ID>`` / ``<outcome>@<A>-<B>``, so they are stored, resumed and paired like
 the others. `compare_tables` reads a store back into the tables that ``ddsim compare``
@@ -188,12 +194,23 @@ def _focus_of(name: str) -> tuple[str, str | None]:
 # --------------------------------------------------------------------------------------------
 
 
+REL_TOL = 1e-9  # a spread below REL_TOL x the values' scale is rounding: zero
+
+
+def negligible(spread: float, scale: float) -> bool:
+    """Whether a standard deviation (or difference) is floating-point rounding, i.e. below
+    `REL_TOL` times `scale` (the values' largest magnitude, at least 1e-12)."""
+    return bool(abs(spread) <= REL_TOL * max(abs(scale), 1e-12))
+
+
 def t_interval(
-    values: Sequence[float] | np.ndarray, level: float = CI_LEVEL
+    values: Sequence[float] | np.ndarray, level: float = CI_LEVEL, scale: float | None = None
 ) -> tuple[float, float, float, int]:
     """(mean, low, high, n) of the finite `values`: the Student t interval of the mean.
-    Zero width when all values are equal; (nan, nan, nan, n) for fewer than 2 values
-    (the mean alone for 1)."""
+    Zero width when all values are equal, or their standard deviation is `negligible`
+    against `scale` (default the largest |value|: pass the scale of the outcome when
+    `values` are differences); (nan, nan, nan, n) for fewer than 2 values (the mean
+    alone for 1)."""
     from scipy import stats
 
     x = np.asarray(values, dtype=float)
@@ -205,7 +222,8 @@ def t_interval(
     if n == 1:
         return mean, math.nan, math.nan, 1
     sd = float(x.std(ddof=1))
-    if sd == 0.0 or np.all(x == x[0]):
+    scale = float(np.abs(x).max()) if scale is None else scale
+    if sd == 0.0 or np.all(x == x[0]) or negligible(sd, max(scale, abs(mean))):
         return mean, mean, mean, n
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return mean, mean - half, mean + half, n
@@ -253,13 +271,22 @@ def paired_differences(
             pair = wide[[base, v]].astype(float)
             pair = pair[np.isfinite(pair).all(axis=1)]
             d = (pair[v] - pair[base]).to_numpy()
-            mean, lo, hi, n = t_interval(d, level)
+            scale = float(np.abs(pair.to_numpy()).max()) if len(pair) else 0.0
+            mean, lo, hi, n = t_interval(d, level, scale=scale)
+            if n and negligible(mean, scale):  # rounding, not a difference
+                mean = 0.0
+                if lo == hi:
+                    lo = hi = 0.0
             sd = float(d.std(ddof=1)) if n > 1 else math.nan
+            if n > 1 and lo == hi:
+                sd = 0.0  # all differences equal up to rounding
             spread = (
                 math.sqrt((pair[base].var(ddof=1) + pair[v].var(ddof=1)) / 2) if n > 1 else math.nan
             )
             if n and mean == 0.0:
                 effect = 0.0
+            elif n > 1 and negligible(spread, scale):
+                effect = math.copysign(math.inf, mean)  # no spread between seeds at all
             elif spread and math.isfinite(spread):
                 effect = mean / spread
             else:

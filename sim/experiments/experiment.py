@@ -57,6 +57,7 @@ from sim.experiments.schema import (
     ExperimentFile,
     experiment_context,
 )
+from sim.running.simulate import events_dropped, with_run_length
 from sim.scenarios import loader
 from sim.scenarios.errors import FileError, Problems, ScenarioError, choice_hint, describe_value
 from sim.scenarios.extends import file_problem, path_exists
@@ -119,6 +120,7 @@ class Experiment:
     timeseries: tuple[str, ...] = ()
     description: str = ""
     source_text: str = ""
+    events_dropped: int = 0  # scheduled events after the last step (`steps:`): not run
 
     @property
     def source(self) -> str:
@@ -227,7 +229,7 @@ def load_experiment(
         checks.add(("name",), expected, f"{name!r} (the file's name; set name:)")
     scenario_path = _scenario_path(checks, model.scenario, Path(path).parent)
     checks.problems.raise_if_any()
-    base = _base_scenario(checks, model, scenario_path)
+    base, dropped = _base_scenario(checks, model, scenario_path)
     checks.problems.raise_if_any()
     parameters = tuple(_spec(p) for p in model.parameters)
     for i, spec in enumerate(parameters):
@@ -259,6 +261,7 @@ def load_experiment(
         timeseries=tuple(model.timeseries),
         description=model.description.strip(),
         source_text=text,
+        events_dropped=dropped,
     )
     if not checks.problems:
         n = exp.n_points()
@@ -287,20 +290,19 @@ def _scenario_path(checks: _Checks, ref: str, base_dir: Path) -> Path:
         return candidate
 
 
-def _base_scenario(checks: _Checks, model: ExperimentFile, scenario_path: Path) -> dict:
-    """Resolved base scenario with the experiment's overrides (and steps) applied and checked."""
+def _base_scenario(checks: _Checks, model: ExperimentFile, scenario_path: Path) -> tuple[dict, int]:
+    """Resolved base scenario with the experiment's overrides (and steps) applied and
+    checked, and how many scheduled events fall after the last step (not run)."""
     base = loader.resolved_scenario_dict(scenario_path)
     raw = dict(model.overrides)
     overrides = dict(raw)
-    if model.steps is not None:
-        overrides["steps"] = model.steps
     for key in raw:
         try:
             loader.apply_overrides(base, {key: raw[key]}, source=checks.display)
         except ScenarioError as exc:
             checks.add(("overrides", key), exc.expected, exc.got, exc.hint, f"overrides.{key}")
     if checks.problems:
-        return base
+        return base, 0
     try:
         tree = loader.apply_overrides(base, overrides, source=checks.display)
         scenario = loader.scenario_from_dict(tree, checks.display)
@@ -308,17 +310,14 @@ def _base_scenario(checks: _Checks, model: ExperimentFile, scenario_path: Path) 
         for error in exc.errors:
             key = error.key_path
             inner = f"scenario key {key}: " if key else ""
-            at = ("steps",) if model.steps is not None and key.startswith("events") else ()
-            at = at if at and "steps" in checks.tree else ("overrides",)
             checks.add(
-                at,
-                f"{inner}{error.expected}",
-                error.got,
-                error.hint,
-                "overrides" if raw else "steps",
+                ("overrides",), f"{inner}{error.expected}", error.got, error.hint, "overrides"
             )
-        return base
-    return loader.scenario_to_dict(scenario)
+        return base, 0
+    # the run length of `ddsim run --steps` (one rule, sim.running.simulate): a shorter run
+    # ends earlier and the scheduled events after its last step are not run
+    scenario = with_run_length(scenario, model.steps)
+    return loader.scenario_to_dict(scenario), events_dropped(scenario)
 
 
 def _spec(p: Any) -> ParameterSpec:

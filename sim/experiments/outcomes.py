@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.core.crises import INCIDENT, WAR
 from sim.core.metrics import ACTIVITY_COUNTS, STATE_COLUMNS, WORLD_REPORTERS
 from sim.experiments.design import plain
 from sim.scenarios.schema import TIME_UNITS
@@ -37,7 +38,7 @@ __all__ = [
 TABLES = ("world", "states", "crises", "dyads")
 # dyads table: a dyad's series, recorded only for the dyads an outcome names
 DYAD_METRICS = ("risk", "trust_ab", "trust_ba", "interoperability", "hostility")
-CRISIS_OUTCOMES = ("deescalated", "incident", "war")
+CRISIS_OUTCOMES = ("deescalated", "incident", "war")  # war: scripted (`war_shock` events)
 WORLD_METRICS = ("crises", "incidents", *ACTIVITY_COUNTS, "arms_volume", *WORLD_REPORTERS)
 STATE_METRICS = tuple(STATE_COLUMNS)
 # stat -> one-line meaning (docs/sweeps.md shows them)
@@ -49,9 +50,10 @@ OUTCOME_STATS = {
     "max": "maximum over the steps",
     "std": "standard deviation over the steps",
     "sum": "sum over the steps (flows such as crises: the total); per_year divides by years",
-    "count": "number of recorded steps with value > threshold (crises table: number of crises)",
+    "count": "number of recorded steps with value > threshold (crises table: number of model "
+    "crises, without scripted wars unless `outcome: war`)",
     "fraction": "share of recorded steps with value > threshold",
-    "first": "first step with value > threshold (crises table: first crisis); `never` if none",
+    "first": "first step with value > threshold (crises table: first model crisis); `never` if none",
     "change": "final minus initial value",
 }
 CRISIS_STATS = ("count", "first")
@@ -127,9 +129,13 @@ class OutcomeSpec:
 def default_outcomes() -> tuple[OutcomeSpec, ...]:
     """Outcomes recorded when an experiment names none (and by `sim.experiments.sweep.run_one`)."""
     return (
-        OutcomeSpec("crises_per_year", "crises", "sum", per_year=True),
-        OutcomeSpec("incidents_per_year", "incidents", "sum", per_year=True),
-        OutcomeSpec("first_crisis", "crises", "first"),
+        # from the crises table: model crises and incidents, without the scripted wars that
+        # the world table's counters include
+        OutcomeSpec("crises_per_year", None, "count", table="crises", per_year=True),
+        OutcomeSpec(
+            "incidents_per_year", None, "count", table="crises", outcome=INCIDENT, per_year=True
+        ),
+        OutcomeSpec("first_crisis", None, "first", table="crises"),
         OutcomeSpec("mean_risk", "mean_risk", "mean"),
         OutcomeSpec("final_mean_trust", "mean_trust", "final"),
         OutcomeSpec("final_polarization", "polarization", "final"),
@@ -251,8 +257,11 @@ def compute_outcomes(
                 a, b = spec.between
                 sa, sb = crises["state_a"].to_numpy(), crises["state_b"].to_numpy()
                 mask &= ((sa == a) & (sb == b)) | ((sa == b) & (sb == a))
+            outcome = crises["outcome"].to_numpy()
             if spec.outcome is not None:
-                mask &= crises["outcome"].to_numpy() == spec.outcome
+                mask &= outcome == spec.outcome
+            else:  # model crises only: a war is a scripted input (`war_shock`), not a crisis
+                mask &= outcome != WAR
             lo = 0 if spec.window is None else total_steps - spec.window
             steps = crises["step"].to_numpy()[mask]
             steps = steps[steps > lo]

@@ -412,7 +412,9 @@ class OutcomeFile(Schema):
         None, description="crises table: only crises of this dyad [A, B]; dyads table: the dyad"
     )
     outcome: Choice(CRISIS_OUTCOMES, "one of " + ", ".join(CRISIS_OUTCOMES)) | None = Field(
-        None, description="crises table: only crises that ended so"
+        None,
+        description="crises table: only crises that ended so (default: model crises, "
+        "deescalated or incident; `war` counts the scripted wars instead)",
     )
     per_year: Flag = Field(
         False, description="sum or count: divide by the years the run (or window) covers"

@@ -1089,6 +1089,7 @@ class _Sweep(StoreRunner):
                     "overrides": exp.overrides,
                 },
                 "steps": scenario.steps,
+                "events_dropped": exp.events_dropped,
                 "steps_per_year": steps_per_year(scenario.time_unit),
                 "root_seed": exp.seed,
                 "seed_rule": "int(SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1, uint32)[0])",

@@ -207,12 +207,27 @@ def _sentence(tables: ComparisonTables, r: pd.Series) -> str:
     if r["ci_low"] > 0 or r["ci_high"] < 0:
         verb = "rises" if r["mean"] > 0 else "falls"
         return (
-            f"{name}: {label} {verb} by {abs(r['mean']):.3g}{unit_text} ({ci}; effect "
-            f"{r['effect']:+.2f} SD) against {base}"
+            f"{name}: {label} {verb} by {abs(r['mean']):.3g}{unit_text} ({ci}; "
+            + (
+                "no spread between seeds"
+                if math.isinf(r["effect"])
+                else f"effect {effect_text(r['effect'])} SD"
+            )
+            + f") against {base}"
         )
     if r["ci_low"] == r["ci_high"] == 0:
         return f"{name}: {label} is identical to {base} in every replicate"
     return f"{name}: no clear difference in {label}: {r['mean']:+.3g}{unit_text} ({ci}; the interval includes 0)"
+
+
+def effect_text(effect: float) -> str:
+    """The standardized effect as shown: '+0.42', '+∞ (SD 0)' when the outcome has no
+    spread between seeds (see `sim.experiments.compare`), 'n/a' when undefined."""
+    if math.isnan(effect):
+        return "n/a"
+    if math.isinf(effect):
+        return f"{'+' if effect > 0 else '-'}∞ (SD 0)"
+    return f"{effect:+.2f}"
 
 
 def headlines(tables: ComparisonTables) -> list[str]:
@@ -234,7 +249,7 @@ def _diff_table(tables: ComparisonTables, frame: pd.DataFrame) -> Table:
             _num(r["variant_mean"]),
             _num(r["mean"]),
             f"{_num(r['ci_low'])} to {_num(r['ci_high'])}",
-            "n/a" if not math.isfinite(r["effect"]) else f"{r['effect']:+.2f}",
+            effect_text(r["effect"]),
         ]
         for _, r in frame.iterrows()
     ]

@@ -58,6 +58,45 @@ def market_inputs(inputs: ScenarioInputs) -> ScenarioInputs:
     return ScenarioInputs(tuple(sorted(events, key=lambda e: e.step)), (), True, inputs.names)
 
 
+def importer_suppliers(activities: pd.DataFrame) -> pd.DataFrame:
+    """Per importer, from the activities table's arms transfers over the whole run: the
+    volume imported, its top supplier and that supplier's share of the volume. Columns
+    importer, volume, top_supplier, share, suppliers (how many), largest volume first
+    (ties by importer id); empty when the run has no transfers."""
+    columns = ["importer", "volume", "top_supplier", "share", "suppliers"]
+    if activities.empty:
+        return pd.DataFrame(columns=columns)
+    arms = activities[activities["activity"] == "arms_transfer"]
+    if arms.empty:
+        return pd.DataFrame(columns=columns)
+    flows = pd.DataFrame(
+        {
+            "supplier": arms["initiator"].astype(str).to_numpy(),
+            "importer": arms["partners"].astype(str).str.split(";").to_numpy(),
+            "volume": arms["size"].astype(float).to_numpy(),
+        }
+    ).explode("importer")
+    by_pair = flows.groupby(["importer", "supplier"], sort=True)["volume"].sum().reset_index()
+    by_pair = by_pair[by_pair["volume"] > 0]
+    if by_pair.empty:
+        return pd.DataFrame(columns=columns)
+    totals = by_pair.groupby("importer")["volume"].agg(["sum", "size"])
+    top = by_pair.sort_values(["importer", "volume", "supplier"], ascending=[True, False, True])
+    top = top.drop_duplicates("importer").set_index("importer")
+    out = pd.DataFrame(
+        {
+            "importer": totals.index,
+            "volume": totals["sum"].to_numpy(),
+            "top_supplier": top.loc[totals.index, "supplier"].to_numpy(),
+            "share": (top.loc[totals.index, "volume"] / totals["sum"]).to_numpy(),
+            "suppliers": totals["size"].to_numpy(),
+        }
+    )
+    return out.sort_values(
+        ["volume", "importer"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
 def memory_text(time: TimeAxis) -> str:
     """'about the past 12 months' for monthly steps, else in steps."""
     per_year = time.steps_per_year()
@@ -135,4 +174,4 @@ def plot_market(
     return fig
 
 
-__all__ = ["MEMORY_STEPS", "plot_market"]
+__all__ = ["MEMORY_STEPS", "importer_suppliers", "plot_market"]

@@ -20,13 +20,18 @@ from typing import Any
 import numpy as np
 
 INF = math.inf
-SINGULAR = {"crises": "crisis", "defused crises": "defused crisis"}
+SINGULAR = {
+    "crises": "crisis",
+    "defused crises": "defused crisis",
+    "model crises": "model crisis",
+}
 
 # metric -> (noun, unit, low, high). unit "0–1" for shares and indices; counts per recorded
 # step for flows (crises, activities); cumulative counts for *_total.
 METRICS: dict[str, tuple[str, str, float, float]] = {
-    "crises": ("crises", "count", 0, INF),
-    "incidents": ("militarized incidents", "count", 0, INF),
+    # the world table's counters (sim.core) include the scripted wars (`war_shock` events)
+    "crises": ("crises incl. scripted wars", "count", 0, INF),
+    "incidents": ("militarized incidents incl. scripted wars", "count", 0, INF),
     "exercises": ("joint exercises", "count", 0, INF),
     "arms_transfers": ("arms transfers", "count", 0, INF),
     "advisory": ("advisory missions", "count", 0, INF),
@@ -48,8 +53,8 @@ METRICS: dict[str, tuple[str, str, float, float]] = {
     "hotlines": ("pairs with a hotline", "pairs", 0, INF),
     "agreements_formed": ("agreements formed", "count", 0, INF),
     "agreements_lapsed": ("agreements lapsed", "count", 0, INF),
-    "crises_total": ("crises so far", "count", 0, INF),
-    "incidents_total": ("incidents so far", "count", 0, INF),
+    "crises_total": ("crises so far incl. scripted wars", "count", 0, INF),
+    "incidents_total": ("incidents so far incl. scripted wars", "count", 0, INF),
     "suspensions_total": ("missions suspended so far", "count", 0, INF),
     "backlashes_total": ("mission backlashes so far", "count", 0, INF),
     "declines_total": ("proposals partners declined so far", "count", 0, INF),
@@ -73,7 +78,10 @@ METRICS: dict[str, tuple[str, str, float, float]] = {
     "top_supplier_share": ("share of the top arms supplier", "0–1", 0, 1),
     "trust_received": ("trust received", "0–1", 0, 1),
 }
-FIRST_NAMES = {"crises": "crisis", "militarized incidents": "militarized incident"}
+FIRST_NAMES = {
+    "crises incl. scripted wars": "crisis or scripted war",
+    "militarized incidents incl. scripted wars": "militarized incident or scripted war",
+}
 # Governance levers (docs/scenarios.md, "Governance levers").
 LEVERS = {
     "transparency": "transparency about exercises",
@@ -189,8 +197,12 @@ def describe_outcome(
     never = (float("nan") if given is None else float(given)) if stat == "first" else None
     if table == "crises":
         a, b = (list(spec.get("between") or []) + ["?", "?"])[:2]
-        kind = {"incident": "militarized incidents", "war": "wars", "deescalated": "defused crises"}
-        noun = kind.get(spec.get("outcome") or "", "crises")
+        kind = {
+            "incident": "militarized incidents",
+            "war": "scripted wars",
+            "deescalated": "defused crises",
+        }
+        noun = kind.get(spec.get("outcome") or "", "model crises")
         who = f"{a}–{b}" if spec.get("between") else "all pairs"
         if stat == "first":
             q = Quantity(

@@ -107,14 +107,17 @@ def run_report(
     run_dir: Path | None = None,
     manifest: Mapping[str, Any] | None = None,
     figures: bool = True,
+    shown_dir: Path | None = None,
 ) -> Report:
     """The report page of a run (see the module docstring); `figures=False` leaves them out
-    (``ddsim run --no-plots``)."""
+    (``ddsim run --no-plots``). Figures are read from `run_dir`; the page names `shown_dir`
+    (default `run_dir`) as the run directory (a run being written names its final one)."""
     manifest = dict(manifest or {})
+    shown = shown_dir if shown_dir is not None else run_dir
     meta = getattr(results, "meta", {}) or {}
     summary = summary_mod.build_summary(
         results,
-        run_dir=run_dir,
+        run_dir=shown,
         wall_time=manifest.get("wall_time_s"),
         overrides=manifest.get("overrides"),
     )
@@ -149,7 +152,7 @@ def run_report(
         ["seed", str(meta.get("seed", manifest.get("seed", "")))],
         ["steps", str(meta.get("steps", manifest.get("steps", "")))],
         ["command", str(manifest.get("command_line", ""))],
-        ["run directory", str(run_dir or "")],
+        ["run directory", str(shown or "")],
         ["versions", ", ".join(f"{k} {v}" for k, v in (manifest.get("versions") or {}).items())],
     ]
     blocks: list = [Table(["", ""], [r for r in provenance if r[1]])]
@@ -160,7 +163,7 @@ def run_report(
         f"{scenario}: run report",
         summary.headline,
         sections,
-        footer=f"{_version()} · rerun: ddsim run --replay {run_dir}" if run_dir else _version(),
+        footer=f"{_version()} · rerun: ddsim run --replay {shown}" if shown else _version(),
     )
 
 
@@ -168,7 +171,10 @@ def _files(manifest: Mapping[str, Any]) -> list[str]:
     """The run directory's files as its manifest records them, and this page."""
     from sim.running.rundir import listing
 
-    return [*listing(manifest), REPORT_FILE] if manifest.get("tables") else []
+    if not manifest.get("tables"):
+        return []
+    files = listing(manifest)  # lists report.html once the manifest records it
+    return files if REPORT_FILE in files else [*files, REPORT_FILE]
 
 
 def write_run_report(
@@ -177,10 +183,11 @@ def write_run_report(
     manifest: Mapping[str, Any] | None = None,
     out: Path | None = None,
     figures: bool = True,
+    shown_dir: Path | None = None,
 ) -> Path:
     """Write the run's report page (default RUN_DIR/report.html) and return its path."""
     target = Path(out) if out is not None else Path(run_dir) / REPORT_FILE
-    return write_html(run_report(results, run_dir, manifest, figures), target)
+    return write_html(run_report(results, run_dir, manifest, figures, shown_dir), target)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.metrics import Results
-from sim.running.rundir import FIGURES_DIR, SUMMARY_FILE, OutputWriter, listing
+from sim.running.rundir import FIGURES_DIR, SUMMARY_FILE, OutputWriter, final_of, listing
 
 
 def write_figures(
@@ -42,11 +42,13 @@ def write_summary(results: Results, directory: Path, manifest: dict[str, Any]) -
 def write_report(
     results: Results, directory: Path, manifest: dict[str, Any], figures: bool = True
 ) -> None:
-    """The self-contained report page (report.html: summary, scripted inputs, figures)."""
+    """The self-contained report page (report.html: summary, scripted inputs, figures).
+    The page names the run directory as it will be once complete (not the hidden
+    ``.partial`` directory it is written into)."""
     from sim.reports.report import REPORT_FILE, write_run_report
 
     manifest["report"] = REPORT_FILE
-    write_run_report(results, directory, manifest, figures=figures)
+    write_run_report(results, directory, manifest, figures=figures, shown_dir=final_of(directory))
 
 
 def run_writers(*, plots: bool = True, svg: bool = False, processes: int = 1) -> list[OutputWriter]:

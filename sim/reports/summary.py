@@ -19,7 +19,13 @@ import pandas as pd
 
 from sim.core.metrics import Results
 from sim.reports.blocs import BlocPalette
-from sim.reports.scripted import KIND_NAMES, ScenarioInputs, scenario_inputs, scripted_activities
+from sim.reports.scripted import (
+    KIND_NAMES,
+    ScenarioInputs,
+    scenario_inputs,
+    scripted_activities,
+    scripted_crises,
+)
 
 
 @dataclass
@@ -116,6 +122,7 @@ def _hedging_section(
     states: pd.DataFrame, names: Mapping[str, str], labels: Mapping[int, str], top: int
 ) -> Section:
     last = states[states["step"] == states["step"].max()]
+    last = last[last["hedging"].round(2) > 0]  # as shown: a state at 0.00 does not hedge
     ranked = last.sort_values(["hedging", "margin"], ascending=[False, True]).head(top)
     rows = [
         [
@@ -126,12 +133,15 @@ def _hedging_section(
         ]
         for r in ranked.itertuples()
     ]
-    return Section(
-        "Most hedging states",
-        ["state", "bloc", "hedging", "margin"],
-        rows,
-        "hedging 0-1: how evenly a state's engagement is split between two opposed blocs; margin: how strongly it prefers its own bloc",
+    explain = (
+        "hedging 0-1: how evenly a state's engagement is split between two opposed blocs; "
+        "margin: how strongly it prefers its own bloc"
     )
+    if not rows:
+        return Section(
+            "Most hedging states", [""], [["no state hedges (hedging 0.00 for all)"]], explain
+        )
+    return Section("Most hedging states", ["state", "bloc", "hedging", "margin"], rows, explain)
 
 
 def _pair_key(a: str, b: str) -> tuple[str, str]:
@@ -149,7 +159,8 @@ def _risk_section(results: Results, names: Mapping[str, str], top: int) -> Secti
     if start is None or start.empty:
         start = None
     crisis_counts: dict[tuple[str, str], int] = {}
-    for a, b in zip(results.crises["state_a"], results.crises["state_b"], strict=True):
+    model = results.crises[~scripted_crises(results.crises)]  # wars are scenario inputs
+    for a, b in zip(model["state_a"], model["state_b"], strict=True):
         key = _pair_key(str(a), str(b))
         crisis_counts[key] = crisis_counts.get(key, 0) + 1
     initial = (
@@ -179,7 +190,8 @@ def _risk_section(results: Results, names: Mapping[str, str], top: int) -> Secti
         "Riskiest dyads at the end",
         ["dyad", "risk", "change", "mutual trust", "crises"],
         rows,
-        "escalation risk 0-1 (chance friction turns into a crisis); change since the start",
+        "escalation risk 0-1 (chance friction turns into a crisis); change since the start; "
+        "crises: model crises of the pair over the run (scripted wars not counted)",
     )
 
 
@@ -221,15 +233,48 @@ def _crisis_section(results: Results, names: Mapping[str, str], inputs: Scenario
             parts.append(f"{n} {label}" + (f" ({m} scripted)" if m else ""))
         rows.append(["activities", ", ".join(parts)])
     note = "wars are inputs of the scenario, not outcomes of the model"
-    if total:
-        pairs = crises.apply(
-            lambda r: _pair_key(str(r["state_a"]), str(r["state_b"])), axis=1
-        ).value_counts()
+    model = crises[~scripted_crises(crises)]
+    if len(model):
+        pairs = pd.Series(
+            [
+                _pair_key(str(a), str(b))
+                for a, b in zip(model["state_a"], model["state_b"], strict=True)
+            ]
+        ).value_counts(sort=True)
         busiest = [
             f"{names.get(a, a)} - {names.get(b, b)} ({n})" for (a, b), n in pairs.head(3).items()
         ]
-        note = "most crises: " + ", ".join(busiest) + "; " + note
+        note = "most model crises: " + ", ".join(busiest) + "; " + note
     return Section("Crises, incidents and activities", ["", "count"], rows, note)
+
+
+def suppliers_section(activities: pd.DataFrame, names: Mapping[str, str], top: int = 8) -> Section:
+    """Main arms suppliers: the `top` importers by volume over the run, each with its top
+    supplier and that supplier's share (from the activities table's arms transfers)."""
+    from sim.reports.market import importer_suppliers
+
+    table = importer_suppliers(activities)
+    title = "Main arms suppliers"
+    if table.empty:
+        return Section(title, [""], [["no arms transfers in this run"]])
+    rows = [
+        [
+            names.get(r.importer, r.importer),
+            _fmt(r.volume, 1),
+            names.get(r.top_supplier, r.top_supplier),
+            f"{r.share:.0%}",
+            str(int(r.suppliers)),
+        ]
+        for r in table.head(top).itertuples()
+    ]
+    return Section(
+        title,
+        ["importer", "volume", "top supplier", "share", "suppliers"],
+        rows,
+        f"the {min(top, len(table))} largest importers of {len(table)} by arms volume delivered "
+        "over the run (model units, scripted programs included); share: the top supplier's "
+        "part of that volume",
+    )
 
 
 def inputs_section(inputs: ScenarioInputs) -> Section | None:
@@ -336,6 +381,12 @@ def build_summary(
     head += f", {n_states} states, seed {meta.get('seed')}"
     if wall_time is not None:
         head += f", {wall_time:.1f} s"
+    dropped = int(meta.get("events_dropped") or 0)
+    if dropped:
+        head += (
+            f"; {dropped} scheduled event{'s' if dropped != 1 else ''} after step "
+            f"{last_step - 1} not run (the run is shorter than the scenario)"
+        )
     sections: list[Section] = []
     if overrides:
         sections.append(overrides_section(overrides))
@@ -347,6 +398,7 @@ def build_summary(
         sections.append(risk)
     inputs = scenario_inputs(results, names)
     sections.append(_crisis_section(results, names, inputs))
+    sections.append(suppliers_section(results.activities, names))
     scripted = inputs_section(inputs)
     if scripted is not None:
         sections.append(scripted)

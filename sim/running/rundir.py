@@ -111,6 +111,16 @@ def _partial_of(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
 
 
+def final_of(path: str | Path) -> Path:
+    """The directory a run being written into `path` will have when complete: the hidden
+    ``.<name>.partial`` becomes ``<name>``; any other path is returned as it is."""
+    path = Path(path)
+    name = path.name
+    if name.startswith(".") and name.endswith(".partial") and len(name) > len(".partial") + 1:
+        return path.with_name(name[1 : -len(".partial")])
+    return path
+
+
 def _suffixed(path: Path, k: int) -> Path:
     return path if k == 1 else path.with_name(f"{path.name}-{k}")
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "RunResults",
     "dyad_snapshot",
+    "events_dropped",
     "prepare_scenario",
     "run_model",
     "run_scenario",
@@ -169,6 +170,11 @@ def prepare_scenario(
     """Load and validate a scenario with overrides applied; `steps`, `seed` and
     `record_every` are overrides too (so the saved scenario says what ran).
 
+    A shorter run length, from `steps` or from a ``steps`` override (``--set steps=60``,
+    an experiment's ``steps:``, a swept ``steps``), follows one rule (`with_run_length`):
+    the run ends earlier and the scheduled events after its last step are not run
+    (`events_dropped` says how many; run metadata records it).
+
     `scenario`: a bundled name, a path, a `Scenario`, or a scenario as a plain dict (an
     experiment's resolved base scenario, say); `source` names a dict in messages.
     Raises `sim.scenarios.loader.ScenarioError` (an `InputError`) on bad input."""
@@ -177,32 +183,56 @@ def prepare_scenario(
         merged["seed"] = Sourced(seed, "--seed")
     if record_every is not None:
         merged["parameters.record_every"] = Sourced(record_every, "--every")
-    if isinstance(scenario, Scenario):
-        world = scenario
-        if merged:
-            source = scenario.path or f"<scenario {scenario.name}>"
-            rebuilt = scenario_from_dict(
-                scenario_to_dict(scenario), source=source, overrides=merged
-            )
-            world = dataclasses.replace(rebuilt, path=scenario.path)
-    elif isinstance(scenario, Mapping):
-        name = source or "<dict>"
-        world = scenario_from_dict(apply_overrides(scenario, merged, source=name), name)
-    else:
-        world = load_scenario(scenario, merged or None)
+    length = merged.pop("steps", None)
+    world = _load(scenario, merged, source)
+    if length is not None:
+        value = length.value if isinstance(length, Sourced) else length
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= world.steps:
+            world = with_run_length(world, value)
+        else:  # longer, or not a valid length: the schema checks it (and its error names it)
+            world = _load(scenario, {**merged, "steps": length}, source)
     return with_run_length(world, steps)
+
+
+def _load(
+    scenario: str | Path | Scenario | Mapping[str, Any],
+    merged: dict[str, Any],
+    source: str | None,
+) -> Scenario:
+    if isinstance(scenario, Scenario):
+        if not merged:
+            return scenario
+        source = scenario.path or f"<scenario {scenario.name}>"
+        rebuilt = scenario_from_dict(scenario_to_dict(scenario), source=source, overrides=merged)
+        return dataclasses.replace(rebuilt, path=scenario.path)
+    if isinstance(scenario, Mapping):
+        name = source or "<dict>"
+        return scenario_from_dict(apply_overrides(scenario, merged, source=name), name)
+    return load_scenario(scenario, merged or None)
 
 
 def with_run_length(world: Scenario, steps: int | None) -> Scenario:
     """The scenario run for `steps` steps instead of its own: a shorter run simply ends
     earlier, so scheduled events that fall after its last step are left out (the saved
-    scenario then says exactly what ran)."""
+    scenario then says exactly what ran; `events_dropped` counts them)."""
     if steps is None or steps == world.steps:
         return world
     if steps < 1:
         raise InputError(f"--steps: expected a whole number >= 1, got {steps}")
     events = tuple(e for e in world.events if e.step < steps)
-    return dataclasses.replace(world, steps=int(steps), events=events)
+    shorter = dataclasses.replace(world, steps=int(steps), events=events)
+    dropped = events_dropped(world) + len(world.events) - len(events)
+    object.__setattr__(shorter, _DROPPED, dropped)  # Scenario (sim.core) has no field for it
+    return shorter
+
+
+_DROPPED = "_events_dropped"
+
+
+def events_dropped(world: Scenario) -> int:
+    """How many scheduled events of the scenario file fall after the last step of this run
+    (left out by `with_run_length`); 0 for a scenario run at its own length."""
+    return int(getattr(world, _DROPPED, 0))
 
 
 def check_recording(world: Scenario, record_dyads: int) -> None:
@@ -228,6 +258,7 @@ def _scenario_meta(world: Scenario) -> dict[str, Any]:
         "record_every": int(world.parameters.record_every),
         "locations": {s.id: [float(v) for v in s.location] for s in world.states},
         "scenario_path": world.path,
+        "events_dropped": events_dropped(world),
     }
 
 

@@ -109,14 +109,20 @@ class LivePlots:
 
     def _build_counts(self) -> None:
         crises, blocs, _ = self.axes[1]
-        self._line(crises, "crises_total", color=OKABE_ITO["orange"], lw=1.8, label="crises")
+        self._line(
+            crises,
+            "crises_total",
+            color=OKABE_ITO["orange"],
+            lw=1.8,
+            label="crises incl. scripted wars",
+        )
         self._line(
             crises,
             "incidents_total",
             color=OKABE_ITO["vermillion"],
             lw=1.8,
             ls="--",
-            label="militarized incidents",
+            label="incidents incl. scripted wars",
         )
         crises.set_title("Crises and incidents (cumulative)", loc="left")
         self._line(
