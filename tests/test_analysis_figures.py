@@ -75,10 +75,10 @@ def test_labels_come_from_definitions_with_units():
     q = describe_outcome(OUTCOMES[3], steps=STEPS)
     assert q.axis_label == "mean escalation risk over the run (0–1)"
     assert (q.low, q.high) == (0, 1)
-    assert describe_outcome(OUTCOMES[4]).axis_label == "crises incl. scripted wars per year"
+    assert describe_outcome(OUTCOMES[4]).axis_label == "model crises per year"
     first = describe_outcome(OUTCOMES[1], steps=STEPS)
     assert (
-        first.axis_label == "first crisis or scripted war (step)"
+        first.axis_label == "first model crisis (step)"
         and first.high == STEPS
         and first.never == 37
     )

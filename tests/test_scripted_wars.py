@@ -79,8 +79,21 @@ def test_outcomes_count_model_crises_and_wars_apart(indo_pacific):
 def test_labels_say_what_they_count():
     from sim.reports.quantities import describe_outcome
 
-    assert "scripted wars" in describe_outcome({"metric": "crises", "stat": "sum"}).label
-    assert "scripted wars" in describe_outcome({"metric": "crises_total"}).label
+    assert "model crises" in describe_outcome({"metric": "crises", "stat": "sum"}).label
+    assert "model crises" in describe_outcome({"metric": "crises_total"}).label
+    assert "scripted wars" in describe_outcome({"metric": "wars_total"}).label
     label = describe_outcome({"table": "crises", "stat": "count", "per_year": True}).label
     assert "model crises" in label
     assert "scripted wars" in describe_outcome({"table": "crises", "outcome": "war"}).label
+
+
+def test_world_counters_keep_scripted_wars_apart(indo_pacific):
+    """The world table's crises and incidents are the model's; scripted wars are counted
+    in `wars`: together they make every row of the crises table."""
+    world, crises = indo_pacific.world, indo_pacific.crises
+    n_wars = int((crises["outcome"] == "war").sum())
+    assert n_wars > 0  # indo_pacific scripts wars
+    assert int(world["wars"].sum()) == n_wars == int(world["wars_total"].iloc[-1])
+    assert int(world["crises"].sum()) == int((crises["outcome"] != "war").sum())
+    assert int(world["crises_total"].iloc[-1]) == int(world["crises"].sum())
+    assert int(world["incidents"].sum()) == int((crises["outcome"] == "incident").sum())

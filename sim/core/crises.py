@@ -154,5 +154,6 @@ def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     m.hostility[i, j] = m.hostility[j, i] = max(m.hostility[i, j], h0)
     m.risk[i, j] = m.risk[j, i] = max(m.risk[i, j], severity)
     militarized_incident(m, i, j, severity)
+    m.wars += 1  # counted apart from the model's crises and incidents (sim.core.metrics)
     m.crisis_backing.append(float("nan"))  # a war is not a drawn crisis
     m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]))

@@ -94,8 +94,11 @@ WORLD_REPORTERS = {
     "hotlines": lambda m: _pair_count(m.hotline),
     "agreements_formed": lambda m: m.agreements_formed,
     "agreements_lapsed": lambda m: m.agreements_lapsed,
-    "crises_total": lambda m: m.crises_total,
-    "incidents_total": lambda m: m.incidents,
+    # model outcomes only: a scripted war is logged as a crisis and an incident, and
+    # counted apart in `wars_total`
+    "crises_total": lambda m: m.crises_total - m.wars,
+    "incidents_total": lambda m: m.incidents - m.wars,
+    "wars_total": lambda m: m.wars,
     "suspensions_total": lambda m: m.suspensions,
     "backlashes_total": lambda m: m.backlashes,
     "declines_total": lambda m: sum(m.declines),
@@ -106,6 +109,16 @@ WORLD_REPORTERS = {
     "landscape_energy": lambda m: m.alignment_stats["landscape_energy"],
 }
 ACTIVITY_COUNTS = ("exercises", "arms_transfers", "advisory", "dialogues")
+# Columns of a recorded world row (`Recorder.record`), in order: the world table's columns.
+WORLD_COLUMNS = (
+    "step",
+    "crises",
+    "incidents",
+    "wars",
+    *ACTIVITY_COUNTS,
+    "arms_volume",
+    *WORLD_REPORTERS,
+)
 
 STATE_COLUMNS = (
     "capability",
@@ -220,6 +233,7 @@ class Recorder:
         self._last_activity_count = 0
         self._last_crisis_count = 0
         self._last_incidents = 0
+        self._last_wars = 0
 
     def record(self, step: int) -> None:
         """Record world and state values (and dyads when due) at this step."""
@@ -229,10 +243,13 @@ class Recorder:
         kinds = [row[1] for row in log]
         counts = [kinds.count(k) for k in ("exercise", "arms_transfer", "advisory", "dialogue")]
         volume = float(sum(row[5] for row in log if row[1] == "arms_transfer"))
-        crises = m.crises_total - self._last_crisis_count
-        incidents = m.incidents - self._last_incidents
+        # model crises and incidents; scripted wars apart (each is logged as both)
+        wars = m.wars - self._last_wars
+        crises = m.crises_total - self._last_crisis_count - wars
+        incidents = m.incidents - self._last_incidents - wars
         self._last_crisis_count, self._last_incidents = m.crises_total, m.incidents
-        row = [step, crises, incidents, *counts, volume]
+        self._last_wars = m.wars
+        row = [step, crises, incidents, wars, *counts, volume]
         row += [fn(m) for fn in WORLD_REPORTERS.values()]
         self.world_rows.append(row)
 
@@ -262,15 +279,7 @@ class Recorder:
         """Build the tidy tables."""
         m = self.model
         ids = np.array(m.ids, dtype=object)
-        world_cols = [
-            "step",
-            "crises",
-            "incidents",
-            *ACTIVITY_COUNTS,
-            "arms_volume",
-            *WORLD_REPORTERS,
-        ]
-        world = pd.DataFrame(self.world_rows, columns=world_cols)
+        world = pd.DataFrame(self.world_rows, columns=list(WORLD_COLUMNS))
 
         n_rec = len(self.state_steps)
         states = pd.DataFrame(

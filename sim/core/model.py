@@ -227,8 +227,9 @@ class DiplomacyModel(mesa.Model):
         for event in world.events:
             self.events_at[event.step].append(event)
 
-        self.crises_total = 0
-        self.incidents = 0
+        self.crises_total = 0  # crises logged, scripted wars included
+        self.incidents = 0  # militarized incidents, scripted wars included
+        self.wars = 0  # scripted wars (war_shock events)
         self.suspensions = 0
         self.backlashes = 0
         self.overreaches = 0  # missions that found the host over its absorptive capacity

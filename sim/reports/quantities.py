@@ -29,9 +29,10 @@ SINGULAR = {
 # metric -> (noun, unit, low, high). unit "0–1" for shares and indices; counts per recorded
 # step for flows (crises, activities); cumulative counts for *_total.
 METRICS: dict[str, tuple[str, str, float, float]] = {
-    # the world table's counters (sim.core) include the scripted wars (`war_shock` events)
-    "crises": ("crises incl. scripted wars", "count", 0, INF),
-    "incidents": ("militarized incidents incl. scripted wars", "count", 0, INF),
+    # the world table's counters: the model's crises and incidents; scripted wars apart
+    "crises": ("model crises", "count", 0, INF),
+    "incidents": ("model militarized incidents", "count", 0, INF),
+    "wars": ("scripted wars", "count", 0, INF),
     "exercises": ("joint exercises", "count", 0, INF),
     "arms_transfers": ("arms transfers", "count", 0, INF),
     "advisory": ("advisory missions", "count", 0, INF),
@@ -53,8 +54,9 @@ METRICS: dict[str, tuple[str, str, float, float]] = {
     "hotlines": ("pairs with a hotline", "pairs", 0, INF),
     "agreements_formed": ("agreements formed", "count", 0, INF),
     "agreements_lapsed": ("agreements lapsed", "count", 0, INF),
-    "crises_total": ("crises so far incl. scripted wars", "count", 0, INF),
-    "incidents_total": ("incidents so far incl. scripted wars", "count", 0, INF),
+    "crises_total": ("model crises so far", "count", 0, INF),
+    "incidents_total": ("model incidents so far", "count", 0, INF),
+    "wars_total": ("scripted wars so far", "count", 0, INF),
     "suspensions_total": ("missions suspended so far", "count", 0, INF),
     "backlashes_total": ("mission backlashes so far", "count", 0, INF),
     "declines_total": ("proposals partners declined so far", "count", 0, INF),
@@ -79,8 +81,9 @@ METRICS: dict[str, tuple[str, str, float, float]] = {
     "trust_received": ("trust received", "0–1", 0, 1),
 }
 FIRST_NAMES = {
-    "crises incl. scripted wars": "crisis or scripted war",
-    "militarized incidents incl. scripted wars": "militarized incident or scripted war",
+    "model crises": "model crisis",
+    "model militarized incidents": "model militarized incident",
+    "scripted wars": "scripted war",
 }
 # Governance levers (docs/scenarios.md, "Governance levers").
 LEVERS = {

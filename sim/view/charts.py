@@ -114,7 +114,7 @@ class LivePlots:
             "crises_total",
             color=OKABE_ITO["orange"],
             lw=1.8,
-            label="crises incl. scripted wars",
+            label="model crises",
         )
         self._line(
             crises,
@@ -122,7 +122,7 @@ class LivePlots:
             color=OKABE_ITO["vermillion"],
             lw=1.8,
             ls="--",
-            label="incidents incl. scripted wars",
+            label="model incidents",
         )
         crises.set_title("Crises and incidents (cumulative)", loc="left")
         self._line(

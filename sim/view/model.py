@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import WORLD_REPORTERS
+from sim.core.metrics import WORLD_COLUMNS
 from sim.core.model import DiplomacyModel
 from sim.core.params import DEFAULT_LEVERS, LEVERS, describe_range, parameter_fields
 from sim.core.scenario import Scenario
@@ -56,19 +56,6 @@ VIEW_PARAMETERS: dict[str, tuple[str, float, float, float]] = {
     "weight_escalation": ("Escalation weight", 0.0, 3.0, 0.05),
     "deterrence": ("Deterrence", 0.0, 1.0, 0.05),
 }
-
-# Columns of a recorded world row (see `sim.metrics.Recorder.record`).
-WORLD_COLUMNS = (
-    "step",
-    "crises",
-    "incidents",
-    "exercises",
-    "arms_transfers",
-    "advisory",
-    "dialogues",
-    "arms_volume",
-    *WORLD_REPORTERS,
-)
 
 
 def check_view_parameters() -> None:
