@@ -17,13 +17,10 @@ from typing import Any
 import mesa
 import pandas as pd
 
-from sim.core.metrics import ACTIVITY_COUNTS, WORLD_REPORTERS
+from sim.core.metrics import WORLD_COLUMNS
 from sim.core.model import DiplomacyModel
 from sim.experiments.experiment import compute_outcomes, expand_design, load_experiment, run_seed
 from sim.scenarios import loader
-
-# Columns of the recorder's world rows (see sim.core.metrics.Recorder.record).
-WORLD_COLUMNS = ["step", "crises", "incidents", *ACTIVITY_COUNTS, "arms_volume", *WORLD_REPORTERS]
 
 
 @functools.cache

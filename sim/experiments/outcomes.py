@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.core.crises import INCIDENT, WAR
-from sim.core.metrics import ACTIVITY_COUNTS, STATE_COLUMNS, WORLD_REPORTERS
+from sim.core.crises import WAR
+from sim.core.metrics import STATE_COLUMNS, WORLD_COLUMNS
 from sim.experiments.design import plain
 from sim.scenarios.schema import TIME_UNITS
 
@@ -39,7 +39,7 @@ TABLES = ("world", "states", "crises", "dyads")
 # dyads table: a dyad's series, recorded only for the dyads an outcome names
 DYAD_METRICS = ("risk", "trust_ab", "trust_ba", "interoperability", "hostility")
 CRISIS_OUTCOMES = ("deescalated", "incident", "war")  # war: scripted (`war_shock` events)
-WORLD_METRICS = ("crises", "incidents", *ACTIVITY_COUNTS, "arms_volume", *WORLD_REPORTERS)
+WORLD_METRICS = tuple(c for c in WORLD_COLUMNS if c != "step")
 STATE_METRICS = tuple(STATE_COLUMNS)
 # stat -> one-line meaning (docs/sweeps.md shows them)
 OUTCOME_STATS = {
@@ -129,13 +129,11 @@ class OutcomeSpec:
 def default_outcomes() -> tuple[OutcomeSpec, ...]:
     """Outcomes recorded when an experiment names none (and by `sim.experiments.sweep.run_one`)."""
     return (
-        # from the crises table: model crises and incidents, without the scripted wars that
-        # the world table's counters include
-        OutcomeSpec("crises_per_year", None, "count", table="crises", per_year=True),
-        OutcomeSpec(
-            "incidents_per_year", None, "count", table="crises", outcome=INCIDENT, per_year=True
-        ),
-        OutcomeSpec("first_crisis", None, "first", table="crises"),
+        # the world table's counters: model crises and incidents (scripted wars are counted
+        # apart, in `wars`), so that every default outcome is a world-table one
+        OutcomeSpec("crises_per_year", "crises", "sum", per_year=True),
+        OutcomeSpec("incidents_per_year", "incidents", "sum", per_year=True),
+        OutcomeSpec("first_crisis", "crises", "first"),
         OutcomeSpec("mean_risk", "mean_risk", "mean"),
         OutcomeSpec("final_mean_trust", "mean_trust", "final"),
         OutcomeSpec("final_polarization", "polarization", "final"),
