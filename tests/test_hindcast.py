@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.core.metrics import arms_flows
 from sim.experiments import hindcast as hc
 from sim.experiments.observed import observe
 from sim.experiments.scoring import SCORES, Predictions, pact_blocs, score_all
@@ -113,7 +114,7 @@ def test_exercise_pairs_are_weighted_as_in_mme() -> None:
     assert pairs[("A", "B")] == pytest.approx(1.5)  # 1/2 from the trilateral + 1
     assert pairs[("A", "C")] == pytest.approx(0.5)
     assert pairs[("B", "C")] == pytest.approx(0.5)
-    flows = hc._arms_flows(acts)
+    flows = arms_flows(acts)
     assert flows.to_dict("records") == [{"supplier": "A", "recipient": "B", "volume": 2.0}]
 
 

@@ -212,6 +212,20 @@ class Results:
         return out
 
 
+def arms_flows(activities: pd.DataFrame) -> pd.DataFrame:
+    """supplier, recipient, volume: the arms transfers of an activities table summed per
+    pair (an arms transfer has one partner, its recipient)."""
+    tr = activities[activities["activity"] == "arms_transfer"]
+    frame = pd.DataFrame(
+        {
+            "supplier": tr["initiator"].astype(str).astype(object).to_numpy(),
+            "recipient": tr["partners"].astype(str).astype(object).to_numpy(),
+            "volume": tr["size"].astype(float).to_numpy(),
+        }
+    )
+    return frame.groupby(["supplier", "recipient"], as_index=False).volume.sum()
+
+
 class Recorder:
     """Collects metrics during a run in column buffers."""
 

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.core.metrics import arms_flows
 from sim.errors import InputError
 from sim.experiments.baselines import persistence, structural
 from sim.experiments.ensemble import Variant, load_ensemble, run_ensemble
@@ -113,19 +114,6 @@ def _pairs_of_exercises(acts: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["a", "b"], as_index=False).score.sum()
 
 
-def _arms_flows(acts: pd.DataFrame) -> pd.DataFrame:
-    """supplier, recipient, volume of the run's arms transfers."""
-    tr = acts[acts.activity == "arms_transfer"]
-    frame = pd.DataFrame(
-        {
-            "supplier": tr.initiator.astype(str).astype(object).to_numpy(),
-            "recipient": tr.partners.astype(str).astype(object).to_numpy(),
-            "volume": tr["size"].astype(float).to_numpy(),
-        }
-    )
-    return frame.groupby(["supplier", "recipient"], as_index=False).volume.sum()
-
-
 def prediction_tables(results: Any) -> dict[str, pd.DataFrame]:
     """The extract function of a hindcast run (`run_ensemble(extract=EXTRACT)`): tables
     exercise (a, b, score), arms (supplier, recipient, volume), dyads (a, b,
@@ -164,7 +152,7 @@ def prediction_tables(results: Any) -> dict[str, pd.DataFrame]:
     return {
         "counts": counts,
         "exercise": _pairs_of_exercises(acts),
-        "arms": _arms_flows(acts),
+        "arms": arms_flows(acts),
         "dyads": dyads,
         "blocs": blocs,
     }

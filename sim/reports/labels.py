@@ -81,15 +81,6 @@ def _overlaps(box: np.ndarray, boxes: np.ndarray) -> bool:
     )
 
 
-def _hits_circles(box: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> bool:
-    """Whether `box` intersects any circle (centres (m, 2), radii (m,)), all in pixels."""
-    if len(centres) == 0:
-        return False
-    nx = np.clip(centres[:, 0], box[0], box[2])
-    ny = np.clip(centres[:, 1], box[1], box[3])
-    return bool((((centres[:, 0] - nx) ** 2 + (centres[:, 1] - ny) ** 2) < radii**2).any())
-
-
 def _offsets(w: float, h: float, r: float, gap: float, extra: float) -> list[tuple[float, float]]:
     """Candidate box centres relative to a node of radius r, in pixels: above, below, right,
     left; then above and below shifted sideways so that one end of a wide label lines up
@@ -164,14 +155,13 @@ def _search(i: int, size: np.ndarray, free: tuple) -> tuple | None:
             box = np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2])
             if box[0] < bounds[0] or box[1] < bounds[1] or box[2] > bounds[2] or box[3] > bounds[3]:
                 continue
-            if _overlaps(box, placed) or _hits_circles(box, centres[others], radii[others]):
+            if _overlaps(box, placed) or _points_in_boxes(leaders, box[None, :]):
                 continue
-            if _points_in_boxes(leaders, box[None, :]):
-                continue
-            own = _box_gaps(box, centres[i : i + 1], radii[i : i + 1])[0]
+            # other nodes: none under the box, none nearly as close as its own
             nearest_other = _box_gaps(box, centres[others], radii[others]).min(initial=np.inf)
-            if nearest_other < own + CLEARANCE * h:
-                continue  # would read as another node's label
+            own = _box_gaps(box, centres[i : i + 1], radii[i : i + 1])[0]
+            if nearest_other < max(0.0, own + CLEARANCE * h):
+                continue
             line = np.zeros((0, 2))
             if ring > 0:
                 line = _leader_points(np.array([x, y]), centres[i])

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.core.metrics import arms_flows
 from sim.reports.markers import TITLE_ROOM_IN, event_strip, strip_height, strip_rect
 from sim.reports.scripted import ScenarioInputs, ScriptedEvent
 from sim.reports.style import (
@@ -66,17 +67,7 @@ def importer_suppliers(activities: pd.DataFrame) -> pd.DataFrame:
     columns = ["importer", "volume", "top_supplier", "share", "suppliers"]
     if activities.empty:
         return pd.DataFrame(columns=columns)
-    arms = activities[activities["activity"] == "arms_transfer"]
-    if arms.empty:
-        return pd.DataFrame(columns=columns)
-    flows = pd.DataFrame(
-        {
-            "supplier": arms["initiator"].astype(str).to_numpy(),
-            "importer": arms["partners"].astype(str).str.split(";").to_numpy(),
-            "volume": arms["size"].astype(float).to_numpy(),
-        }
-    ).explode("importer")
-    by_pair = flows.groupby(["importer", "supplier"], sort=True)["volume"].sum().reset_index()
+    by_pair = arms_flows(activities).rename(columns={"recipient": "importer"})
     by_pair = by_pair[by_pair["volume"] > 0]
     if by_pair.empty:
         return pd.DataFrame(columns=columns)
