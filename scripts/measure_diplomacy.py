@@ -10,6 +10,7 @@ The figures in docs/diplomacy.md come from this script.
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import sys
 from collections import Counter
@@ -211,7 +212,7 @@ def measure_deterrence(seeds):
         print(f"{name:14s} {ci(diff)} ({len(diff)} seeds with crises on both sides)")
 
 
-def controlled_world(steps: int = 600, targets: int = 4):
+def controlled_world(steps: int = 600, targets: int = 4, access: float = 0.0):
     """A challenger (RED, capability 0.9) facing `targets` backed and as many unbacked
     small states (capability 0.15) at the same hostility 0.9 and place; the backed ones
     are allied with BLU (capability 1), which trusts them 0.8 and is interoperable 0.6."""
@@ -231,22 +232,28 @@ def controlled_world(steps: int = 600, targets: int = 4):
         alliances={"PACT": ["BLU", *backed]},
         trust={("BLU", t): 0.8 for t in backed} | {(t, "BLU"): 0.8 for t in backed},
         interoperability={("BLU", t): 0.6 for t in backed},
+        access={("BLU", t): access for t in backed} if access else None,
     )
     return sc, backed, unbacked
 
 
 def measure_within(seeds):
-    print("## within a run, controlled: crises of a challenger against backed and unbacked")
-    print("## targets at the same hostility (controlled_world), incident share backed - unbacked")
-    sc, backed, unbacked = controlled_world()
+    print("## within a run, controlled: crises RED starts against backed and unbacked targets")
+    print("## at the same hostility (controlled_world), incident share backed - unbacked")
+    sc, backed, unbacked = controlled_world(access=float(os.environ.get("ACCESS", 0)))
     diff, n_b, n_u, d_b = [], [], [], []
     for s in seeds:
         m = run(sc, s)
         ix = m.index
+        red = ix["RED"]
         groups = []
         for names in (backed, unbacked):
             g = {ix[t] for t in names}
-            rows = [k for k, c in enumerate(m.crisis_log) if c[3] != "war" and {c[1], c[2]} & g]
+            rows = [
+                k
+                for k, c in enumerate(m.crisis_log)
+                if c[3] != "war" and m.crisis_challenger[k] == red and {c[1], c[2]} & g
+            ]
             groups.append(rows)
         (rb, ru) = groups
         n_b.append(len(rb))
@@ -256,8 +263,8 @@ def measure_within(seeds):
             diff.append(inc[rb].mean() - inc[ru].mean())
             bk = np.array(m.crisis_backing)
             d_b.append(bk[rb].mean() - bk[ru].mean())
-    print(f"crises a run: against backed {ci(n_b)}, unbacked {ci(n_u)}")
-    print(f"dyad backing of the crises, backed - unbacked {ci(d_b)}")
+    print(f"crises RED started a run: against backed {ci(n_b)}, unbacked {ci(n_u)}")
+    print(f"target backing of the crises, backed - unbacked {ci(d_b)}")
     print(f"incident share, backed - unbacked {ci(diff)} ({len(diff)} seeds)")
 
 

@@ -81,7 +81,12 @@ def test_tables_have_expected_columns_and_rows(runs):
     assert {"step", "activity", "initiator", "partners"} <= set(activities.columns)
     assert len(activities) > 0
     crises = read_table(run, "crises")
-    assert list(crises.columns) == ["step", "state_a", "state_b", "outcome", "risk"]
+    assert list(crises.columns) == [
+        "step", "state_a", "state_b", "outcome", "risk", "challenger", "backing"
+    ]
+    assert (crises.challenger.eq(crises.state_a) | crises.challenger.eq(crises.state_b)).all()
+    drawn = crises.outcome != "war"
+    assert crises.backing[drawn].between(0.0, 1.0).all()
     for name, rows in (
         ("start_dyads", n_dyads),
         ("final_dyads", n_dyads),

@@ -43,9 +43,26 @@ def credible_backing(m: DiplomacyModel, c: np.ndarray, x: np.ndarray) -> np.ndar
     return backing / np.maximum(backing + cap[c], 1e-12)
 
 
-def dyad_backing(m: DiplomacyModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean credible backing of dyads (a[k], b[k]): either side may be the challenger."""
-    return 0.5 * (credible_backing(m, a, b) + credible_backing(m, b, a))
+def initiation(
+    m: DiplomacyModel, a: np.ndarray, b: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who challenges whom in the dyads (a[k], b[k]) whose undeterred crisis draw fell at
+    x[k] in [0, 1) of their undeterred probability. Either side is the would-be challenger
+    with chance 1/2 and goes ahead unless the other side's credible backing deters it:
+    a challenges when x < (1 - deterrence d_ab) / 2, b when 1/2 <= x < 1/2 + (1 -
+    deterrence d_ba) / 2, and otherwise no crisis. So a dyad's crisis probability is the
+    undeterred one x (1 - deterrence x (d_ab + d_ba) / 2), and a crisis is started by the
+    side less deterred. Returns the crises' rows (indices into a), their challengers and the
+    target's credible backing against its challenger."""
+    p = m.p
+    d_ab = credible_backing(m, a, b)  # a challenges b
+    d_ba = credible_backing(m, b, a)
+    a_goes = x < 0.5 * (1.0 - p.deterrence * d_ab)
+    b_goes = (x >= 0.5) & (x < 0.5 + 0.5 * (1.0 - p.deterrence * d_ba))
+    rows = np.flatnonzero(a_goes | b_goes)
+    challenger = np.where(a_goes, a, b)[rows]
+    backing = np.where(a_goes, d_ab, d_ba)[rows]
+    return rows, challenger, backing
 
 
 def crisis_probability(
@@ -53,7 +70,7 @@ def crisis_probability(
 ) -> np.ndarray:
     """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent (of the
     risk matrix, or of the given risk values), times (1 - deterrence x backing) when the
-    dyads' mean credible backing is given (either side may be the challenger)."""
+    dyads' mean credible backing over the two sides as challenger is given (`initiation`)."""
     prob = m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
     if backing is not None:
         prob *= 1.0 - m.p.deterrence * backing
@@ -65,8 +82,8 @@ def deescalation_probability(
 ) -> np.ndarray:
     """Chance each crisis (a[k], b[k]) is defused: logistic in mutual trust, the dialogue
     channel, a standing hotline, the pair's investment in confidence-building and (when
-    given) the dyad's mean credible backing: a challenger facing a backed target backs
-    down more often."""
+    given) the target's credible backing against its challenger: a challenger facing a
+    backed target backs down more often."""
     p = m.p
     mutual_trust = 0.5 * (m.trust[a, b] + m.trust[b, a])
     cbm = 0.5 * (m.levers[a, CBM] + m.levers[b, CBM])
@@ -85,17 +102,19 @@ def deescalation_probability(
 
 def run_crises(m: DiplomacyModel) -> None:
     """Draw this step's crises over all dyads (upper triangle) and resolve each one.
-    Credible backing (`dyad_backing`, the mean over the two sides as challenger) lowers
-    both the chance of a crisis, by 1 - deterrence x backing, and of its becoming an
-    incident: deterrence. Backing is computed only for the dyads whose draw falls below
-    the undeterred probability (the only ones deterrence can concern).
+    A crisis has a challenger and a target (`initiation`): the target's credible backing
+    against that challenger lowers both the chance that the challenger starts it, by
+    1 - deterrence x backing, and of its becoming an incident (`deescalation_deterrence`):
+    deterrence. Backing is computed only for the dyads whose draw falls below the
+    undeterred probability (the only ones deterrence can concern).
 
     Two uniforms per dyad and step from the crises stream, drawn for every dyad whether or
-    not it has a crisis: u decides the crisis (u < p), v its outcome (defused when
-    v < P(defused)). The stream thus makes the same draws at every step, and a dyad's
-    crisis and outcome each follow their own number in every variant (common random
-    numbers): a variant that lowers p keeps the outcome of the crises both runs have,
-    where one shared u (defused when u < p x P(defused)) would move the outcome band.
+    not it has a crisis: u decides the crisis and its challenger (u < p, and where u falls
+    in [0, p)), v its outcome (defused when v < P(defused)). The stream thus makes the same
+    draws at every step, and a dyad's crisis and outcome each follow their own number in
+    every variant (common random numbers): a variant that lowers p keeps the outcome of the
+    crises both runs have, where one shared u (defused when u < p x P(defused)) would move
+    the outcome band.
     """
     p = m.p
     if p.crisis_rate <= 0.0:
@@ -107,22 +126,22 @@ def run_crises(m: DiplomacyModel) -> None:
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
-    backing = dyad_backing(m, a, b)
-    kept = draw[hit] < prob[hit] * (1.0 - p.deterrence * backing)  # not deterred
-    if not kept.any():
+    rows, challenger, backing = initiation(m, a, b, draw[hit] / prob[hit])
+    if not rows.size:
         return
-    a, b, backing, settle = a[kept], b[kept], backing[kept], settle[hit][kept]
-    defused = settle < deescalation_probability(m, a, b, backing)
+    a, b, settle = a[rows], b[rows], settle[hit][rows]
+    target = np.where(challenger == a, b, a)
+    defused = settle < deescalation_probability(m, challenger, target, backing)
     m.crisis_backing.extend(backing.tolist())  # parallel to the crisis log
-    for i, j, ok in zip(a.tolist(), b.tolist(), defused.tolist(), strict=True):
+    for i, j, c, ok in zip(a.tolist(), b.tolist(), challenger.tolist(), defused.tolist(), strict=True):
         risk = float(m.risk[i, j])
         if ok:
             m.trust[i, j] += p.deescalation_trust_gain * (1.0 - m.trust[i, j])
             m.trust[j, i] += p.deescalation_trust_gain * (1.0 - m.trust[j, i])
-            m.log_crisis(i, j, DEESCALATED, risk)
+            m.log_crisis(i, j, DEESCALATED, risk, c)
         else:
             militarized_incident(m, i, j, 1.0)
-            m.log_crisis(i, j, INCIDENT, risk)
+            m.log_crisis(i, j, INCIDENT, risk, c)
 
 
 def militarized_incident(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
@@ -156,4 +175,4 @@ def war_shock(m: DiplomacyModel, i: int, j: int, severity: float) -> None:
     militarized_incident(m, i, j, severity)
     m.wars += 1  # counted apart from the model's crises and incidents (sim.core.metrics)
     m.crisis_backing.append(float("nan"))  # a war is not a drawn crisis
-    m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]))
+    m.log_crisis(min(i, j), max(i, j), WAR, float(m.risk[i, j]), i)

@@ -99,16 +99,19 @@ def buyer_utility(m: DiplomacyModel, buyers: np.ndarray, sellers: np.ndarray) ->
     (dependency D is the buyer's share of its arms stock from the seller: spare parts and
     training lock it in; autonomy-minded buyers shun concentration, more the larger the
     share, to spread their suppliers). Access and basing rights the buyer grants the
-    seller deepen it: D + access_lockin x access[seller, buyer] (`sim.core.access`)."""
+    seller deepen the lock-in as if they were `access_lockin x access[seller, buyer]` more
+    of its stock (`sim.core.access`: forces, facilities and training in place), without
+    adding to the concentration an autonomy-minded buyer shuns (that is its arms stock):
+    + market_lockin x access_lockin x access."""
     p = m.p
     idx = np.ix_(buyers, sellers)
     dep = m.dependency[idx]
-    hosted = m.access[np.ix_(sellers, buyers)].T
-    if hosted.any():
-        dep = dep + p.access_lockin * hosted
     u = p.market_trust * m.trust[idx]
     u += p.market_affinity * (m.affinity_pos[idx] - m.hostility[idx])
     u += (p.market_lockin - p.market_diversify * m.autonomy[buyers][:, None] * dep) * dep
+    hosted = m.access[np.ix_(sellers, buyers)].T
+    if hosted.any():
+        u += (p.market_lockin * p.access_lockin) * hosted
     u += p.market_interop * m.interoperability[idx]
     industry = m.arms_industry[sellers] / max(float(m.arms_industry.max()), 1e-12)
     u += p.market_quality * np.log(np.maximum(industry, 1e-12))[None, :]

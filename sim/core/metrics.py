@@ -358,7 +358,8 @@ class Recorder:
 
     def _crises_table(self, ids: np.ndarray) -> pd.DataFrame:
         """The crisis log as a table, built column by column."""
-        cl = self.model.crisis_log
+        m = self.model
+        cl = m.crisis_log
         step, a, b, outcome, risk = zip(*cl, strict=True) if cl else [()] * 5
         return pd.DataFrame(
             {
@@ -367,6 +368,8 @@ class Recorder:
                 "state_b": label_column(ids, np.array(b, dtype=np.int64)),
                 "outcome": np.array(outcome, dtype=object),
                 "risk": np.array(risk, dtype=float),
+                "challenger": label_column(ids, np.array(m.crisis_challenger, dtype=np.int64)),
+                "backing": np.array(m.crisis_backing, dtype=float),
             }
         )
 

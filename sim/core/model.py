@@ -240,7 +240,8 @@ class DiplomacyModel(mesa.Model):
         self._crises_before = 0
         self._incidents_before = 0
         self.crisis_log: list[tuple] = []
-        self.crisis_backing: list[float] = []  # each drawn crisis's mean credible backing
+        self.crisis_backing: list[float] = []  # each drawn crisis's target's credible backing
+        self.crisis_challenger: list[int] = []  # who started each crisis (parallel to the log)
         self.activity_log: list[tuple] = []
 
         for k, spec in enumerate(world.states):
@@ -408,9 +409,11 @@ class DiplomacyModel(mesa.Model):
         """Open war between i and j (see `sim.core.crises.war_shock`)."""
         war_shock(self, i, j, severity)
 
-    def log_crisis(self, i: int, j: int, outcome: str, risk: float) -> None:
-        """Append a crisis to the log (outcome: deescalated, incident or war)."""
+    def log_crisis(self, i: int, j: int, outcome: str, risk: float, challenger: int) -> None:
+        """Append a crisis between i < j, started by `challenger` (i or j), to the log
+        (outcome: deescalated, incident or war)."""
         self.crisis_log.append((self.steps, i, j, outcome, risk))
+        self.crisis_challenger.append(challenger)
         self.crises_total += 1
 
     @property

@@ -429,13 +429,13 @@ class Parameters:
         0.6,
         0,
         1,
-        "share of crisis initiation a fully deterred challenger forgoes: crisis probability x (1 - deterrence x mean credible backing of the two sides)",
+        "share of crisis initiation a fully deterred challenger forgoes: each side challenges with half the undeterred probability x (1 - deterrence x the other side's credible backing against it)",
     )
     deescalation_deterrence: float = _p(
         2.0,
         0,
         None,
-        "log-odds of de-escalation added per unit of the dyad's mean credible backing (a backed target's crisis less often becomes an incident)",
+        "log-odds of de-escalation added per unit of the target's credible backing against the challenger (a backed target's crisis less often becomes an incident)",
     )
     deterrence_agreement: float = _p(
         0.5,
