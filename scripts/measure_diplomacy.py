@@ -10,7 +10,6 @@ The figures in docs/diplomacy.md come from this script.
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
 import sys
 from collections import Counter
@@ -212,43 +211,21 @@ def measure_deterrence(seeds):
         print(f"{name:14s} {ci(diff)} ({len(diff)} seeds with crises on both sides)")
 
 
-def controlled_world(steps: int = 600, targets: int = 4, access: float = 0.0):
-    """A challenger (RED, capability 0.9) facing `targets` backed and as many unbacked
-    small states (capability 0.15) at the same hostility 0.9 and place; the backed ones
-    are allied with BLU (capability 1), which trusts them 0.8 and is interoperable 0.6."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from worlds import BASE_STATES, world  # noqa: PLC0415
-
-    small = dict(capability=0.15, budget=0.7, arms_industry=0.0, stability=0.8, governance=0.6)
-    states = {"BLU": BASE_STATES["BLU"], "RED": BASE_STATES["RED"]}
-    backed, unbacked = [f"B{k}" for k in range(targets)], [f"U{k}" for k in range(targets)]
-    for k in range(targets):
-        states[backed[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.0))
-        states[unbacked[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.5))
-    sc = world(
-        states,
-        steps=steps,
-        hostility={("RED", t): 0.9 for t in backed + unbacked},
-        alliances={"PACT": ["BLU", *backed]},
-        trust={("BLU", t): 0.8 for t in backed} | {(t, "BLU"): 0.8 for t in backed},
-        interoperability={("BLU", t): 0.6 for t in backed},
-        access={("BLU", t): access for t in backed} if access else None,
-    )
-    return sc, backed, unbacked
-
-
 def measure_within(seeds):
-    print("## within a run, controlled: crises RED starts against backed and unbacked targets")
-    print("## at the same hostility (controlled_world), incident share backed - unbacked")
-    sc, backed, unbacked = controlled_world(access=float(os.environ.get("ACCESS", 0)))
-    diff, n_b, n_u, d_b = [], [], [], []
-    for s in seeds:
-        m = run(sc, s)
-        ix = m.index
-        red = ix["RED"]
+    """The controlled world of tests/worlds.py (deterrence_world): crises RED starts, by the
+    target's credible backing (tests/test_diplomacy.py::test_backed_targets_see_fewer_incidents)."""
+    from tests.worlds import backed_incident_contrast, deterrence_world  # noqa: PLC0415
+
+    print("## within a run, controlled: crises RED starts against backed and unbacked")
+    print("## targets at the same hostility (tests/worlds.py deterrence_world)")
+    sc, backed, unbacked = deterrence_world()
+    models = [run(sc, s) for s in seeds]
+    n_b, n_u, d_b = [], [], []
+    for m in models:
+        red = m.index["RED"]
         groups = []
         for names in (backed, unbacked):
-            g = {ix[t] for t in names}
+            g = {m.index[t] for t in names}
             rows = [
                 k
                 for k, c in enumerate(m.crisis_log)
@@ -259,13 +236,12 @@ def measure_within(seeds):
         n_b.append(len(rb))
         n_u.append(len(ru))
         if rb and ru:
-            inc = np.array([c[3] == "incident" for c in m.crisis_log])
-            diff.append(inc[rb].mean() - inc[ru].mean())
             bk = np.array(m.crisis_backing)
             d_b.append(bk[rb].mean() - bk[ru].mean())
-    print(f"crises RED started a run: against backed {ci(n_b)}, unbacked {ci(n_u)}")
-    print(f"target backing of the crises, backed - unbacked {ci(d_b)}")
-    print(f"incident share, backed - unbacked {ci(diff)} ({len(diff)} seeds)")
+    print(f"crises RED started a run: against allied {ci(n_b)}, unallied {ci(n_u)}")
+    print(f"target backing of those crises, allied - unallied {ci(d_b)}")
+    est, lo, hi = backed_incident_contrast(models)
+    print(f"incident share, backing >= median - below: {est:.3f} [{lo:.3f}, {hi:.3f}]")
 
 
 def measure_world_market(seeds):

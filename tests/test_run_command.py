@@ -82,7 +82,13 @@ def test_tables_have_expected_columns_and_rows(runs):
     assert len(activities) > 0
     crises = read_table(run, "crises")
     assert list(crises.columns) == [
-        "step", "state_a", "state_b", "outcome", "risk", "challenger", "backing"
+        "step",
+        "state_a",
+        "state_b",
+        "outcome",
+        "risk",
+        "challenger",
+        "backing",
     ]
     assert (crises.challenger.eq(crises.state_a) | crises.challenger.eq(crises.state_b)).all()
     drawn = crises.outcome != "war"

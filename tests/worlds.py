@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.core.params import Parameters
 from sim.core.scenario import Event, Relations, Scenario, StateSpec
@@ -120,6 +121,57 @@ def exercise_program(
             "name": "series",
         },
     )
+
+
+def deterrence_world(steps: int = 600, targets: int = 4) -> tuple[Scenario, list[str], list[str]]:
+    """A challenger (RED, capability 0.9) facing `targets` backed and as many unbacked
+    small states (capability 0.15) at the same hostility 0.9, place and position; the
+    backed ones are allied with BLU (capability 1), which trusts them 0.8 and is
+    interoperable 0.6. Returns the scenario and the backed and unbacked ids."""
+    small = dict(capability=0.15, budget=0.7, arms_industry=0.0, stability=0.8, governance=0.6)
+    states = {"BLU": BASE_STATES["BLU"], "RED": BASE_STATES["RED"]}
+    backed, unbacked = [f"B{k}" for k in range(targets)], [f"U{k}" for k in range(targets)]
+    for k in range(targets):
+        states[backed[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.0))
+        states[unbacked[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.5))
+    sc = world(
+        states,
+        steps=steps,
+        hostility={("RED", t): 0.9 for t in backed + unbacked},
+        alliances={"PACT": ["BLU", *backed]},
+        trust={("BLU", t): 0.8 for t in backed} | {(t, "BLU"): 0.8 for t in backed},
+        interoperability={("BLU", t): 0.6 for t in backed},
+    )
+    return sc, backed, unbacked
+
+
+def backed_incident_contrast(models: list, challenger: str = "RED") -> tuple[float, float, float]:
+    """Incident share of the crises `challenger` started against a target whose credible
+    backing was at or above the median over all those crises, minus the share below it,
+    pooled over the runs, with a 95% bootstrap interval that resamples runs (the crises of
+    one run are not independent): (estimate, low, high)."""
+    counts = []  # per run: incidents and crises, above and below the median
+    backing, incident, run = [], [], []
+    for k, m in enumerate(models):
+        c = m.index[challenger]
+        for row, log in enumerate(m.crisis_log):
+            if log[3] != "war" and m.crisis_challenger[row] == c:
+                backing.append(m.crisis_backing[row])
+                incident.append(log[3] == "incident")
+                run.append(k)
+    backing, incident, run = np.array(backing), np.array(incident), np.array(run)
+    high = backing >= np.median(backing)
+    for group in (high, ~high):
+        counts.append(np.bincount(run[group], weights=incident[group], minlength=len(models)))
+        counts.append(np.bincount(run[group], minlength=len(models)).astype(float))
+
+    def contrast(inc_hi, n_hi, inc_lo, n_lo, axis=-1):
+        return inc_hi.sum(axis) / n_hi.sum(axis) - inc_lo.sum(axis) / n_lo.sum(axis)
+
+    ci = stats.bootstrap(
+        counts, contrast, paired=True, vectorized=True, method="percentile", rng=0
+    ).confidence_interval
+    return float(contrast(*counts)), float(ci.low), float(ci.high)
 
 
 def assert_finite_tables(tables: dict[str, pd.DataFrame]) -> None:

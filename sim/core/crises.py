@@ -133,7 +133,9 @@ def run_crises(m: DiplomacyModel) -> None:
     target = np.where(challenger == a, b, a)
     defused = settle < deescalation_probability(m, challenger, target, backing)
     m.crisis_backing.extend(backing.tolist())  # parallel to the crisis log
-    for i, j, c, ok in zip(a.tolist(), b.tolist(), challenger.tolist(), defused.tolist(), strict=True):
+    for i, j, c, ok in zip(
+        a.tolist(), b.tolist(), challenger.tolist(), defused.tolist(), strict=True
+    ):
         risk = float(m.risk[i, j])
         if ok:
             m.trust[i, j] += p.deescalation_trust_gain * (1.0 - m.trust[i, j])
