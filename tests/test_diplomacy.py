@@ -210,14 +210,11 @@ def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
     """Paired by seed (10 seeds, 10 years), the middle_east scenario at default
     parameters against the same runs with deterrence switched off (deterrence = 0,
     deescalation_deterrence = 0): fewer crises and fewer militarized incidents (measured:
-    crises -3.4 [-4.7, -2.1], incidents -0.8 [-1.3, -0.3] over 10 seeds, at the
+    crises -3.9 [-5.2, -2.6], incidents -0.6 [-1.1, -0.1] over 10 seeds, at the
     calibrated crisis_rate 0.041).
 
-    The comparison across targets in one run (crises against better-backed targets
-    becoming incidents less often) is not resolved at defaults: the old measurement was
-    confounded (backing goes with hostility and trust) and had 0.4-0.65 drawn incidents
-    a seed, and in a controlled world the effect is real in sign but small (docs/
-    diplomacy.md, "Deterrence within a run")."""
+    The comparison across targets within runs is
+    `test_a_crisis_against_a_backed_target_less_often_becomes_an_incident`."""
     sc = _scenario("middle_east")
     off = dataclasses.replace(
         sc, parameters=sc.parameters.replace(deterrence=0.0, deescalation_deterrence=0.0)
