@@ -456,6 +456,26 @@ def test_bloc_leader_tied_to_the_other_sides_hedgers_is_not_a_hedger() -> None:
     assert set(np.argsort(-hedging)[:2].tolist()) == {n, n + 1}
 
 
+def test_a_lone_state_is_no_bloc_to_commit_to() -> None:
+    """Commitment is measured against the other blocs of two or more members: a bloc leader
+    tied to the other camp's members does not become a hedger because some state it likes
+    sits alone (as Qatar in arms_market made China a hedger)."""
+    aff, truth = _camps((8, 6), seed=7)
+    n = truth.size
+    ties = np.maximum(aff, 0.0)
+    ties[0, truth == 1] = 0.5  # the leader relies on the other camp's members a little
+    labels = truth.copy()
+    base = hedging_index(aff, labels, ties)
+    full = np.zeros((n + 1, n + 1))
+    full[:n, :n] = aff
+    full[0, n] = full[n, 0] = 0.9  # a lone state the leader likes
+    full_ties = np.zeros_like(full)
+    full_ties[:n, :n] = ties
+    hedging = hedging_index(full, np.append(labels, labels.max() + 1), full_ties)
+    np.testing.assert_allclose(hedging[:n], base, atol=1e-12)
+    assert hedging[0] < 0.05
+
+
 def test_signed_blocs_one_camp_without_opposition() -> None:
     aff, _ = _camps((10,), seed=4)
     labels = signed_communities(aff, np.random.default_rng(3))

@@ -77,7 +77,9 @@ def test_indo_pacific_great_powers_apart_and_not_hedgers(seed: int) -> None:
     assert m.alignment_stats["n_blocs"] >= 2
 
 
-@pytest.mark.parametrize("name", ["indo_pacific", "europe_nato", "middle_east", "middle_powers"])
+@pytest.mark.parametrize(
+    "name", ["indo_pacific", "europe_nato", "middle_east", "middle_powers", "arms_market"]
+)
 def test_great_powers_are_not_hedgers(name: str) -> None:
     """The USA, China and Russia end in the bottom third of hedging in every seed: a bloc
     leader tied to the other side's hedgers is committed to its own bloc (the commitment
@@ -91,7 +93,15 @@ def test_great_powers_are_not_hedgers(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["minimal", "indo_pacific", "europe_nato", "middle_east", "middle_powers", "arms_market"],
+    [
+        "minimal",
+        "indo_pacific",
+        "europe_nato",
+        "middle_east",
+        "middle_powers",
+        "arms_market",
+        "world",
+    ],
 )
 def test_blocs_agree_across_seeds(name: str) -> None:
     """Final blocs agree across seeds (adjusted Rand index >= 0.8 for every pair of seeds)."""

@@ -791,8 +791,9 @@ def hedging_index(
     `ties[i, j] >= 0` is how much state i is engaged with j (the model passes arms
     dependency plus interoperability x trust: what i relies on j for, directed). A tie counts
     toward j's bloc in proportion to j's commitment to it (j's mean affinity to its own bloc
-    minus its largest to another bloc, means weighted by the members' `sizes`, clipped to
-    [0, 1]), so a tie to a fellow hedger is not a tie to the other side. With t_ib the committed ties
+    minus its largest to another bloc of two or more members -- a lone state is no bloc to
+    commit to --, means weighted by the members' `sizes`, clipped to [0, 1]), so a tie to a
+    fellow hedger is not a tie to the other side. With t_ib the committed ties
     of i to bloc b (itself left out), C_i = sum_b t_ib its committed ties to all blocs and
     T_i all of its ties:
 
@@ -843,7 +844,9 @@ def hedging_index(
     rows = np.arange(n)
     own = mean_to[rows, codes].copy()
     mean_to[rows, codes] = -np.inf
-    best_other = mean_to.max(axis=1) if n_blocs > 1 else np.zeros(n)
+    mean_to[:, onehot.sum(axis=0) < 2] = -np.inf  # a lone state is no bloc to commit to
+    best_other = mean_to.max(axis=1)
+    best_other[~np.isfinite(best_other)] = 0.0  # no other bloc
     commitment = np.clip(own - best_other, 0.0, 1.0)
     committed = t @ (members * commitment[:, None])  # i's committed ties to each bloc
     pair = np.minimum(committed[:, :, None], committed[:, None, :])
