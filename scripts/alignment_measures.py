@@ -162,7 +162,8 @@ def _blocs_text(m: DiplomacyModel) -> str:
 
 def _hedgers_text(m: DiplomacyModel) -> str:
     order = np.argsort(-m.hedging, kind="stable")[:5]
-    return ", ".join(f"{m.ids[k]} {m.hedging[k]:.2f}" for k in order if m.hedging[k] > 0) or "none"
+    shown = [k for k in order if round(float(m.hedging[k]), 2) > 0]  # as the run's summary
+    return ", ".join(f"{m.ids[k]} {m.hedging[k]:.2f}" for k in shown) or "none"
 
 
 def table(names: list[str]) -> None:
