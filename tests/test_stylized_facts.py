@@ -77,53 +77,55 @@ def test_transparency_damps_the_risk_rise_from_exercises():
 
 
 def test_dialogue_lowers_escalation_risk_and_crises():
-    def scenario(dialogue: bool):
-        return world(
-            steps=120,
-            hostility={("BLU", "RED"): 0.9, ("AZR", "RED"): 0.8, ("CYN", "RED"): 0.7},
-            crisis_rate=0.3,
-            weight_risk_reduction=3.0 if dialogue else 0.0,
+    """At default parameters (crises at the calibrated rate), 12 seeds of 10 years, paired
+    by seed against the same runs without the motive that drives dialogue
+    (weight_risk_reduction 0): lower risk across the blocs and fewer crises, each with a
+    95% CI of the paired difference below zero (measured: risk -0.085 [-0.100, -0.071],
+    crises -2.7 [-4.8, -0.6])."""
+    hostility = {("BLU", "RED"): 0.9, ("AZR", "RED"): 0.8, ("CYN", "RED"): 0.7}
+    d_risk, d_crises, dialogues = [], [], 0
+    for seed in range(12):
+        (talk,) = _final(world(steps=120, hostility=hostility), seeds=[seed])
+        (silent,) = _final(
+            world(steps=120, hostility=hostility, weight_risk_reduction=0.0), seeds=[seed]
         )
-
-    seeds = range(8)
-    talk = _final(scenario(True), seeds)
-    silent = _final(scenario(False), seeds)
-    assert sum(len(m.crisis_log) for m in talk) < sum(len(m.crisis_log) for m in silent)
-
-    def mean_risk(ms):
-        return np.mean([m.results().world.risk_across.mean() for m in ms])
-
-    assert mean_risk(talk) < mean_risk(silent)
-    assert sum((np.array(m.results().activities.activity) == "dialogue").sum() for m in talk) > 0
+        talk_res, silent_res = talk.results(), silent.results()
+        d_risk.append(talk_res.world.risk_across.mean() - silent_res.world.risk_across.mean())
+        d_crises.append(talk.crises_total - silent.crises_total)
+        dialogues += int((np.asarray(talk_res.activities.activity) == "dialogue").sum())
+    assert dialogues > 0
+    assert _paired_ci(d_risk)[1] < 0.0
+    assert _paired_ci(d_crises)[1] < 0.0
 
 
 def test_arms_transfers_raise_importer_dependency_on_supplier():
+    """At default parameters, 12 seeds paired: a monthly arms program from BLU raises GRY's
+    dependency on BLU and lowers its share from its old supplier RED (95% CIs)."""
     program = Event(
         0,
         "arms_program",
         {"suppliers": ["BLU"], "recipient": "GRY", "volume": 1.0, "every": 1, "until": None},
     )
-
-    def dep(ms):
-        return np.mean([m.dependency[m.index["GRY"], m.index["BLU"]] for m in ms])
-
-    base = _final(world(steps=36, dependency={"GRY": {"RED": 0.5}}))
-    armed = _final(world(steps=36, dependency={"GRY": {"RED": 0.5}}, events=(program,)))
-    assert dep(armed) > dep(base) + 0.2
-
-    def red_share(ms):
-        return np.mean([m.dependency[m.index["GRY"], m.index["RED"]] for m in ms])
-
-    assert red_share(armed) < red_share(base)
+    d_blu, d_red = [], []
+    for seed in range(12):
+        (base,) = _final(world(steps=36, dependency={"GRY": {"RED": 0.5}}), seeds=[seed])
+        (armed,) = _final(
+            world(steps=36, dependency={"GRY": {"RED": 0.5}}, events=(program,)), seeds=[seed]
+        )
+        gry, blu, red = (armed.index[s] for s in ("GRY", "BLU", "RED"))
+        d_blu.append(armed.dependency[gry, blu] - base.dependency[gry, blu])
+        d_red.append(armed.dependency[gry, red] - base.dependency[gry, red])
+    assert _paired_ci(d_blu)[0] > 0.2
+    assert _paired_ci(d_red)[1] < 0.0
 
 
 def test_militarized_incident_lowers_trust_in_the_dyad():
     """A war shock collapses the dyad's trust, and the mark lasts: a month on and a year on
     trust is still lower than in the same seeds without the war.
 
-    Paired by seed (the same random numbers in both runs), over 30 seeds, with the 95% CI
-    of the relative change. Measured at default parameters: -30% (CI +-1.5%) a month on,
-    -23% (+-1.2%) a year on, -27% (+-1%) two years on. Before dialogue's trust gain scaled
+    Paired by seed (the same random numbers in both runs), over 30 seeds, at default
+    parameters with the model's own crises on, with the 95% CI of the relative change.
+    Measured: -30% [-31%, -28%] a month on, -23% [-27%, -19%] a year on. Before dialogue's trust gain scaled
     with 1 - hostility, talks rebuilt the trust within four months and then overshot
     (-22%, -8%, 0%, +5% at 1, 2, 4 and 8 months): the mechanism was wrong, not the claim."""
     shock = Event(12, "war_shock", {"states": ["AZR", "RED"], "severity": 0.6})
@@ -133,8 +135,8 @@ def test_militarized_incident_lowers_trust_in_the_dyad():
         return m.trust[a, r] + m.trust[r, a]
 
     for steps, bound in ((13, -0.1), (24, -0.1)):  # a month and a year after the shock
-        calm = _final(world(steps=steps, crisis_rate=0.0), seeds=range(30))
-        hit = _final(world(steps=steps, crisis_rate=0.0, events=(shock,)), seeds=range(30))
+        calm = _final(world(steps=steps), seeds=range(30))
+        hit = _final(world(steps=steps, events=(shock,)), seeds=range(30))
         change = np.array([trust(h) / trust(c) - 1.0 for h, c in zip(hit, calm, strict=True)])
         half_width = 2.045 * change.std(ddof=1) / np.sqrt(len(change))  # t(0.975, 29)
         assert change.mean() + half_width < bound, (steps, change.mean(), half_width)
