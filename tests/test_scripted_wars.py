@@ -40,10 +40,19 @@ def test_summary_counts_model_crises_without_wars(indo_pacific):
     section = next(s for s in built.sections if s.title.startswith("Crises"))
     busiest = section.note.split("most model crises: ")[1].split(";")[0]
     top = max(counts.values())
-    assert f"({top})" in busiest and f"({top + 1})" not in busiest
-    for part in busiest.split(", "):
-        a, b = (names[n] for n in part.rsplit(" (", 1)[0].split(" - "))
-        assert part.endswith(f"({counts[_pair(a, b)]})")
+    assert f"({top}, " in busiest and f"({top + 1}, " not in busiest
+    for part in busiest.split("), "):  # "China - India (5, started: China 3, India 2"
+        pair, detail = part.split(" (", 1)
+        a, b = (names[n] for n in pair.split(" - "))
+        total, started = detail.rstrip(")").split(", started: ")
+        started = started.split(", ")
+        assert int(total) == counts[_pair(a, b)]
+        in_pair = model[
+            [_pair(x, y) == _pair(a, b) for x, y in zip(model.state_a, model.state_b, strict=True)]
+        ]
+        truth = in_pair["challenger"].value_counts().to_dict()
+        by = {names[s.rsplit(" ", 1)[0]]: int(s.rsplit(" ", 1)[1]) for s in started}
+        assert by == truth, part
 
 
 def test_outcomes_count_model_crises_and_wars_apart(indo_pacific):
