@@ -880,11 +880,14 @@ SPECS["middle_east"] = dict(
             severity=0.5,
         ),
         ev(
-            "Fall of the Assad government (December 2024); severity judgement",
+            "Fall of the Assad government (December 2024); severity judgement. The new "
+            "government turns from Assad's backers: Iranian forces leave, the Tartus port lease "
+            "is cancelled (January 2025) and Russia's bases are in question (judgement)",
             date="2024-12",
             type="coup",
             state="SYR",
             severity=0.8,
+            against=["RUS", "IRN"],
         ),
         ev(
             "Israel-Iran war (June 2025); severity judgement",

@@ -478,11 +478,14 @@ EVENTS = [
         severity=0.5,
     ),
     ev(
-        "Fall of the Assad government; severity judgement",
+        "Fall of the Assad government; severity judgement. The new government turns from "
+        "Assad's backers: Iranian forces leave, the Tartus port lease is cancelled (January "
+        "2025) and Russia's bases are in question (judgement)",
         date="2024-12",
         type="coup",
         state="SYR",
         severity=0.8,
+        against=["RUS", "IRN"],
     ),
     ev(
         "Pahalgam attack and Operation Sindoor; severity judgement",

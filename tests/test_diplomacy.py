@@ -320,3 +320,35 @@ def test_a_crisis_against_a_backed_target_less_often_becomes_an_incident():
         m.run()
     est, lo, hi = backed_incident_contrast(models)
     assert hi < 0.0, (est, lo, hi)
+
+
+def test_a_coup_against_the_old_regimes_backers_ends_their_access():
+    """A coup whose new government turns from the old regime's backers (`against`) ends
+    their bilateral agreements and cuts trust both ways at once; their access and basing
+    then lapse (no agreement), while the same seeds without `against` keep it. In
+    middle_east, Russia's access in Syria at the end of the run (2028), 5 seeds: measured
+    0.98 without and 0.15 with the fall of Assad turning Syria from Russia and Iran."""
+    sc = _scenario("middle_east")
+    coup = next(e for e in sc.events if e.type == "coup")
+    assert coup.args["state"] == "SYR" and set(coup.args["against"]) == {"RUS", "IRN"}
+    kept = dataclasses.replace(
+        sc,
+        events=tuple(
+            dataclasses.replace(e, args={**e.args, "against": None}) if e is coup else e
+            for e in sc.events
+        ),
+    )
+    for seed in range(5):
+        turned, stayed = DiplomacyModel(sc, rng=seed), DiplomacyModel(kept, rng=seed)
+        syr, rus, irn = (turned.index[s] for s in ("SYR", "RUS", "IRN"))
+        turned.run(coup.step)
+        stayed.run(coup.step)
+        before = turned.trust[syr, rus]
+        assert turned.bilateral[syr, rus] and turned.access[rus, syr] > 0.5
+        turned.run(1)  # the coup's step
+        stayed.run(1)
+        assert not turned.bilateral[syr, rus] and not turned.bilateral[syr, irn]
+        assert turned.trust[syr, rus] < 0.7 * before
+        turned.run(sc.steps - coup.step - 1)
+        stayed.run(sc.steps - coup.step - 1)
+        assert turned.access[rus, syr] < 0.3 < 0.9 < stayed.access[rus, syr], seed

@@ -260,7 +260,7 @@ def test_tiny_dict_gives_typed_objects() -> None:
                 "name": "",
             },
         ),
-        Event(12, "coup", {"state": "C", "severity": 0.6}),
+        Event(12, "coup", {"state": "C", "severity": 0.6, "against": None}),
     )
     assert isinstance(s.events[2].args["every"], int)
 
@@ -349,7 +349,7 @@ def test_every_event_type_and_field_kind_loads() -> None:
         ),
         (
             {"events": [{"step": 1, "type": "sanctions", "by": ["A", "C"], "target": "C"}]},
-            "events[0].target: expected states not among by, got 'C' in both",
+            "events[0].target: expected a state not among by, got 'C' in both",
         ),
         (
             {"events": [{"step": 1, "type": "exercise_program", "participants": ["A"]}]},

@@ -62,6 +62,13 @@ EVENT_SCHEMA: dict[str, dict[str, FieldSpec]] = {
         "severity": FieldSpec(
             "fraction", required=False, default=0.6, doc="stability and governance drop, 0-1"
         ),
+        "against": FieldSpec(
+            "states",
+            required=False,
+            doc="states the new government turns from (the old regime's backers): its "
+            "bilateral agreements with them end, so their access and basing lapse, and trust "
+            "both ways falls by coup_trust_loss x severity",
+        ),
     },
     "turmoil": {
         "state": FieldSpec("state", doc="state in domestic turmoil"),
@@ -145,6 +152,8 @@ def apply_event(model: DiplomacyModel, event: Event) -> None:
         sev = float(a["severity"])
         model.stability[i] *= 1.0 - sev
         model.governance[i] *= 1.0 - p.coup_governance_loss * sev
+        if a["against"]:
+            model.break_with(i, [idx(s) for s in a["against"]], sev)
     elif kind == "turmoil":
         model.stability[idx(a["state"])] *= 1.0 - float(a["severity"])
     elif kind == "budget_change":

@@ -416,6 +416,18 @@ class DiplomacyModel(mesa.Model):
         self.crisis_challenger.append(challenger)
         self.crises_total += 1
 
+    def break_with(self, i: int, others: list[int], severity: float) -> None:
+        """A new government in i turns from the old regime's backers `others`: its bilateral
+        agreements with them end (so their access and basing lapse, `sim.core.access`) and
+        trust both ways falls by `coup_trust_loss x severity`."""
+        k = np.asarray(others, dtype=np.intp)
+        self.bilateral[i, k] = self.bilateral[k, i] = False
+        self.agreement_clock[i, k] = self.agreement_clock[k, i] = 0
+        self._ties_cache = None
+        keep = 1.0 - self.p.coup_trust_loss * severity
+        self.trust[i, k] *= keep
+        self.trust[k, i] *= keep
+
     @property
     def agreements(self) -> np.ndarray:
         """Formal agreements: bilateral ones plus shared alliance membership (bool, symmetric)."""

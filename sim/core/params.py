@@ -535,6 +535,12 @@ class Parameters:
     coup_governance_loss: float = _p(
         0.5, 0, 1, "share of governance a coup destroys, x severity (stability loses severity)"
     )
+    coup_trust_loss: float = _p(
+        0.5,
+        0,
+        1,
+        "share of trust lost, both ways, between a state whose government falls and the old regime's backers it turns from (a coup's `against`), x severity",
+    )
 
     # --- alignment ---------------------------------------------------------------------------
     alignment_interval: int = _p(

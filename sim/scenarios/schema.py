@@ -93,6 +93,7 @@ _DISJOINT = {  # event type -> two fields that must not share a state
     "lift_embargo": ("suppliers", "targets"),
     "sanctions": ("by", "target"),
     "arms_program": ("suppliers", "recipient"),
+    "coup": ("against", "state"),
 }
 
 # --------------------------------------------------------------------------------------------
@@ -630,9 +631,10 @@ class _EventBase(Schema):
             first, second = _DISJOINT[self.event_type]
             other = getattr(self, second)
             group = other if isinstance(other, list) else [other]
-            shared = [s for s in getattr(self, first) if s in group]
+            shared = [s for s in getattr(self, first) or () if s in group]
             if shared:
-                problem(f"states not among {first}", f"{shared[0]!r} in both", sub=(second,))
+                what = "states" if isinstance(other, list) else "a state"
+                problem(f"{what} not among {first}", f"{shared[0]!r} in both", sub=(second,))
         return self
 
 

@@ -102,7 +102,7 @@ def _events(model: ScenarioFile) -> tuple[Event, ...]:
         args = {}
         for name, spec in EVENT_SCHEMA[entry.type].items():
             value = getattr(entry, name)
-            args[name] = tuple(value) if spec.kind == "states" else value
+            args[name] = tuple(value) if spec.kind == "states" and value is not None else value
         events.append(Event(step=step, type=entry.type, args=args))
     events.sort(key=lambda e: e.step)
     return tuple(events)
