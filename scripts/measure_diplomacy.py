@@ -205,43 +205,31 @@ def measure_deterrence(seeds):
             incident = np.array([c[3] == "incident" for c in m.crisis_log])
             drawn = ~np.isnan(backing)  # wars are not drawn crises
             backing, incident = backing[drawn], incident[drawn]
-            high = backing > np.median(backing)
+            high = backing >= np.median(backing)
             if high.any() and (~high).any():
                 diff.append(incident[high].mean() - incident[~high].mean())
         print(f"{name:14s} {ci(diff)} ({len(diff)} seeds with crises on both sides)")
 
 
 def measure_within(seeds):
-    """The controlled world of tests/worlds.py (deterrence_world): crises RED starts, by the
-    target's credible backing (tests/test_diplomacy.py::test_backed_targets_see_fewer_incidents)."""
-    from tests.worlds import backed_incident_contrast, deterrence_world  # noqa: PLC0415
+    """The controlled world of tests/worlds.py (deterrence_world): crises RED starts against
+    allied and unallied targets, at defaults and with the mechanism switched off
+    (tests/test_diplomacy.py::test_a_crisis_against_a_backed_target_less_often_becomes_an_incident)."""
+    from tests.worlds import allied_incident_contrast, deterrence_world  # noqa: PLC0415
 
-    print("## within a run, controlled: crises RED starts against backed and unbacked")
-    print("## targets at the same hostility (tests/worlds.py deterrence_world)")
-    sc, backed, unbacked = deterrence_world()
-    models = [run(sc, s) for s in seeds]
-    n_b, n_u, d_b = [], [], []
-    for m in models:
-        red = m.index["RED"]
-        groups = []
-        for names in (backed, unbacked):
-            g = {m.index[t] for t in names}
-            rows = [
-                k
-                for k, c in enumerate(m.crisis_log)
-                if c[3] != "war" and m.crisis_challenger[k] == red and {c[1], c[2]} & g
-            ]
-            groups.append(rows)
-        (rb, ru) = groups
-        n_b.append(len(rb))
-        n_u.append(len(ru))
-        if rb and ru:
-            bk = np.array(m.crisis_backing)
-            d_b.append(bk[rb].mean() - bk[ru].mean())
-    print(f"crises RED started a run: against allied {ci(n_b)}, unallied {ci(n_u)}")
-    print(f"target backing of those crises, allied - unallied {ci(d_b)}")
-    est, lo, hi = backed_incident_contrast(models)
-    print(f"incident share, backing >= median - below: {est:.3f} [{lo:.3f}, {hi:.3f}]")
+    print("## within a run, controlled: crises RED starts against allied and unallied targets")
+    print("## at the same hostility, place and distance (tests/worlds.py deterrence_world)")
+    sc, allied, unallied = deterrence_world()
+    off = dataclasses.replace(sc, parameters=sc.parameters.replace(deescalation_deterrence=0.0))
+    for label, world in (("defaults", sc), ("deescalation_deterrence 0", off)):
+        est, lo, hi, c = allied_incident_contrast([run(world, s) for s in seeds], allied, unallied)
+        print(
+            f"{label}: crises a run against allied {c[:, 1].mean():.2f}, unallied "
+            f"{c[:, 3].mean():.2f}; their backing {np.nanmean(c[:, 4]):.2f} and "
+            f"{np.nanmean(c[:, 5]):.2f}; incident share {c[:, 0].sum() / c[:, 1].sum():.3f} "
+            f"and {c[:, 2].sum() / c[:, 3].sum():.3f}, allied - unallied {est:.3f} "
+            f"[{lo:.3f}, {hi:.3f}]"
+        )
 
 
 def measure_world_market(seeds):

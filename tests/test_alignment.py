@@ -474,6 +474,16 @@ def test_a_lone_state_is_no_bloc_to_commit_to() -> None:
     hedging = hedging_index(full, np.append(labels, labels.max() + 1), full_ties)
     np.testing.assert_allclose(hedging[:n], base, atol=1e-12)
     assert hedging[0] < 0.05
+    # ... nor is a lone state committed to anything: tied to both camps, it hedges fully
+    # whatever its affinity to them (negative to both would have read as commitment).
+    full_ties[n, :n] = 0.5
+    cold, neutral = full.copy(), full.copy()
+    cold[n, :n] = cold[:n, n] = -0.3
+    neutral[n, :n] = neutral[:n, n] = 0.0
+    lone = np.append(labels, labels.max() + 1)
+    h_cold, h_neutral = (hedging_index(x, lone, full_ties) for x in (cold, neutral))
+    np.testing.assert_allclose(h_cold, h_neutral, atol=1e-12)
+    assert h_cold[n] > 0.8
 
 
 def test_signed_blocs_one_camp_without_opposition() -> None:

@@ -123,62 +123,76 @@ def exercise_program(
     )
 
 
-def deterrence_world(steps: int = 600, targets: int = 4) -> tuple[Scenario, list[str], list[str]]:
-    """A challenger (RED, capability 0.9) facing `targets` backed and as many unbacked
-    small states (capability 0.15) at the same hostility 0.9, place and position; the
-    backed ones are allied with BLU (capability 1), which trusts them 0.8 and is
-    interoperable 0.6. Returns the scenario and the backed and unbacked ids."""
+def deterrence_world(steps: int = 600, targets: int = 8) -> tuple[Scenario, list[str], list[str]]:
+    """A challenger (RED, capability 0.9) facing `targets` allied and as many unallied
+    small states (capability 0.15) at the same hostility 0.9, the same place and the same
+    distance in ideal-point space from RED. The allied ones are allied with BLU
+    (capability 1), which trusts them 0.8 and is interoperable 0.6; the unallied ones sit
+    as far from BLU's ideal point as from RED's, so BLU courts them little and they stay
+    weakly backed (at BLU's own distance they come to be backed nearly as well as the
+    allies over the run). Returns the scenario and the allied and unallied ids."""
     small = dict(capability=0.15, budget=0.7, arms_industry=0.0, stability=0.8, governance=0.6)
     states = {"BLU": BASE_STATES["BLU"], "RED": BASE_STATES["RED"]}
-    backed, unbacked = [f"B{k}" for k in range(targets)], [f"U{k}" for k in range(targets)]
-    for k in range(targets):
-        states[backed[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.0))
-        states[unbacked[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.5))
+    allied, unallied = [f"B{k}" for k in range(targets)], [f"U{k}" for k in range(targets)]
+    for k in range(targets):  # RED at (-0.7, -0.8): both positions 1.70 from it
+        states[allied[k]] = dict(small, position=(0.5, 0.4), location=(30.0 + k, 125.0))
+        states[unallied[k]] = dict(small, position=(1.0, -0.8), location=(30.0 + k, 125.5))
     sc = world(
         states,
         steps=steps,
-        hostility={("RED", t): 0.9 for t in backed + unbacked},
-        alliances={"PACT": ["BLU", *backed]},
-        trust={("BLU", t): 0.8 for t in backed} | {(t, "BLU"): 0.8 for t in backed},
-        interoperability={("BLU", t): 0.6 for t in backed},
+        hostility={("RED", t): 0.9 for t in allied + unallied},
+        alliances={"PACT": ["BLU", *allied]},
+        trust={("BLU", t): 0.8 for t in allied} | {(t, "BLU"): 0.8 for t in allied},
+        interoperability={("BLU", t): 0.6 for t in allied},
     )
-    return sc, backed, unbacked
+    return sc, allied, unallied
 
 
-def backed_incident_contrast(models: list, challenger: str = "RED") -> tuple[float, float, float]:
-    """Incident share of the crises `challenger` started against a target whose credible
-    backing was at or above the median over all those crises, minus the share below it,
-    pooled over the runs, with a 95% bootstrap interval that resamples runs (the crises of
-    one run are not independent): (estimate, low, high)."""
-    counts = []  # per run: incidents and crises, above and below the median
-    backing, incident, run = [], [], []
+def allied_incident_contrast(
+    models: list, allied: list[str], unallied: list[str], challenger: str = "RED"
+) -> tuple[float, float, float, np.ndarray]:
+    """Incident share of the crises `challenger` started against the `allied` targets minus
+    that against the `unallied` ones, pooled over the runs, with a 95% bootstrap interval
+    that resamples runs (the crises of one run share its history): (estimate, low, high,
+    per-run counts). The counts are rows of (incidents and crises against allied targets,
+    incidents and crises against unallied ones, their mean backing against the
+    challenger)."""
+    counts = np.zeros((len(models), 6))
     for k, m in enumerate(models):
         c = m.index[challenger]
-        for row, log in enumerate(m.crisis_log):
-            if log[3] != "war" and m.crisis_challenger[row] == c:
-                backing.append(m.crisis_backing[row])
-                incident.append(log[3] == "incident")
-                run.append(k)
-    backing, incident, run = np.array(backing), np.array(incident), np.array(run)
-    high = backing >= np.median(backing)
-    for group in (high, ~high):
-        counts.append(np.bincount(run[group], weights=incident[group], minlength=len(models)))
-        counts.append(np.bincount(run[group], minlength=len(models)).astype(float))
+        group = {m.index[t]: 0 for t in allied} | {m.index[t]: 1 for t in unallied}
+        backing: list[list[float]] = [[], []]
+        for row, (_step, i, j, outcome, _risk) in enumerate(m.crisis_log):
+            target = j if i == c else i
+            if outcome == "war" or m.crisis_challenger[row] != c or target not in group:
+                continue
+            g = group[target]
+            counts[k, 2 * g] += outcome == "incident"
+            counts[k, 2 * g + 1] += 1
+            backing[g].append(m.crisis_backing[row])
+        counts[k, 4:] = [np.mean(b) if b else np.nan for b in backing]
 
-    def contrast(inc_hi, n_hi, inc_lo, n_lo, axis=-1):
-        return inc_hi.sum(axis) / n_hi.sum(axis) - inc_lo.sum(axis) / n_lo.sum(axis)
+    def contrast(inc_a, n_a, inc_u, n_u, axis=-1):
+        return inc_a.sum(axis) / n_a.sum(axis) - inc_u.sum(axis) / n_u.sum(axis)
 
+    columns = list(counts[:, :4].T)
     ci = stats.bootstrap(
-        counts, contrast, paired=True, vectorized=True, method="percentile", rng=0
+        columns, contrast, paired=True, vectorized=True, method="percentile", rng=0
     ).confidence_interval
-    return float(contrast(*counts)), float(ci.low), float(ci.high)
+    return float(contrast(*columns)), float(ci.low), float(ci.high), counts
 
 
 def assert_finite_tables(tables: dict[str, pd.DataFrame]) -> None:
     """Every number in the tables is finite, except within/across-bloc means, which are NaN
-    where undefined (no bloc of two states, or a single bloc) and never infinite."""
+    where undefined (no bloc of two states, or a single bloc) and never infinite, and the
+    crises table's `backing`, NaN exactly on the rows of scripted wars."""
     for name, table in tables.items():
         numbers = table.select_dtypes("number")
+        if name == "crises":
+            war = (table["outcome"] == "war").to_numpy()
+            backing = table["backing"].to_numpy(dtype=float)
+            assert np.isnan(backing[war]).all() and np.isfinite(backing[~war]).all(), name
+            numbers = numbers.drop(columns=["backing"])
         bloc_means = [c for c in numbers if c.endswith(("_within", "_across"))]
         assert not np.isinf(numbers[bloc_means].to_numpy(dtype=float)).any(), name
         assert np.isfinite(numbers.drop(columns=bloc_means).to_numpy(dtype=float)).all(), name

@@ -792,8 +792,8 @@ def hedging_index(
     dependency plus interoperability x trust: what i relies on j for, directed). A tie counts
     toward j's bloc in proportion to j's commitment to it (j's mean affinity to its own bloc
     minus its largest to another bloc of two or more members -- a lone state is no bloc to
-    commit to --, means weighted by the members' `sizes`, clipped to [0, 1]), so a tie to a
-    fellow hedger is not a tie to the other side. With t_ib the committed ties
+    commit to, and is committed to none --, means weighted by the members' `sizes`, clipped
+    to [0, 1]), so a tie to a fellow hedger is not a tie to the other side. With t_ib the committed ties
     of i to bloc b (itself left out), C_i = sum_b t_ib its committed ties to all blocs and
     T_i all of its ties:
 
@@ -848,6 +848,7 @@ def hedging_index(
     best_other = mean_to.max(axis=1)
     best_other[~np.isfinite(best_other)] = 0.0  # no other bloc
     commitment = np.clip(own - best_other, 0.0, 1.0)
+    commitment[onehot.sum(axis=0)[codes] < 2] = 0.0  # a lone state is committed to no bloc
     committed = t @ (members * commitment[:, None])  # i's committed ties to each bloc
     pair = np.minimum(committed[:, :, None], committed[:, None, :])
     pair = np.where(opposed[None, :, :], pair, 0.0).max(axis=(1, 2))

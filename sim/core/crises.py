@@ -44,37 +44,28 @@ def credible_backing(m: DiplomacyModel, c: np.ndarray, x: np.ndarray) -> np.ndar
 
 
 def initiation(
-    m: DiplomacyModel, a: np.ndarray, b: np.ndarray, x: np.ndarray
+    m: DiplomacyModel, a: np.ndarray, b: np.ndarray, x: np.ndarray, side: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Who challenges whom in the dyads (a[k], b[k]) whose undeterred crisis draw fell at
-    x[k] in [0, 1) of their undeterred probability. Either side is the would-be challenger
-    with chance 1/2 and goes ahead unless the other side's credible backing deters it:
-    a challenges when x < (1 - deterrence d_ab) / 2, b when 1/2 <= x < 1/2 + (1 -
-    deterrence d_ba) / 2, and otherwise no crisis. So a dyad's crisis probability is the
-    undeterred one x (1 - deterrence x (d_ab + d_ba) / 2), and a crisis is started by the
-    side less deterred. Returns the crises' rows (indices into a), their challengers and the
-    target's credible backing against its challenger."""
-    p = m.p
-    d_ab = credible_backing(m, a, b)  # a challenges b
-    d_ba = credible_backing(m, b, a)
-    a_goes = x < 0.5 * (1.0 - p.deterrence * d_ab)
-    b_goes = (x >= 0.5) & (x < 0.5 + 0.5 * (1.0 - p.deterrence * d_ba))
-    rows = np.flatnonzero(a_goes | b_goes)
-    challenger = np.where(a_goes, a, b)[rows]
-    backing = np.where(a_goes, d_ab, d_ba)[rows]
-    return rows, challenger, backing
+    """Who challenges whom in the dyads (a[k], b[k]) whose crisis draw fell at x[k] in
+    [0, 1) of their undeterred probability. The would-be challenger is a when side[k] < 1/2,
+    else b (each side with chance 1/2), and it goes ahead unless the other side's credible
+    backing deters it: when x < 1 - deterrence x d_ct. So a dyad's crisis probability is the
+    undeterred one x (1 - deterrence x (d_ab + d_ba) / 2), and crises are started more
+    often by the side less deterred. Returns the crises' rows (indices into a), their
+    challengers and the target's credible backing against its challenger."""
+    a_first = side < 0.5
+    challenger = np.where(a_first, a, b)
+    target = np.where(a_first, b, a)
+    backing = credible_backing(m, challenger, target)
+    rows = np.flatnonzero(x < 1.0 - m.p.deterrence * backing)
+    return rows, challenger[rows], backing[rows]
 
 
-def crisis_probability(
-    m: DiplomacyModel, risk: np.ndarray | None = None, backing: np.ndarray | None = None
-) -> np.ndarray:
-    """Per-dyad crisis probability this step: crisis_rate * risk ** crisis_exponent (of the
-    risk matrix, or of the given risk values), times (1 - deterrence x backing) when the
-    dyads' mean credible backing over the two sides as challenger is given (`initiation`)."""
-    prob = m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
-    if backing is not None:
-        prob *= 1.0 - m.p.deterrence * backing
-    return prob
+def crisis_probability(m: DiplomacyModel, risk: np.ndarray | None = None) -> np.ndarray:
+    """Per-dyad undeterred crisis probability this step: crisis_rate * risk **
+    crisis_exponent (of the risk matrix, or of the given risk values); deterrence then
+    lowers it (`initiation`)."""
+    return m.p.crisis_rate * np.power(m.risk if risk is None else risk, m.p.crisis_exponent)
 
 
 def deescalation_probability(
@@ -108,25 +99,26 @@ def run_crises(m: DiplomacyModel) -> None:
     deterrence. Backing is computed only for the dyads whose draw falls below the
     undeterred probability (the only ones deterrence can concern).
 
-    Two uniforms per dyad and step from the crises stream, drawn for every dyad whether or
-    not it has a crisis: u decides the crisis and its challenger (u < p, and where u falls
-    in [0, p)), v its outcome (defused when v < P(defused)). The stream thus makes the same
-    draws at every step, and a dyad's crisis and outcome each follow their own number in
-    every variant (common random numbers): a variant that lowers p keeps the outcome of the
-    crises both runs have, where one shared u (defused when u < p x P(defused)) would move
-    the outcome band.
+    Three uniforms per dyad and step from the crises stream, drawn for every dyad whether or
+    not it has a crisis: u decides the crisis (u < p x (1 - deterrence x backing)), w the
+    would-be challenger (a when w < 1/2) and v the outcome (defused when v < P(defused)).
+    The stream thus makes the same draws at every step, and a dyad's crisis, challenger and
+    outcome each follow their own number in every variant (common random numbers): a
+    variant that lowers p keeps the challenger and the outcome of the crises both runs
+    have, where one shared u (challenger where u falls in [0, p), defused when u < p x
+    P(defused)) would move them with p.
     """
     p = m.p
     if p.crisis_rate <= 0.0:
         return
     iu = m.upper
     prob = crisis_probability(m, m.risk[m.upper_mask])  # dyads i < j, in the order of iu
-    draw, settle = m.streams.crises.random((2, prob.shape[0]))
+    draw, side, settle = m.streams.crises.random((3, prob.shape[0]))
     hit = draw < prob  # candidates: deterrence only lowers the probability
     if not hit.any():
         return
     a, b = iu[0][hit], iu[1][hit]
-    rows, challenger, backing = initiation(m, a, b, draw[hit] / prob[hit])
+    rows, challenger, backing = initiation(m, a, b, draw[hit] / prob[hit], side[hit])
     if not rows.size:
         return
     a, b, settle = a[rows], b[rows], settle[hit][rows]
