@@ -207,11 +207,12 @@ def test_backing_deters_a_challenger():
 
 
 def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
-    """Paired by seed (10 seeds, 10 years), the middle_east scenario at default
+    """Paired by seed (20 seeds, 10 years), the middle_east scenario at default
     parameters against the same runs with deterrence switched off (deterrence = 0,
     deescalation_deterrence = 0): fewer crises and fewer militarized incidents (measured:
-    crises -3.9 [-5.2, -2.6], incidents -0.6 [-1.1, -0.1] over 10 seeds, at the
-    calibrated crisis_rate 0.041).
+    crises -3.65 [-4.40, -2.90], incidents -0.75 [-1.25, -0.25], at the calibrated
+    crisis_rate 0.041; 10 seeds no longer resolve the incidents, -0.7 [-1.6, 0.2], since
+    the challenger has its own draw).
 
     The comparison across targets within runs is
     `test_a_crisis_against_a_backed_target_less_often_becomes_an_incident`."""
@@ -220,7 +221,7 @@ def test_deterrence_cuts_crises_and_incidents_in_the_middle_east():
         sc, parameters=sc.parameters.replace(deterrence=0.0, deescalation_deterrence=0.0)
     )
     d_crises, d_incidents = [], []
-    for seed in SEEDS:
+    for seed in range(20):
         on_run, off_run = DiplomacyModel(sc, rng=seed), DiplomacyModel(off, rng=seed)
         on_run.run()
         off_run.run()

@@ -100,7 +100,6 @@ def test_great_powers_are_not_hedgers(name: str) -> None:
         "middle_east",
         "middle_powers",
         "arms_market",
-        "world",
     ],
 )
 def test_blocs_agree_across_seeds(name: str) -> None:

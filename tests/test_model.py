@@ -457,14 +457,15 @@ def test_a_mechanism_that_draws_more_shifts_no_other_mechanisms_draws():
 
 def test_crisis_draws_stay_common_when_the_world_changes():
     """Without activities, a war that raises risk changes which crises happen, not the
-    numbers they are drawn from: two uniforms per dyad per step (crisis and outcome), in
+    numbers they are drawn from: three uniforms per dyad per step (crisis, challenger and
+    outcome), in
     both worlds."""
     war = Event(6, "war_shock", {"states": ["BLU", "RED"], "severity": 1.0})
     quiet, drawn_quiet = _recorded_run(world(activities=0, crisis_rate=0.5), 36)
     at_war, drawn_war = _recorded_run(world(activities=0, crisis_rate=0.5, events=(war,)), 36)
     assert len(quiet.crisis_log) != len(at_war.crisis_log)
     crises_quiet, crises_war = drawn_quiet["crises"].sequence(), drawn_war["crises"].sequence()
-    assert len(crises_quiet) == 36 * 2 * 10  # 5 states: 10 dyads, two uniforms each
+    assert len(crises_quiet) == 36 * 3 * 10  # 5 states: 10 dyads, three uniforms each
     np.testing.assert_array_equal(crises_quiet, crises_war)
 
 
