@@ -80,8 +80,8 @@ def events_tables() -> str:
 
 
 def event_keys_table() -> str:
-    """The keys every event has."""
-    rows = key_table(EVENT_MODELS["coup"], skip=("state", "severity")).splitlines()
+    """The keys every event has (those of any event type less its own fields)."""
+    rows = key_table(EVENT_MODELS["coup"], skip=tuple(EVENT_SCHEMA["coup"])).splitlines()
     return "\n".join(rows[:2] + [r for r in rows[2:] if "`type`" not in r])
 
 

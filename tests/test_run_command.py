@@ -90,7 +90,6 @@ def test_tables_have_expected_columns_and_rows(runs):
         "challenger",
         "backing",
     ]
-
     for name, rows in (
         ("start_dyads", n_dyads),
         ("final_dyads", n_dyads),

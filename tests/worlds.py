@@ -128,7 +128,7 @@ def deterrence_world(steps: int = 600, targets: int = 8) -> tuple[Scenario, list
     small states (capability 0.15) at the same hostility 0.9, the same place and the same
     distance in ideal-point space from RED. The allied ones are allied with BLU
     (capability 1), which trusts them 0.8 and is interoperable 0.6; the unallied ones sit
-    as far from BLU's ideal point as from RED's, so BLU courts them little and they stay
+    about as far from BLU's ideal point (1.60) as from RED's (1.70), so BLU courts them little and they stay
     weakly backed (at BLU's own distance they come to be backed nearly as well as the
     allies over the run). Returns the scenario and the allied and unallied ids."""
     small = dict(capability=0.15, budget=0.7, arms_industry=0.0, stability=0.8, governance=0.6)
