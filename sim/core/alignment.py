@@ -820,7 +820,8 @@ def hedging_index(
     a = 0.5 * (a + a.T)
     np.fill_diagonal(a, 0.0)
     onehot = _one_hot(codes, n_blocs)
-    big = np.flatnonzero(onehot.sum(axis=0) >= 2)
+    lone = onehot.sum(axis=0) < 2  # blocs of one state: no bloc to commit to or oppose
+    big = np.flatnonzero(~lone)
     if big.size < 2:
         return np.zeros(n)
     members = onehot[:, big]
@@ -844,11 +845,11 @@ def hedging_index(
     rows = np.arange(n)
     own = mean_to[rows, codes].copy()
     mean_to[rows, codes] = -np.inf
-    mean_to[:, onehot.sum(axis=0) < 2] = -np.inf  # a lone state is no bloc to commit to
+    mean_to[:, lone] = -np.inf  # a lone state is no bloc to commit to
     best_other = mean_to.max(axis=1)
     best_other[~np.isfinite(best_other)] = 0.0  # no other bloc
     commitment = np.clip(own - best_other, 0.0, 1.0)
-    commitment[onehot.sum(axis=0)[codes] < 2] = 0.0  # a lone state is committed to no bloc
+    commitment[lone[codes]] = 0.0  # a lone state is committed to no bloc
     committed = t @ (members * commitment[:, None])  # i's committed ties to each bloc
     pair = np.minimum(committed[:, :, None], committed[:, None, :])
     pair = np.where(opposed[None, :, :], pair, 0.0).max(axis=(1, 2))

@@ -49,7 +49,8 @@ def initiation(
     """Who challenges whom in the dyads (a[k], b[k]) whose crisis draw fell at x[k] in
     [0, 1) of their undeterred probability. The would-be challenger is a when side[k] < 1/2,
     else b (each side with chance 1/2), and it goes ahead unless the other side's credible
-    backing deters it: when x < 1 - deterrence x d_ct. So a dyad's crisis probability is the
+    backing deters it: when x < 1 - deterrence x d_ct (c the challenger, t its target; δ_cx
+    in docs/model.md). So a dyad's crisis probability is the
     undeterred one x (1 - deterrence x (d_ab + d_ba) / 2), and crises are started more
     often by the side less deterred. Returns the crises' rows (indices into a), their
     challengers and the target's credible backing against its challenger."""
